@@ -1,0 +1,18 @@
+namespace UdpOverTcp.Cli;
+
+/// <summary>
+/// One row of an option table: how the option is spelled, what it takes, what it does to the
+/// options object, and its help line. Parsing and <c>--help</c> both read the same rows.
+/// </summary>
+/// <param name="Long">Long name without dashes, e.g. <c>tcp-listen</c>.</param>
+/// <param name="Short">Short letter, or <c>null</c>.</param>
+/// <param name="ValueName">Placeholder for the value (e.g. <c>ADDR</c>), or <c>null</c> for a flag.</param>
+/// <param name="Help">One line of help.</param>
+/// <param name="Apply">Stores the value (null for a flag); throws <see cref="UsageException"/> on a bad value.</param>
+public sealed record OptionSpec<T>(string Long, char? Short, string? ValueName, string Help, Action<T, string?> Apply)
+{
+    public bool TakesValue => ValueName is not null;
+
+    /// <summary>How the option is shown in messages: <c>--tcp-listen</c>.</summary>
+    public string Display => "--" + Long;
+}

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Net;
+using UdpOverTcp.Framing;
+
+namespace UdpOverTcp.Cli;
+
+/// <summary>Which side of the TCP connection this instance is.</summary>
+public enum TcpRole
+{
+    Listen,
+    Connect,
+}
+
+/// <summary>Everything the tunnel command needs, as parsed and validated from the command line.</summary>
+public sealed class TunnelOptions
+{
+    public TcpRole Role { get; set; }
+    public IPEndPoint? TcpEndpoint { get; set; }
+    public IPEndPoint? UdpBind { get; set; }
+    public IPEndPoint? UdpSendTo { get; set; }
+    public FramingKind Framing { get; set; } = FramingKind.U32LittleEndian;
+    public int MaxFrame { get; set; } = FrameCodec.DefaultMaxFrame;
+    public LogLevel LogLevel { get; set; } = LogLevel.Info;
+    public bool ShowHelp { get; set; }
+    public bool ShowVersion { get; set; }
+
+    public static readonly IReadOnlyList<OptionSpec<TunnelOptions>> Table =
+    [
+        new("tcp-listen", 'l', "ADDR", "listen for the TCP peer (address defaults to 0.0.0.0)",
+            (o, v) => o.SetTcp(TcpRole.Listen, EndpointParser.Parse("--tcp-listen", v!, IPAddress.Any, allowPortZero: true))),
+        new("tcp-connect", 't', "ADDR", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1)",
+            (o, v) => o.SetTcp(TcpRole.Connect, EndpointParser.Parse("--tcp-connect", v!, IPAddress.Loopback, allowPortZero: false))),
+        new("udp-bind", 'u', "ADDR", "UDP socket that receives from the app and sends to it (defaults to 0.0.0.0)",
+            (o, v) => o.UdpBind = EndpointParser.Parse("--udp-bind", v!, IPAddress.Any, allowPortZero: true)),
+        new("udp-sendto", 'p', "ADDR", "where datagrams from the TCP peer are delivered (defaults to 127.0.0.1)",
+            (o, v) => o.UdpSendTo = EndpointParser.Parse("--udp-sendto", v!, IPAddress.Loopback, allowPortZero: false)),
+        new("framing", null, "KIND", "u32le: 4-byte little-endian length (default, the original Rust tool); u16be: RFC 4571",
+            (o, v) => o.Framing = ParseFraming(v!)),
+        new("max-frame", null, "BYTES", $"close a link whose peer announces a longer datagram (default {FrameCodec.DefaultMaxFrame})",
+            (o, v) => o.MaxFrame = ParseMaxFrame(v!)),
+        new("verbose", 'v', null, "log each link event in detail (debug level)",
+            (o, _) => o.SetLogLevel(LogLevel.Debug)),
+        new("quiet", 'q', null, "log only warnings and errors",
+            (o, _) => o.SetLogLevel(LogLevel.Warn)),
+        new("help", 'h', null, "print this help and exit",
+            (o, _) => o.ShowHelp = true),
+        new("version", 'V', null, "print the version and exit",
+            (o, _) => o.ShowVersion = true),
+    ];
+
+    /// <summary>Parses and validates; throws <see cref="UsageException"/> with a one-line message.</summary>
+    public static TunnelOptions Parse(ReadOnlySpan<string> args)
+    {
+        var options = new TunnelOptions();
+        OptionParser.Parse(Table, args, options);
+        if (options.ShowHelp || options.ShowVersion)
+        {
+            return options;
+        }
+
+        if (options.TcpEndpoint is null)
+        {
+            throw new UsageException("give one of --tcp-listen or --tcp-connect");
+        }
+
+        if (options.UdpBind is null)
+        {
+            throw new UsageException("--udp-bind is required");
+        }
+
+        if (options.UdpSendTo is null)
+        {
+            throw new UsageException("--udp-sendto is required");
+        }
+
+        // An IPv4 socket cannot reach an IPv6 address; a dual-mode [::] socket reaches both.
+        if (options.UdpBind.AddressFamily != options.UdpSendTo.AddressFamily
+            && !options.UdpBind.Address.Equals(IPAddress.IPv6Any))
+        {
+            throw new UsageException("--udp-bind and --udp-sendto must both be IPv4 or both IPv6 (or bind [::]:PORT)");
+        }
+
+        return options;
+    }
+
+    private void SetTcp(TcpRole role, IPEndPoint endpoint)
+    {
+        if (TcpEndpoint is not null)
+        {
+            throw new UsageException("give only one of --tcp-listen or --tcp-connect");
+        }
+
+        Role = role;
+        TcpEndpoint = endpoint;
+    }
+
+    private void SetLogLevel(LogLevel level)
+    {
+        if (LogLevel != LogLevel.Info)
+        {
+            throw new UsageException("give only one of --verbose or --quiet");
+        }
+
+        LogLevel = level;
+    }
+
+    private static FramingKind ParseFraming(string value) => value switch
+    {
+        "u32le" => FramingKind.U32LittleEndian,
+        "u16be" => FramingKind.U16BigEndian,
+        _ => throw new UsageException($"--framing: '{value}' is not u32le or u16be"),
+    };
+
+    private static int ParseMaxFrame(string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > FrameCodec.DefaultMaxFrame)
+        {
+            throw new UsageException($"--max-frame: '{value}' is not a number from 1 to {FrameCodec.DefaultMaxFrame}");
+        }
+
+        return n;
+    }
+}

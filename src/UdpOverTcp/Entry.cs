@@ -1,0 +1,109 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using UdpOverTcp.Bench;
+using UdpOverTcp.Cli;
+
+namespace UdpOverTcp;
+
+/// <summary>Entry point: parse, run, map the outcome to an exit code.</summary>
+internal static class Entry
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        try
+        {
+            if (args.Length > 0 && args[0] == "bench")
+            {
+                var benchOptions = BenchOptions.Parse(args.AsSpan(1));
+                if (benchOptions.ShowHelp)
+                {
+                    Console.Out.Write(HelpText.Bench());
+                    return ExitCodes.Ok;
+                }
+
+                using var benchStop = StopOnSignal();
+                return await BenchCommand.RunAsync(benchOptions, Console.Out, benchStop.Token).ConfigureAwait(false);
+            }
+
+            var options = TunnelOptions.Parse(args);
+            if (options.ShowHelp)
+            {
+                Console.Out.Write(HelpText.Tunnel());
+                return ExitCodes.Ok;
+            }
+
+            if (options.ShowVersion)
+            {
+                Console.Out.WriteLine($"udp-over-tcp {HelpText.Version}");
+                return ExitCodes.Ok;
+            }
+
+            Log.Level = options.LogLevel;
+            return await RunTunnelAsync(options).ConfigureAwait(false);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"udp-over-tcp: {e.Message}");
+            Console.Error.WriteLine("Try 'udp-over-tcp --help' for more information.");
+            return ExitCodes.Usage;
+        }
+    }
+
+    private static async Task<int> RunTunnelAsync(TunnelOptions options)
+    {
+        Tunnel tunnel;
+        try
+        {
+            tunnel = new Tunnel(options);
+        }
+        catch (SocketException e)
+        {
+            Log.Error($"cannot start: {e.Message} ({DescribeBind(options)})");
+            return ExitCodes.Failure;
+        }
+
+        using (tunnel)
+        using (var stop = StopOnSignal())
+        {
+            await tunnel.RunAsync(stop.Token).ConfigureAwait(false);
+        }
+
+        Log.Info($"stopped: {tunnel.Stats.Summary()}");
+        return ExitCodes.Ok;
+    }
+
+    private static string DescribeBind(TunnelOptions options) => options.Role == TcpRole.Listen
+        ? $"udp {options.UdpBind}, tcp {options.TcpEndpoint}"
+        : $"udp {options.UdpBind}";
+
+    /// <summary>A token cancelled by Ctrl+C or SIGTERM, which then end the process cleanly instead of killing it.</summary>
+    private static SignalStop StopOnSignal() => new();
+
+    private sealed class SignalStop : IDisposable
+    {
+        private readonly CancellationTokenSource _cts = new();
+        private readonly PosixSignalRegistration _int;
+        private readonly PosixSignalRegistration _term;
+
+        public SignalStop()
+        {
+            _int = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle);
+            _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
+        }
+
+        public CancellationToken Token => _cts.Token;
+
+        public void Dispose()
+        {
+            _int.Dispose();
+            _term.Dispose();
+            _cts.Dispose();
+        }
+
+        private void Handle(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            _cts.Cancel();
+        }
+    }
+}

@@ -1,0 +1,54 @@
+namespace UdpOverTcp;
+
+public enum LogLevel
+{
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// <summary>
+/// Terse, timestamped lines on stderr. Never called per datagram: only link events and errors.
+/// </summary>
+public static class Log
+{
+    private static readonly Lock Gate = new();
+
+    public static LogLevel Level { get; set; } = LogLevel.Info;
+
+    /// <summary>Where lines go; tests and the in-process bench may redirect it.</summary>
+    public static TextWriter Output { get; set; } = Console.Error;
+
+    public static bool IsEnabled(LogLevel level) => level >= Level;
+
+    public static void Debug(string message) => Write(LogLevel.Debug, message);
+
+    public static void Info(string message) => Write(LogLevel.Info, message);
+
+    public static void Warn(string message) => Write(LogLevel.Warn, message);
+
+    public static void Error(string message) => Write(LogLevel.Error, message);
+
+    private static void Write(LogLevel level, string message)
+    {
+        if (level < Level)
+        {
+            return;
+        }
+
+        string tag = level switch
+        {
+            LogLevel.Debug => "DEBUG",
+            LogLevel.Info => "INFO ",
+            LogLevel.Warn => "WARN ",
+            _ => "ERROR",
+        };
+        string line = $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {tag} {message}";
+        lock (Gate)
+        {
+            Output.WriteLine(line);
+            Output.Flush();
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using UdpOverTcp;
+
+return await Entry.RunAsync(args).ConfigureAwait(false);

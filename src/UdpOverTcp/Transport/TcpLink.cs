@@ -1,0 +1,186 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+
+namespace UdpOverTcp.Transport;
+
+/// <summary>
+/// One connected TCP socket and a pair of pipes, in the shape of Kestrel's SocketConnection:
+/// a receive loop fills <see cref="Input"/>, a send loop drains <see cref="Output"/>. Everything
+/// written to Output between two sends leaves in one send, which is where coalescing comes from.
+/// The link ends as a whole: EOF, a reset or <see cref="Abort"/> completes both pipes.
+/// </summary>
+public sealed class TcpLink
+{
+    /// <summary>Smallest buffer the receive loop asks the pipe for.</summary>
+    private const int MinimumReceiveSize = 16 * 1024;
+
+    private readonly Socket _socket;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _loops = Task.CompletedTask;
+    private int _aborted;
+
+    /// <param name="maxFrameWithHeader">The input pipe must be able to hold one whole frame, or the reader could never see it.</param>
+    public TcpLink(Socket socket, int maxFrameWithHeader)
+    {
+        _socket = socket;
+        _socket.NoDelay = true;
+        Remote = socket.RemoteEndPoint?.ToString() ?? "?";
+
+        // Bound memory per direction: the writer pauses above the threshold. The output side never
+        // actually waits: the UDP pump drops datagrams while a flush is pending (see UdpPump).
+        long inputPause = Math.Max(4L * maxFrameWithHeader, 256 * 1024);
+        _input = new Pipe(new PipeOptions(
+            pauseWriterThreshold: inputPause,
+            resumeWriterThreshold: inputPause / 2,
+            minimumSegmentSize: MinimumReceiveSize,
+            useSynchronizationContext: false));
+        _output = new Pipe(new PipeOptions(
+            pauseWriterThreshold: 1024 * 1024,
+            resumeWriterThreshold: 512 * 1024,
+            minimumSegmentSize: MinimumReceiveSize,
+            useSynchronizationContext: false));
+    }
+
+    /// <summary>The peer, for log lines.</summary>
+    public string Remote { get; }
+
+    /// <summary>Bytes from the peer. Read by the frame decoder.</summary>
+    public PipeReader Input => _input.Reader;
+
+    /// <summary>Bytes to the peer. Written only by the UDP pump.</summary>
+    public PipeWriter Output => _output.Writer;
+
+    /// <summary>Completes when the link is dead (both loops have ended).</summary>
+    public Task Closed => _closed.Task;
+
+    public bool IsClosed => Volatile.Read(ref _aborted) != 0;
+
+    /// <summary>Why the link ended, for the log line; null while it is up.</summary>
+    public string? CloseReason { get; private set; }
+
+    public void Start()
+    {
+        _loops = Task.WhenAll(ReceiveLoopAsync(), SendLoopAsync());
+        _loops.ContinueWith(static (_, state) => ((TcpLink)state!)._closed.TrySetResult(), this, TaskScheduler.Default);
+    }
+
+    /// <summary>Ends the link: closes the socket and wakes both loops. Safe to call any number of times from any thread.</summary>
+    public void Abort(string reason)
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return;
+        }
+
+        CloseReason = reason;
+        try
+        {
+            // Shutdown first so a half-written send is not left dangling and the peer sees FIN promptly.
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        _socket.Dispose();
+        _output.Reader.CancelPendingRead();
+        _input.Writer.CancelPendingFlush();
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var writer = _input.Writer;
+        string reason = "closed by peer";
+        try
+        {
+            while (true)
+            {
+                var memory = writer.GetMemory(MinimumReceiveSize);
+                int received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    break;
+                }
+
+                writer.Advance(received);
+                var flush = await writer.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    reason = "closed";
+                    break;
+                }
+            }
+        }
+        catch (SocketException e)
+        {
+            reason = Describe(e);
+        }
+        catch (ObjectDisposedException)
+        {
+            reason = "closed";
+        }
+        finally
+        {
+            // The decoder sees the end of the stream after the bytes that did arrive.
+            await writer.CompleteAsync().ConfigureAwait(false);
+            Abort(reason);
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var reader = _output.Reader;
+        string reason = "closed";
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled)
+                {
+                    break;
+                }
+
+                var buffer = result.Buffer;
+                foreach (var segment in buffer)
+                {
+                    // On stream sockets SendAsync completes only when the whole segment is sent.
+                    await _socket.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
+                }
+
+                reader.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (SocketException e)
+        {
+            reason = Describe(e);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            // The pump's next flush returns IsCompleted and it stops writing to this link.
+            await reader.CompleteAsync().ConfigureAwait(false);
+            Abort(reason);
+        }
+    }
+
+    private static string Describe(SocketException e) => e.SocketErrorCode switch
+    {
+        SocketError.ConnectionReset => "reset by peer",
+        SocketError.OperationAborted => "closed",
+        SocketError.TimedOut => "timed out",
+        _ => e.Message,
+    };
+}

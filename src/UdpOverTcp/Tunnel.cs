@@ -1,0 +1,302 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using UdpOverTcp.Cli;
+using UdpOverTcp.Framing;
+using UdpOverTcp.Transport;
+
+namespace UdpOverTcp;
+
+/// <summary>
+/// One tunnel end: the bound UDP socket, the UDP pump, and at most one live TCP link, which the
+/// listen side replaces on each new connection and the connect side re-dials with backoff.
+/// No link error ends the tunnel; only cancellation does.
+/// </summary>
+public sealed class Tunnel : IDisposable
+{
+    /// <summary>UDP socket buffers sized for bursts; the OS may grant less (net.core.rmem_max).</summary>
+    public const int UdpBufferRequest = 4 * 1024 * 1024;
+
+    /// <summary>A link that stayed up this long was healthy: the next failure starts backoff from the beginning.</summary>
+    private static readonly TimeSpan HealthyLinkTime = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly TunnelOptions _options;
+    private readonly FrameCodec _codec;
+    private readonly Socket _udp;
+    private readonly Socket? _listener;
+    private readonly UdpPump _pump;
+    private readonly Lock _linkGate = new();
+    private TcpLink? _link;
+    private TaskCompletionSource _linkUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Binds the UDP socket (and the TCP listener on the listen side) at once, so bind errors surface here.</summary>
+    public Tunnel(TunnelOptions options)
+    {
+        _options = options;
+        _codec = new FrameCodec(options.Framing, options.MaxFrame);
+        _udp = BindUdp(options.UdpBind!);
+        try
+        {
+            _listener = options.Role == TcpRole.Listen ? Listen(options.TcpEndpoint!) : null;
+        }
+        catch
+        {
+            _udp.Dispose();
+            throw;
+        }
+
+        _pump = new UdpPump(_udp, options.UdpSendTo!, _codec, Stats);
+    }
+
+    public TunnelStats Stats { get; } = new();
+
+    /// <summary>The bound UDP address (the real port when --udp-bind asked for port 0).</summary>
+    public IPEndPoint UdpEndPoint => (IPEndPoint)_udp.LocalEndPoint!;
+
+    /// <summary>The listening TCP address on the listen side, null on the connect side.</summary>
+    public IPEndPoint? TcpListenEndPoint => (IPEndPoint?)_listener?.LocalEndPoint;
+
+    /// <summary>Completes when a link is up (now, or the next one). For tests and the bench, which must not race the link.</summary>
+    public Task WhenLinkUp()
+    {
+        lock (_linkGate)
+        {
+            return _link is { IsClosed: false } ? Task.CompletedTask : _linkUp.Task;
+        }
+    }
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> fires. Never throws for link errors.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        Log.Info(_listener is not null
+            ? $"listening on tcp {_listener.LocalEndPoint}, udp {UdpEndPoint} -> {_options.UdpSendTo}"
+            : $"connecting to tcp {_options.TcpEndpoint}, udp {UdpEndPoint} -> {_options.UdpSendTo}");
+
+        var pump = Task.Run(_pump.RunReceiveLoopAsync, CancellationToken.None);
+        var links = _listener is not null ? AcceptLoopAsync(_listener, cancellationToken) : ConnectLoopAsync(cancellationToken);
+        try
+        {
+            await links.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _listener?.Dispose();
+            SetLink(null)?.Abort("shutting down");
+            _udp.Dispose();   // ends the pump's receive
+            await pump.ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        _listener?.Dispose();
+        _udp.Dispose();
+        SetLink(null)?.Abort("disposed");
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                // E.g. EMFILE or a connection reset before accept: keep listening.
+                Log.Warn($"accept failed: {e.Message}");
+                continue;
+            }
+
+            var link = new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame);
+            var old = SetLink(link);
+            if (old is not null && !old.IsClosed)
+            {
+                Log.Warn($"link from {link.Remote} replaces link from {old.Remote}");
+                old.Abort($"replaced by {link.Remote}");
+            }
+            else
+            {
+                Log.Info($"link up: accepted {link.Remote}");
+            }
+
+            _ = RunLinkAsync(link);
+        }
+    }
+
+    private async Task ConnectLoopAsync(CancellationToken cancellationToken)
+    {
+        var backoff = Backoff.Default();
+        var endpoint = _options.TcpEndpoint!;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(ConnectTimeout);
+                await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                socket.Dispose();
+                Interlocked.Increment(ref Stats.LinkFailures);
+                var delay = backoff.Next();
+                string why = e is SocketException se ? se.Message : "timed out";
+                Log.Warn($"connect to {endpoint} failed: {why}; retrying in {delay.TotalSeconds:0.0} s");
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var link = new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame);
+            SetLink(link);
+            Log.Info($"link up: connected to {link.Remote}");
+            var started = Stopwatch.GetTimestamp();
+            await RunLinkAsync(link).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (Stopwatch.GetElapsedTime(started) >= HealthyLinkTime)
+            {
+                backoff.Reset();
+            }
+
+            var retry = backoff.Next();
+            Log.Debug($"reconnecting in {retry.TotalMilliseconds:0} ms");
+            await Task.Delay(retry, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs one link to its end: TCP → UDP delivery here, UDP → TCP in the pump.</summary>
+    private async Task RunLinkAsync(TcpLink link)
+    {
+        Interlocked.Increment(ref Stats.LinksEstablished);
+        link.Start();
+        try
+        {
+            await _pump.DeliverAsync(link).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Never expected; a bug here must end this link only, with a line saying what happened.
+            Log.Error($"link {link.Remote}: {e.GetType().Name}: {e.Message}");
+        }
+
+        link.Abort("closed");
+        await link.Closed.ConfigureAwait(false);
+        lock (_linkGate)
+        {
+            if (ReferenceEquals(_link, link))
+            {
+                _link = null;
+                _pump.Link = null;
+            }
+        }
+
+        if (link.CloseReason is { } reason && !reason.StartsWith("replaced", StringComparison.Ordinal) && reason != "shutting down")
+        {
+            Log.Info($"link down: {link.Remote} {reason}");
+        }
+    }
+
+    /// <summary>Installs <paramref name="link"/> as the live link and returns the one it replaces.</summary>
+    private TcpLink? SetLink(TcpLink? link)
+    {
+        lock (_linkGate)
+        {
+            var old = _link;
+            _link = link;
+            _pump.Link = link;
+            if (link is not null)
+            {
+                _linkUp.TrySetResult();
+                _linkUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            return old;
+        }
+    }
+
+    private static Socket BindUdp(IPEndPoint endpoint)
+    {
+        var udp = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                udp.DualMode = true;
+            }
+
+            if (OperatingSystem.IsWindows())
+            {
+                DisableUdpConnReset(udp);
+            }
+
+            TrySetBuffer(udp, SocketOptionName.ReceiveBuffer);
+            TrySetBuffer(udp, SocketOptionName.SendBuffer);
+            udp.Bind(endpoint);
+            return udp;
+        }
+        catch
+        {
+            udp.Dispose();
+            throw;
+        }
+    }
+
+    private static Socket Listen(IPEndPoint endpoint)
+    {
+        var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                listener.DualMode = true;
+            }
+
+            if (!OperatingSystem.IsWindows())
+            {
+                // Restarting right after a crash must not fail on connections still in TIME_WAIT.
+                listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            }
+
+            listener.Bind(endpoint);
+            listener.Listen(16);
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    private static void TrySetBuffer(Socket socket, SocketOptionName option)
+    {
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, option, UdpBufferRequest);
+        }
+        catch (SocketException)
+        {
+            // Accept what the OS gives.
+        }
+    }
+
+    /// <summary>Without this, Windows fails the next receive with WSAECONNRESET after an ICMP port unreachable.</summary>
+    private static void DisableUdpConnReset(Socket udp)
+    {
+        const int SIO_UDP_CONNRESET = -1744830452;
+        try
+        {
+            udp.IOControl(SIO_UDP_CONNRESET, [0, 0, 0, 0], null);
+        }
+        catch (SocketException)
+        {
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text;
+
+namespace UdpOverTcp;
+
+/// <summary>
+/// Counters for one tunnel instance. Each is written by one loop and read by anyone, so plain
+/// Interlocked adds suffice: no locks on the data path.
+/// </summary>
+public sealed class TunnelStats
+{
+    // UDP → TCP: datagrams the app sent us.
+    public long UdpReceived;
+    public long UdpReceivedBytes;
+    public long DroppedNoLink;
+    public long DroppedBackpressure;
+    public long DroppedTooLarge;
+
+    // TCP → UDP: frames from the peer delivered to --udp-sendto.
+    public long UdpSent;
+    public long UdpSentBytes;
+    public long UdpSendErrors;
+
+    // Links.
+    public long LinksEstablished;
+    public long LinkFailures;
+    public long MalformedFrames;
+
+    /// <summary>One compact line, e.g. for the exit summary.</summary>
+    public string Summary()
+    {
+        var sb = new StringBuilder();
+        sb.Append("udp->tcp ").Append(Volatile.Read(ref UdpReceived)).Append(" datagrams ")
+          .Append(Volatile.Read(ref UdpReceivedBytes)).Append(" bytes, dropped ")
+          .Append(Volatile.Read(ref DroppedNoLink)).Append(" no-link ")
+          .Append(Volatile.Read(ref DroppedBackpressure)).Append(" backpressure ")
+          .Append(Volatile.Read(ref DroppedTooLarge)).Append(" too-large; ");
+        sb.Append("tcp->udp ").Append(Volatile.Read(ref UdpSent)).Append(" datagrams ")
+          .Append(Volatile.Read(ref UdpSentBytes)).Append(" bytes, ")
+          .Append(Volatile.Read(ref UdpSendErrors)).Append(" send errors; ");
+        sb.Append("links ").Append(Volatile.Read(ref LinksEstablished)).Append(" established ")
+          .Append(Volatile.Read(ref LinkFailures)).Append(" failed ")
+          .Append(Volatile.Read(ref MalformedFrames)).Append(" malformed");
+        return sb.ToString();
+    }
+}
