@@ -36,7 +36,10 @@ public static class EndpointParser
                 host = host[1..^1];
             }
 
-            if (!IPAddress.TryParse(host, out var address) || (!bracketed && address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork))
+            // IPAddress.TryParse takes inet_aton shorthand ("1.2.3", "123"); here that is a typo, not an address.
+            bool dottedQuad = host.AsSpan().Count('.') == 3;
+            if (!IPAddress.TryParse(host, out var address)
+                || (!bracketed && (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || !dottedQuad)))
             {
                 throw new UsageException($"{option}: '{host}' is not an IP address (IPv6 is written [::1]:PORT)");
             }
