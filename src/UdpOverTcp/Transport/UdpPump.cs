@@ -84,13 +84,39 @@ public sealed class UdpPump
 
                 if (writing is null || writing.IsClosed || flushPending || !ReferenceEquals(link, writing))
                 {
-                    // No link, or the link's send side is behind: take the datagram off the socket and
-                    // drop it here, counted, rather than queue it without bound.
-                    if (await ReceiveAsync(scratch.Memory, source).ConfigureAwait(false) >= 0)
+                    // No link, or the link's send side is behind: take the datagram off the socket into
+                    // scratch memory. Forward it if a link came up while we waited (so the first datagram
+                    // after a reconnect is not lost); otherwise drop it here, counted, rather than queue it.
+                    int length = await ReceiveAsync(scratch.Memory, source).ConfigureAwait(false);
+                    if (length < 0)
                     {
-                        Interlocked.Increment(ref link is null || link.IsClosed ? ref _stats.DroppedNoLink : ref _stats.DroppedBackpressure);
+                        continue;
                     }
 
+                    var now = Link;
+                    if (flushPending || now is null || now.IsClosed)
+                    {
+                        Interlocked.Increment(ref now is null || now.IsClosed ? ref _stats.DroppedNoLink : ref _stats.DroppedBackpressure);
+                        continue;
+                    }
+
+                    if (!ReferenceEquals(now, writing))
+                    {
+                        writing?.Output.Complete();
+                        writing = now;
+                    }
+
+                    Interlocked.Increment(ref _stats.UdpReceived);
+                    Interlocked.Add(ref _stats.UdpReceivedBytes, length);
+                    if (length > _codec.MaxFrame)
+                    {
+                        Interlocked.Increment(ref _stats.DroppedTooLarge);
+                        continue;
+                    }
+
+                    _codec.WriteFrame(writing.Output, scratch.Span[..length]);
+                    pendingFlush = writing.Output.FlushAsync(CancellationToken.None);
+                    flushPending = true;
                     continue;
                 }
 

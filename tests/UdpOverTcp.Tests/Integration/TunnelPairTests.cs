@@ -1,0 +1,160 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using UdpOverTcp.Cli;
+using UdpOverTcp.Framing;
+using UdpOverTcp.Tests.Support;
+
+namespace UdpOverTcp.Tests.Integration;
+
+public class TunnelPairTests
+{
+    [Theory]
+    [InlineData(FramingKind.U32LittleEndian)]
+    [InlineData(FramingKind.U16BigEndian)]
+    public async Task Thousands_of_mixed_size_datagrams_cross_both_ways_at_once_intact_in_order_and_bonded(FramingKind framing)
+    {
+        await using var pair = await TunnelPair.StartAsync(framing);
+        var xToY = VerifiedExchange.RunAsync(pair.AppX, pair.ConnectEntry, pair.AppY, pair.ListenEntry, VerifiedExchange.MixedSizes(3000, 1));
+        var yToX = VerifiedExchange.RunAsync(pair.AppY, pair.ListenEntry, pair.AppX, pair.ConnectEntry, VerifiedExchange.MixedSizes(3000, 2));
+        await Task.WhenAll(xToY, yToX);
+
+        Assert.Equal(3000, pair.Connect.Stats.UdpReceived);
+        Assert.Equal(3000, pair.Listen.Stats.UdpSent);
+        Assert.Equal(3000, pair.Listen.Stats.UdpReceived);
+        Assert.Equal(3000, pair.Connect.Stats.UdpSent);
+        Assert.Equal(0, pair.Connect.Stats.MalformedFrames + pair.Listen.Stats.MalformedFrames);
+    }
+
+    [Fact]
+    public async Task Reply_comes_from_the_port_the_app_sent_to()
+    {
+        await using var pair = await TunnelPair.StartAsync();
+        pair.AppX.SendTo(pair.ConnectEntry, "ping"u8);
+        var (ping, pingFrom) = await pair.AppY.ReceiveAsync("the ping");
+        Assert.Equal("ping"u8.ToArray(), ping);
+        Assert.Equal(pair.ListenEntry, pingFrom);
+
+        pair.AppY.SendTo(pingFrom, "pong"u8);
+        var (pong, pongFrom) = await pair.AppX.ReceiveAsync("the pong");
+        Assert.Equal("pong"u8.ToArray(), pong);
+        Assert.Equal(pair.ConnectEntry, pongFrom);
+    }
+
+    [Fact]
+    public async Task Without_a_link_datagrams_are_dropped_and_counted_not_buffered()
+    {
+        var loopback0 = new IPEndPoint(IPAddress.Loopback, 0);
+        using var appY = new UdpApp();
+        using var appX = new UdpApp();
+        using var listen = new Tunnel(new TunnelOptions { Role = TcpRole.Listen, TcpEndpoint = loopback0, UdpBind = loopback0, UdpSendTo = appY.EndPoint });
+        using var stop = new CancellationTokenSource();
+        var running = listen.RunAsync(stop.Token);
+
+        for (int i = 0; i < 10; i++)
+        {
+            appY.SendTo(listen.UdpEndPoint, "early"u8);
+        }
+
+        await Eventually.True(() => Interlocked.Read(ref listen.Stats.DroppedNoLink) == 10, "the pump to drop the 10 early datagrams");
+
+        // A raw peer stands in for the other end so the test sees exactly what crosses the wire.
+        using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await peer.ConnectAsync(listen.TcpListenEndPoint!);
+        await listen.WhenLinkUp().Within("the listen side to accept");
+        appY.SendTo(listen.UdpEndPoint, "marker"u8);
+
+        var frame = await RawPeer.ReadFrameAsync(peer);
+        Assert.Equal("marker"u8.ToArray(), frame);
+        Assert.Equal(10, Interlocked.Read(ref listen.Stats.DroppedNoLink));
+
+        stop.Cancel();
+        await running.Within("the tunnel to stop");
+    }
+
+    [Fact]
+    public async Task Over_length_frame_closes_only_that_link_and_the_next_link_works()
+    {
+        var loopback0 = new IPEndPoint(IPAddress.Loopback, 0);
+        using var app = new UdpApp();
+        using var listen = new Tunnel(new TunnelOptions { Role = TcpRole.Listen, TcpEndpoint = loopback0, UdpBind = loopback0, UdpSendTo = app.EndPoint });
+        using var stop = new CancellationTokenSource();
+        var running = listen.RunAsync(stop.Token);
+
+        using (var attacker = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await attacker.ConnectAsync(listen.TcpListenEndPoint!);
+            var header = new byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(header, 70000);
+            await attacker.SendAsync(header);
+            Assert.True(await RawPeer.ReadsEndOfStreamAsync(attacker), "the attacker's link stayed open");
+        }
+
+        Assert.Equal(1, Interlocked.Read(ref listen.Stats.MalformedFrames));
+        Assert.Equal(0, Interlocked.Read(ref listen.Stats.UdpSent));
+
+        using var good = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await good.ConnectAsync(listen.TcpListenEndPoint!);
+        await RawPeer.WriteFrameAsync(good, "after the attack"u8.ToArray());
+        var (data, from) = await app.ReceiveAsync("the good peer's datagram");
+        Assert.Equal("after the attack"u8.ToArray(), data);
+
+        app.SendTo(from, "reply"u8);
+        Assert.Equal("reply"u8.ToArray(), await RawPeer.ReadFrameAsync(good));
+
+        stop.Cancel();
+        await running.Within("the tunnel to stop");
+    }
+
+    [Fact]
+    public async Task Connect_side_keeps_retrying_until_the_listener_appears()
+    {
+        // Reserve a port, then free it so the first connects are refused.
+        var port = FreePort.Tcp();
+        var loopback0 = new IPEndPoint(IPAddress.Loopback, 0);
+        using var appX = new UdpApp();
+        using var appY = new UdpApp();
+        using var connect = new Tunnel(new TunnelOptions { Role = TcpRole.Connect, TcpEndpoint = new IPEndPoint(IPAddress.Loopback, port), UdpBind = loopback0, UdpSendTo = appX.EndPoint });
+        using var stop = new CancellationTokenSource();
+        var connectRun = connect.RunAsync(stop.Token);
+        var firstLink = connect.WhenLinkUp();
+
+        using var listen = new Tunnel(new TunnelOptions { Role = TcpRole.Listen, TcpEndpoint = new IPEndPoint(IPAddress.Loopback, port), UdpBind = loopback0, UdpSendTo = appY.EndPoint });
+        var listenRun = listen.RunAsync(stop.Token);
+        await Task.WhenAll(firstLink, listen.WhenLinkUp()).Within("the connect side to reach the late listener");
+
+        appX.SendTo(connect.UdpEndPoint, "late but there"u8);
+        var (data, _) = await appY.ReceiveAsync();
+        Assert.Equal("late but there"u8.ToArray(), data);
+
+        stop.Cancel();
+        await Task.WhenAll(connectRun, listenRun).Within("both ends to stop");
+    }
+
+    [Fact]
+    public async Task Unreachable_udp_destination_does_not_stop_the_pump()
+    {
+        // Send to a port nobody listens on: ICMP port unreachable comes back to the bound socket.
+        var deadPort = FreePort.Udp();
+        var loopback0 = new IPEndPoint(IPAddress.Loopback, 0);
+        using var listen = new Tunnel(new TunnelOptions { Role = TcpRole.Listen, TcpEndpoint = loopback0, UdpBind = loopback0, UdpSendTo = new IPEndPoint(IPAddress.Loopback, deadPort) });
+        using var stop = new CancellationTokenSource();
+        var running = listen.RunAsync(stop.Token);
+
+        using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await peer.ConnectAsync(listen.TcpListenEndPoint!);
+        await listen.WhenLinkUp().Within("accept");
+        for (int i = 0; i < 20; i++)
+        {
+            await RawPeer.WriteFrameAsync(peer, "into the void"u8.ToArray());
+        }
+
+        // The reverse direction still works after the failed deliveries.
+        using var app = new UdpApp();
+        app.SendTo(listen.UdpEndPoint, "still alive"u8);
+        Assert.Equal("still alive"u8.ToArray(), await RawPeer.ReadFrameAsync(peer));
+
+        stop.Cancel();
+        await running.Within("the tunnel to stop");
+    }
+}

@@ -1,0 +1,53 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+
+namespace UdpOverTcp.Tests.Support;
+
+/// <summary>Speaks the u32le wire format by hand over a plain TCP socket: an independent check of the codec.</summary>
+public static class RawPeer
+{
+    public static async Task WriteFrameAsync(Socket socket, byte[] payload)
+    {
+        var frame = new byte[4 + payload.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Length);
+        payload.CopyTo(frame, 4);
+        await socket.SendAsync(frame);
+    }
+
+    public static async Task<byte[]> ReadFrameAsync(Socket socket)
+    {
+        var header = new byte[4];
+        await ReadExactlyAsync(socket, header);
+        var payload = new byte[BinaryPrimitives.ReadUInt32LittleEndian(header)];
+        await ReadExactlyAsync(socket, payload);
+        return payload;
+    }
+
+    /// <summary>True when the other side closes (EOF or reset); false if data arrives instead.</summary>
+    public static async Task<bool> ReadsEndOfStreamAsync(Socket socket)
+    {
+        var buffer = new byte[1];
+        try
+        {
+            return await socket.ReceiveAsync(buffer.AsMemory()).AsTask().Within("the peer to close the link") == 0;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return true;
+        }
+    }
+
+    private static async Task ReadExactlyAsync(Socket socket, Memory<byte> buffer)
+    {
+        while (buffer.Length > 0)
+        {
+            int n = await socket.ReceiveAsync(buffer).AsTask().Within("a frame from the tunnel");
+            if (n == 0)
+            {
+                throw new EndOfStreamException("the tunnel closed the link mid-frame");
+            }
+
+            buffer = buffer[n..];
+        }
+    }
+}
