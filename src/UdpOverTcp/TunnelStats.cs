@@ -8,7 +8,7 @@ namespace UdpOverTcp;
 /// </summary>
 public sealed class TunnelStats
 {
-    // UDP → TCP: datagrams the app sent us.
+    // UDP → TCP: every datagram the app sent us; the Dropped* counters say which of them did not go on.
     public long UdpReceived;
     public long UdpReceivedBytes;
     public long DroppedNoLink;
@@ -29,7 +29,7 @@ public sealed class TunnelStats
     public string Summary()
     {
         var sb = new StringBuilder();
-        sb.Append("udp->tcp ").Append(Volatile.Read(ref UdpReceived)).Append(" datagrams ")
+        sb.Append("udp->tcp received ").Append(Volatile.Read(ref UdpReceived)).Append(" datagrams ")
           .Append(Volatile.Read(ref UdpReceivedBytes)).Append(" bytes, dropped ")
           .Append(Volatile.Read(ref DroppedNoLink)).Append(" no-link ")
           .Append(Volatile.Read(ref DroppedBackpressure)).Append(" backpressure ")

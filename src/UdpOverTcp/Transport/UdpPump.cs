@@ -56,90 +56,41 @@ public sealed class UdpPump
     {
         using var scratch = MemoryOwner<byte>.Allocate(ReceiveRoom);
         var source = new SocketAddress(_udp.AddressFamily);
-        int header = _codec.HeaderSize;
-        TcpLink? writing = null;           // the link whose Output this loop writes to; only this loop touches it
-        ValueTask<FlushResult> pendingFlush = default;
-        bool flushPending = false;
+        var writer = new LinkWriter(_codec);
 
         try
         {
             while (true)
             {
-                if (flushPending && pendingFlush.IsCompleted)
-                {
-                    flushPending = false;
-                    if (pendingFlush.GetAwaiter().GetResult().IsCompleted)
-                    {
-                        writing!.Abort("send side closed");
-                    }
-                }
-
-                var link = Link;
-                if (!flushPending && !ReferenceEquals(link, writing))
-                {
-                    // The previous link is gone: nothing more will be written to its pipe.
-                    writing?.Output.Complete();
-                    writing = link;
-                }
-
-                if (writing is null || writing.IsClosed || flushPending || !ReferenceEquals(link, writing))
-                {
-                    // No link, or the link's send side is behind: take the datagram off the socket into
-                    // scratch memory. Forward it if a link came up while we waited (so the first datagram
-                    // after a reconnect is not lost); otherwise drop it here, counted, rather than queue it.
-                    int length = await ReceiveAsync(scratch.Memory, source).ConfigureAwait(false);
-                    if (length < 0)
-                    {
-                        continue;
-                    }
-
-                    var now = Link;
-                    if (flushPending || now is null || now.IsClosed)
-                    {
-                        Interlocked.Increment(ref now is null || now.IsClosed ? ref _stats.DroppedNoLink : ref _stats.DroppedBackpressure);
-                        continue;
-                    }
-
-                    if (!ReferenceEquals(now, writing))
-                    {
-                        writing?.Output.Complete();
-                        writing = now;
-                    }
-
-                    Interlocked.Increment(ref _stats.UdpReceived);
-                    Interlocked.Add(ref _stats.UdpReceivedBytes, length);
-                    if (length > _codec.MaxFrame)
-                    {
-                        Interlocked.Increment(ref _stats.DroppedTooLarge);
-                        continue;
-                    }
-
-                    _codec.WriteFrame(writing.Output, scratch.Span[..length]);
-                    pendingFlush = writing.Output.FlushAsync(CancellationToken.None);
-                    flushPending = true;
-                    continue;
-                }
-
-                var output = writing.Output;
-                var memory = output.GetMemory(header + ReceiveRoom);
-                int received = await ReceiveAsync(memory.Slice(header, ReceiveRoom), source).ConfigureAwait(false);
-                if (received < 0)
+                // Receive straight behind room for the header in the link's pipe when it can take the
+                // datagram; otherwise into scratch memory.
+                var pipeMemory = writer.TryGetMemory(Link, _codec.HeaderSize + ReceiveRoom);
+                var target = pipeMemory.IsEmpty ? scratch.Memory : pipeMemory[_codec.HeaderSize..];
+                int length = await ReceiveAsync(target, source).ConfigureAwait(false);
+                if (length < 0)
                 {
                     continue;
                 }
 
                 Interlocked.Increment(ref _stats.UdpReceived);
-                Interlocked.Add(ref _stats.UdpReceivedBytes, received);
-                if (received > _codec.MaxFrame)
+                Interlocked.Add(ref _stats.UdpReceivedBytes, length);
+                if (length > _codec.MaxFrame)
                 {
                     Interlocked.Increment(ref _stats.DroppedTooLarge);
                     continue;
                 }
 
-                _codec.WriteHeader(memory.Span, received);
-                output.Advance(header + received);
-                pendingFlush = output.FlushAsync(CancellationToken.None);
-                flushPending = true;
+                // The link may have changed while we waited: the datagram goes to the link that is
+                // current now, or is dropped, counted, if there is none or it is behind (never queued).
+                switch (writer.Write(Link, pipeMemory, target.Span[..length]))
+                {
+                    case LinkWriter.Outcome.NoLink:
+                        Interlocked.Increment(ref _stats.DroppedNoLink);
+                        break;
+                    case LinkWriter.Outcome.Behind:
+                        Interlocked.Increment(ref _stats.DroppedBackpressure);
+                        break;
+                }
             }
         }
         catch (ObjectDisposedException)
@@ -150,7 +101,7 @@ public sealed class UdpPump
         }
         finally
         {
-            writing?.Output.Complete();
+            writer.Complete();
         }
     }
 

@@ -1,0 +1,117 @@
+using System.IO.Pipelines;
+using UdpOverTcp.Framing;
+
+namespace UdpOverTcp.Transport;
+
+/// <summary>
+/// The UDP → TCP half of the pump's bookkeeping: which link's output pipe it writes to, and the
+/// flush in flight there. A flush that does not complete at once means the link's send side is
+/// more than the pipe's pause threshold behind; until it completes, datagrams are dropped rather
+/// than queued. Only the pump's receive loop uses it, so it needs no locks.
+/// </summary>
+internal sealed class LinkWriter(FrameCodec codec)
+{
+    public enum Outcome
+    {
+        Written,
+        NoLink,
+        Behind,
+    }
+
+    private TcpLink? _link;
+    private ValueTask<FlushResult> _flush;
+    private bool _flushPending;
+
+    /// <summary>
+    /// Pipe memory of at least <paramref name="size"/> bytes on <paramref name="current"/> when the pump
+    /// already writes to that link and nothing holds it back, so the next datagram can be received
+    /// in place; empty otherwise (receive into scratch memory).
+    /// </summary>
+    public Memory<byte> TryGetMemory(TcpLink? current, int size)
+    {
+        Settle();
+        if (_flushPending || current is null || current.IsClosed || !ReferenceEquals(current, _link))
+        {
+            return Memory<byte>.Empty;
+        }
+
+        return _link.Output.GetMemory(size);
+    }
+
+    /// <summary>
+    /// Frames <paramref name="datagram"/> onto <paramref name="current"/>, the link that is live now, and
+    /// flushes. If the datagram was received in place (<paramref name="pipeMemory"/> is the memory from
+    /// <see cref="TryGetMemory"/>) on that same link, only the header is written. If the link changed
+    /// while the datagram was being received, it is copied to the new link and the old one is retired.
+    /// </summary>
+    public Outcome Write(TcpLink? current, Memory<byte> pipeMemory, ReadOnlySpan<byte> datagram)
+    {
+        Settle();
+        if (current is null || current.IsClosed)
+        {
+            return Outcome.NoLink;
+        }
+
+        if (ReferenceEquals(current, _link))
+        {
+            if (_flushPending)
+            {
+                return Outcome.Behind;
+            }
+
+            if (pipeMemory.IsEmpty)
+            {
+                codec.WriteFrame(current.Output, datagram);
+            }
+            else
+            {
+                codec.WriteHeader(pipeMemory.Span, datagram.Length);
+                current.Output.Advance(codec.HeaderSize + datagram.Length);
+            }
+        }
+        else
+        {
+            // Copy first: the datagram may sit in the old link's pipe memory, which completing returns to the pool.
+            codec.WriteFrame(current.Output, datagram);
+            Retire();
+            _link = current;
+        }
+
+        _flush = current.Output.FlushAsync(CancellationToken.None);
+        _flushPending = true;
+        return Outcome.Written;
+    }
+
+    /// <summary>Stops writing to the current link; called when the pump stops.</summary>
+    public void Complete()
+    {
+        Retire();
+        _link = null;
+    }
+
+    private void Retire()
+    {
+        // A flush still pending belongs to a dead link whose pipe is abandoned with it; completing the
+        // writer under it is not allowed, and not needed: nothing reads that pipe any more.
+        if (!_flushPending)
+        {
+            _link?.Output.Complete();
+        }
+
+        _flushPending = false;
+        _flush = default;
+    }
+
+    private void Settle()
+    {
+        if (_flushPending && _flush.IsCompleted)
+        {
+            _flushPending = false;
+            if (_flush.GetAwaiter().GetResult().IsCompleted)
+            {
+                // The link's send loop has stopped reading: the link is dead.
+                _link!.Abort("send side closed");
+            }
+        }
+    }
+}

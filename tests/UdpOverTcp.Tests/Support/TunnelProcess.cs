@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace UdpOverTcp.Tests.Support;
+
+/// <summary>
+/// The published binary running as a child process. Its stderr log lines are collected so a test
+/// can await the line that says a state was reached ("link up") instead of sleeping.
+/// </summary>
+public sealed partial class TunnelProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _lines = [];
+    private readonly StringBuilder _stdout = new();
+    private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _newLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private TunnelProcess(string[] args)
+    {
+        var start = new ProcessStartInfo(PublishedBinary.Path)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        _process = new Process { StartInfo = start };
+        _process.ErrorDataReceived += (_, e) => OnLine(e.Data, _stderrClosed);
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                _stdoutClosed.TrySetResult();
+                return;
+            }
+
+            lock (_stdout)
+            {
+                _stdout.Append(e.Data).Append('\n');
+            }
+        };
+        _process.Start();
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+    }
+
+    public static TunnelProcess Start(params string[] args) => new(args);
+
+    /// <summary>Runs to completion and returns the exit code with everything printed.</summary>
+    public static async Task<(int ExitCode, string Stdout, IReadOnlyList<string> Stderr)> RunAsync(params string[] args)
+    {
+        using var p = new TunnelProcess(args);
+        int code = await p.WaitForExitAsync();
+        return (code, p.Stdout, p.Lines);
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return [.. _lines];
+            }
+        }
+    }
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_stdout)
+            {
+                return _stdout.ToString();
+            }
+        }
+    }
+
+    /// <summary>Waits for the <paramref name="occurrence"/>-th stderr line containing <paramref name="text"/>.</summary>
+    public async Task<string> WaitForLineAsync(string text, int occurrence = 1)
+    {
+        var deadline = Task.Delay(Guard.Timeout);
+        while (true)
+        {
+            Task next;
+            lock (_lines)
+            {
+                var matches = _lines.Where(l => l.Contains(text, StringComparison.Ordinal)).ToList();
+                if (matches.Count >= occurrence)
+                {
+                    return matches[occurrence - 1];
+                }
+
+                next = _newLine.Task;
+            }
+
+            if (await Task.WhenAny(next, deadline, _stderrClosed.Task) != next)
+            {
+                lock (_lines)
+                {
+                    var matches = _lines.Where(l => l.Contains(text, StringComparison.Ordinal)).ToList();
+                    if (matches.Count >= occurrence)
+                    {
+                        return matches[occurrence - 1];
+                    }
+                }
+
+                throw new TimeoutException($"no line #{occurrence} containing '{text}' (exited: {_process.HasExited}); stderr so far:\n{string.Join('\n', Lines)}");
+            }
+        }
+    }
+
+    /// <summary>Sends SIGTERM, as systemd or `kill` would.</summary>
+    public void Terminate() => _ = Kill(_process.Id, 15);
+
+    /// <summary>Sends SIGINT, as Ctrl+C would.</summary>
+    public void Interrupt() => _ = Kill(_process.Id, 2);
+
+    public async Task<int> WaitForExitAsync()
+    {
+        await _process.WaitForExitAsync().Within("the process to exit");
+        await Task.WhenAll(_stderrClosed.Task, _stdoutClosed.Task).Within("the process's output to close");
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line, TaskCompletionSource closed)
+    {
+        if (line is null)
+        {
+            closed.TrySetResult();
+            return;
+        }
+
+        TaskCompletionSource woken;
+        lock (_lines)
+        {
+            _lines.Add(line);
+            woken = _newLine;
+            _newLine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        woken.TrySetResult();
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
+}
