@@ -17,16 +17,17 @@ public sealed partial class TunnelProcess : IDisposable
     private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _newLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private TunnelProcess(string[] args)
+    /// <param name="commandLine">The program and its arguments.</param>
+    private TunnelProcess(string[] commandLine)
     {
-        var start = new ProcessStartInfo(PublishedBinary.Path)
+        var start = new ProcessStartInfo(commandLine[0])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (string arg in args)
+        foreach (string arg in commandLine.AsSpan(1))
         {
             start.ArgumentList.Add(arg);
         }
@@ -51,12 +52,19 @@ public sealed partial class TunnelProcess : IDisposable
         _process.BeginOutputReadLine();
     }
 
-    public static TunnelProcess Start(params string[] args) => new(args);
+    /// <summary>Starts the published binary with <paramref name="args"/>.</summary>
+    public static TunnelProcess Start(params string[] args) => new([PublishedBinary.Path, .. args]);
+
+    /// <summary>Starts the published binary inside a network namespace.</summary>
+    public static TunnelProcess StartIn(NetworkNamespace host, params string[] args) => new(host.Wrap(PublishedBinary.Path, args));
+
+    /// <summary>Starts any program, e.g. ssh, whose stderr lines are then awaited the same way.</summary>
+    public static TunnelProcess StartProgram(params string[] commandLine) => new(commandLine);
 
     /// <summary>Runs to completion and returns the exit code with everything printed.</summary>
     public static async Task<(int ExitCode, string Stdout, IReadOnlyList<string> Stderr)> RunAsync(params string[] args)
     {
-        using var p = new TunnelProcess(args);
+        using var p = Start(args);
         int code = await p.WaitForExitAsync();
         return (code, p.Stdout, p.Lines);
     }

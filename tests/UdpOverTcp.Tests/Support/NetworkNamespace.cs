@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace UdpOverTcp.Tests.Support;
+
+/// <summary>
+/// A network namespace of the test's own (`ip netns add`): a "host" with its own loopback, so two
+/// hosts can bind the same ports as in the README. Needs root and iproute2, as CI has.
+/// </summary>
+public sealed partial class NetworkNamespace : IDisposable
+{
+    private const int CloneNewNet = 0x40000000;
+    private static int s_counter;
+
+    public NetworkNamespace(string role)
+    {
+        Name = $"uot-{role}-{Environment.ProcessId}-{Interlocked.Increment(ref s_counter)}";
+        Run("ip", "netns", "add", Name);
+        Run("ip", "netns", "exec", Name, "ip", "link", "set", "lo", "up");
+    }
+
+    public string Name { get; }
+
+    /// <summary>The command line that runs <paramref name="program"/> inside this namespace.</summary>
+    public string[] Wrap(string program, params string[] args) => ["ip", "netns", "exec", Name, program, .. args];
+
+    /// <summary>
+    /// Runs <paramref name="create"/> on a thread that has joined this namespace, so sockets it creates
+    /// live there; the sockets then work from any thread.
+    /// </summary>
+    public T Create<T>(Func<T> create)
+    {
+        T result = default!;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using var handle = File.OpenHandle($"/var/run/netns/{Name}");
+                if (SetNs((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+                {
+                    throw new InvalidOperationException($"setns({Name}) failed: errno {Marshal.GetLastPInvokeError()}");
+                }
+
+                result = create();
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return error is null ? result : throw new InvalidOperationException($"in namespace {Name}: {error.Message}", error);
+    }
+
+    public void Dispose() => Run("ip", "netns", "del", Name);
+
+    /// <summary>Runs a command to completion; a failure says what to install or why.</summary>
+    public static void Run(string program, params string[] args)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(start)!;
+        string stderr = p.StandardError.ReadToEnd();
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"'{program} {string.Join(' ', args)}' exited {p.ExitCode}: {stderr.Trim()} (these tests need root and iproute2)");
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static partial int SetNs(int fd, int nstype);
+}
