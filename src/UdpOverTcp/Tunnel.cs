@@ -47,7 +47,7 @@ public sealed class Tunnel : IDisposable
             throw;
         }
 
-        _pump = new UdpPump(_udp, options.UdpSendTo!, _codec, Stats);
+        _pump = UdpPump.Create(_udp, options.UdpSendTo!, _codec, Stats);
     }
 
     public TunnelStats Stats { get; } = new();
@@ -73,6 +73,7 @@ public sealed class Tunnel : IDisposable
         Log.Info(_listener is not null
             ? $"listening on tcp {_listener.LocalEndPoint}, udp {UdpEndPoint} -> {_options.UdpSendTo}"
             : $"connecting to tcp {_options.TcpEndpoint}, udp {UdpEndPoint} -> {_options.UdpSendTo}");
+        Log.Debug($"udp data path: {_pump.Kind}");
 
         var pump = Task.Run(_pump.RunReceiveLoopAsync, CancellationToken.None);
         var links = _listener is not null ? AcceptLoopAsync(_listener, cancellationToken) : ConnectLoopAsync(cancellationToken);
@@ -87,7 +88,8 @@ public sealed class Tunnel : IDisposable
         {
             _listener?.Dispose();
             SetLink(null)?.Abort("shutting down");
-            _udp.Dispose();   // ends the pump's receive
+            _pump.Stop();
+            _udp.Dispose();   // ends the portable pump's pending receive
             await pump.ConfigureAwait(false);
         }
     }

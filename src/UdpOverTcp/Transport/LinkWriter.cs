@@ -21,6 +21,7 @@ internal sealed class LinkWriter(FrameCodec codec)
     private TcpLink? _link;
     private ValueTask<FlushResult> _flush;
     private bool _flushPending;
+    private bool _unflushed;
 
     /// <summary>
     /// Pipe memory of at least <paramref name="size"/> bytes on <paramref name="current"/> when the pump
@@ -39,12 +40,13 @@ internal sealed class LinkWriter(FrameCodec codec)
     }
 
     /// <summary>
-    /// Frames <paramref name="datagram"/> onto <paramref name="current"/>, the link that is live now, and
-    /// flushes. If the datagram was received in place (<paramref name="pipeMemory"/> is the memory from
-    /// <see cref="TryGetMemory"/>) on that same link, only the header is written. If the link changed
-    /// while the datagram was being received, it is copied to the new link and the old one is retired.
+    /// Frames <paramref name="datagram"/> onto <paramref name="current"/>, the link that is live now,
+    /// without flushing (a batch is flushed once, see <see cref="Flush"/>). If the datagram was received
+    /// in place (<paramref name="pipeMemory"/> is the memory from <see cref="TryGetMemory"/>) on that same
+    /// link, only the header is written. If the link changed while the datagram was being received,
+    /// it is copied to the new link and the old one is retired.
     /// </summary>
-    public Outcome Write(TcpLink? current, Memory<byte> pipeMemory, ReadOnlySpan<byte> datagram)
+    public Outcome Append(TcpLink? current, Memory<byte> pipeMemory, ReadOnlySpan<byte> datagram)
     {
         Settle();
         if (current is null || current.IsClosed)
@@ -77,9 +79,20 @@ internal sealed class LinkWriter(FrameCodec codec)
             _link = current;
         }
 
-        _flush = current.Output.FlushAsync(CancellationToken.None);
-        _flushPending = true;
+        _unflushed = true;
         return Outcome.Written;
+    }
+
+    /// <summary>Hands everything appended since the last flush to the link's send loop: one TCP send for the lot.</summary>
+    public void Flush()
+    {
+        if (_unflushed && _link is not null)
+        {
+            _unflushed = false;
+            _flush = _link.Output.FlushAsync(CancellationToken.None);
+            _flushPending = true;
+            Settle();
+        }
     }
 
     /// <summary>Stops writing to the current link; called when the pump stops.</summary>
@@ -99,6 +112,7 @@ internal sealed class LinkWriter(FrameCodec codec)
         }
 
         _flushPending = false;
+        _unflushed = false;
         _flush = default;
     }
 

@@ -35,12 +35,14 @@ public sealed class TcpLink
         _input = new Pipe(new PipeOptions(
             pauseWriterThreshold: inputPause,
             resumeWriterThreshold: inputPause / 2,
-            minimumSegmentSize: MinimumReceiveSize,
+            pool: PinnedBlockPool.Instance,
+            minimumSegmentSize: PinnedBlockPool.BlockSize,
             useSynchronizationContext: false));
         _output = new Pipe(new PipeOptions(
             pauseWriterThreshold: 1024 * 1024,
             resumeWriterThreshold: 512 * 1024,
-            minimumSegmentSize: MinimumReceiveSize,
+            pool: PinnedBlockPool.Instance,
+            minimumSegmentSize: PinnedBlockPool.BlockSize,
             useSynchronizationContext: false));
     }
 

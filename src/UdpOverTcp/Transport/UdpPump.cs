@@ -1,45 +1,39 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using CommunityToolkit.HighPerformance.Buffers;
 using UdpOverTcp.Framing;
 
 namespace UdpOverTcp.Transport;
 
 /// <summary>
 /// Moves datagrams between the bound UDP socket and the current <see cref="TcpLink"/>.
-/// UDP → TCP: one long-lived loop receives each datagram straight into the link's output pipe,
-/// behind room for its length prefix, so a datagram is copied once (kernel → pipe).
-/// TCP → UDP: one loop per link decodes every complete frame and sends it to --udp-sendto from
-/// the same bound socket (port bonding).
-/// Both use the SocketAddress-based Socket calls, which do not allocate per datagram.
-/// (Linux recvmmsg/sendmmsg batching plugs in here, behind these two loops.)
+/// UDP → TCP: one loop for the life of the tunnel frames each datagram into the link's output pipe
+/// (see <see cref="LinkWriter"/>). TCP → UDP: one loop per link decodes every complete frame and sends
+/// it to --udp-sendto from the same bound socket (port bonding).
+/// Two implementations: <see cref="SocketUdpPump"/> (portable, a Socket call per datagram) and
+/// <see cref="BatchedUdpPump"/> (Linux recvmmsg/sendmmsg); <see cref="Create"/> picks one.
 /// </summary>
-public sealed class UdpPump
+public abstract class UdpPump
 {
     /// <summary>Receive room for any datagram: anything the OS can deliver fits, so nothing is silently truncated.</summary>
-    private const int ReceiveRoom = 65535;
+    protected const int ReceiveRoom = 65535;
 
-    private readonly Socket _udp;
-    private readonly FrameCodec _codec;
-    private readonly SocketAddress _sendTo;
-    private readonly string _sendToDisplay;
-    private readonly TunnelStats _stats;
     private TcpLink? _link;
 
-    public UdpPump(Socket udp, IPEndPoint sendTo, FrameCodec codec, TunnelStats stats)
+    protected UdpPump(Socket udp, IPEndPoint sendTo, FrameCodec codec, TunnelStats stats)
     {
-        _udp = udp;
-        _codec = codec;
-        _stats = stats;
+        Udp = udp;
+        Codec = codec;
+        Stats = stats;
         // A dual-mode [::] socket reaches IPv4 destinations through their IPv4-mapped form.
-        var target = udp.AddressFamily == AddressFamily.InterNetworkV6 && sendTo.AddressFamily == AddressFamily.InterNetwork
+        SendTo = udp.AddressFamily == AddressFamily.InterNetworkV6 && sendTo.AddressFamily == AddressFamily.InterNetwork
             ? new IPEndPoint(sendTo.Address.MapToIPv6(), sendTo.Port)
             : sendTo;
-        _sendTo = target.Serialize();
-        _sendToDisplay = sendTo.ToString();
+        SendToDisplay = sendTo.ToString();
     }
+
+    /// <summary>Which data path the tunnel uses, for the start-up log line and the bench.</summary>
+    public abstract string Kind { get; }
 
     /// <summary>The link datagrams from the app go to; null drops them (no peer, UDP semantics).</summary>
     public TcpLink? Link
@@ -48,68 +42,41 @@ public sealed class UdpPump
         set => Volatile.Write(ref _link, value);
     }
 
+    protected Socket Udp { get; }
+    protected FrameCodec Codec { get; }
+    protected TunnelStats Stats { get; }
+    protected IPEndPoint SendTo { get; }
+    protected string SendToDisplay { get; }
+
     /// <summary>
-    /// UDP → TCP, for the life of the tunnel. Ends when the UDP socket is closed (that is how the
-    /// tunnel stops it: a cancellation token on every receive would cost an allocation each).
+    /// The pump for this platform: batched on Linux unless <c>UDP_OVER_TCP_IO=portable</c>
+    /// (<c>batched</c> forces it, <c>auto</c> or unset chooses).
     /// </summary>
-    public async Task RunReceiveLoopAsync()
+    public static UdpPump Create(Socket udp, IPEndPoint sendTo, FrameCodec codec, TunnelStats stats)
     {
-        using var scratch = MemoryOwner<byte>.Allocate(ReceiveRoom);
-        var source = new SocketAddress(_udp.AddressFamily);
-        var writer = new LinkWriter(_codec);
-
-        try
+        string? choice = Environment.GetEnvironmentVariable("UDP_OVER_TCP_IO");
+        bool batched = choice switch
         {
-            while (true)
-            {
-                // Receive straight behind room for the header in the link's pipe when it can take the
-                // datagram; otherwise into scratch memory.
-                var pipeMemory = writer.TryGetMemory(Link, _codec.HeaderSize + ReceiveRoom);
-                var target = pipeMemory.IsEmpty ? scratch.Memory : pipeMemory[_codec.HeaderSize..];
-                int length = await ReceiveAsync(target, source).ConfigureAwait(false);
-                if (length < 0)
-                {
-                    continue;
-                }
-
-                Interlocked.Increment(ref _stats.UdpReceived);
-                Interlocked.Add(ref _stats.UdpReceivedBytes, length);
-                if (length > _codec.MaxFrame)
-                {
-                    Interlocked.Increment(ref _stats.DroppedTooLarge);
-                    continue;
-                }
-
-                // The link may have changed while we waited: the datagram goes to the link that is
-                // current now, or is dropped, counted, if there is none or it is behind (never queued).
-                switch (writer.Write(Link, pipeMemory, target.Span[..length]))
-                {
-                    case LinkWriter.Outcome.NoLink:
-                        Interlocked.Increment(ref _stats.DroppedNoLink);
-                        break;
-                    case LinkWriter.Outcome.Behind:
-                        Interlocked.Increment(ref _stats.DroppedBackpressure);
-                        break;
-                }
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted)
-        {
-        }
-        finally
-        {
-            writer.Complete();
-        }
+            "portable" => false,
+            "batched" => true,
+            _ => OperatingSystem.IsLinux(),
+        };
+        return batched && OperatingSystem.IsLinux()
+            ? new BatchedUdpPump(udp, sendTo, codec, stats)
+            : new SocketUdpPump(udp, sendTo, codec, stats);
     }
+
+    /// <summary>UDP → TCP, for the life of the tunnel; returns after <see cref="Stop"/>.</summary>
+    public abstract Task RunReceiveLoopAsync();
+
+    /// <summary>Ends the receive loop. The tunnel then closes the socket.</summary>
+    public abstract void Stop();
 
     /// <summary>TCP → UDP for one link: returns when the link's input ends or a frame is malformed.</summary>
     public async Task DeliverAsync(TcpLink link)
     {
         var input = link.Input;
-        byte[]? joined = null;   // for the rare frame that straddles pipe segments
+        using var sender = CreateSender();
         try
         {
             while (true)
@@ -118,26 +85,18 @@ public sealed class UdpPump
                 var buffer = result.Buffer;
                 try
                 {
-                    while (_codec.TryReadFrame(ref buffer, out var payload))
+                    while (Codec.TryReadFrame(ref buffer, out var payload))
                     {
-                        ReadOnlyMemory<byte> datagram;
-                        if (payload.IsSingleSegment)
-                        {
-                            datagram = payload.First;
-                        }
-                        else
-                        {
-                            joined ??= ArrayPool<byte>.Shared.Rent(FrameCodec.DefaultMaxFrame);
-                            payload.CopyTo(joined);
-                            datagram = joined.AsMemory(0, (int)payload.Length);
-                        }
-
-                        await SendAsync(datagram).ConfigureAwait(false);
+                        await sender.SendAsync(payload).ConfigureAwait(false);
                     }
+
+                    // Before AdvanceTo: a batch may still point into the buffer.
+                    sender.SendPending();
                 }
                 catch (FrameTooLargeException e)
                 {
-                    Interlocked.Increment(ref _stats.MalformedFrames);
+                    sender.SendPending();
+                    Interlocked.Increment(ref Stats.MalformedFrames);
                     link.Abort($"protocol error from peer: {e.Message}");
                     return;
                 }
@@ -157,48 +116,52 @@ public sealed class UdpPump
         finally
         {
             await input.CompleteAsync().ConfigureAwait(false);
-            if (joined is not null)
-            {
-                ArrayPool<byte>.Shared.Return(joined);
-            }
         }
     }
 
-    /// <summary>Returns the datagram length, or -1 when the receive failed in a way that only affects that datagram.</summary>
-    private async ValueTask<int> ReceiveAsync(Memory<byte> buffer, SocketAddress source)
+    /// <summary>A sender for one link's delivery loop.</summary>
+    protected abstract DatagramSender CreateSender();
+
+    /// <summary>Counts a datagram from the app; false when it is too large to frame (also counted).</summary>
+    protected bool CountReceived(int length)
     {
-        try
+        Interlocked.Increment(ref Stats.UdpReceived);
+        Interlocked.Add(ref Stats.UdpReceivedBytes, length);
+        if (length > Codec.MaxFrame)
         {
-            return await _udp.ReceiveFromAsync(buffer, SocketFlags.None, source).ConfigureAwait(false);
+            Interlocked.Increment(ref Stats.DroppedTooLarge);
+            return false;
         }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+
+        return true;
+    }
+
+    /// <summary>Counts what <see cref="LinkWriter.Append"/> did with a datagram.</summary>
+    private protected void CountOutcome(LinkWriter.Outcome outcome)
+    {
+        switch (outcome)
         {
-            // Windows reports an ICMP port-unreachable for an earlier send on the next receive.
-            Interlocked.Increment(ref _stats.UdpSendErrors);
-            return -1;
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
-        {
-            Interlocked.Increment(ref _stats.DroppedTooLarge);
-            return -1;
+            case LinkWriter.Outcome.NoLink:
+                Interlocked.Increment(ref Stats.DroppedNoLink);
+                break;
+            case LinkWriter.Outcome.Behind:
+                Interlocked.Increment(ref Stats.DroppedBackpressure);
+                break;
         }
     }
 
-    private async ValueTask SendAsync(ReadOnlyMemory<byte> datagram)
+    internal void CountSent(int datagrams, long bytes)
     {
-        try
+        Interlocked.Add(ref Stats.UdpSent, datagrams);
+        Interlocked.Add(ref Stats.UdpSentBytes, bytes);
+    }
+
+    /// <summary>The destination is absent or unreachable: UDP semantics, the datagram is lost, the pump goes on.</summary>
+    internal void CountSendError(string error)
+    {
+        if (Interlocked.Increment(ref Stats.UdpSendErrors) == 1)
         {
-            await _udp.SendToAsync(datagram, SocketFlags.None, _sendTo).ConfigureAwait(false);
-            Interlocked.Increment(ref _stats.UdpSent);
-            Interlocked.Add(ref _stats.UdpSentBytes, datagram.Length);
-        }
-        catch (SocketException e)
-        {
-            // The destination is absent or unreachable: UDP semantics, the datagram is lost, the pump goes on.
-            if (Interlocked.Increment(ref _stats.UdpSendErrors) == 1)
-            {
-                Log.Warn($"udp send to {_sendToDisplay} failed: {e.Message} (further failures are only counted)");
-            }
+            Log.Warn($"udp send to {SendToDisplay} failed: {error} (further failures are only counted)");
         }
     }
 }

@@ -1,0 +1,330 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using UdpOverTcp.Framing;
+using UdpOverTcp.Transport.Linux;
+using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
+
+namespace UdpOverTcp.Transport;
+
+/// <summary>
+/// The Linux data path: up to <see cref="BatchSize"/> datagrams per system call each way.
+/// UDP → TCP: a dedicated thread blocks in recvmmsg(MSG_WAITFORONE) — it waits for the first
+/// datagram only, so a lone datagram is never held back — frames the whole batch into the link's
+/// pipe and flushes once: one TCP send carries the batch. TCP → UDP: each read of the link's input is
+/// decoded and sent with sendmmsg, the iovecs pointing straight into the (pinned) pipe memory.
+/// The socket's descriptor is used directly, so the .NET Socket is only for set-up and closing;
+/// every system call holds a reference on its handle so a close can never hand the number to a new socket.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed unsafe class BatchedUdpPump : UdpPump
+{
+    public const int BatchSize = 64;
+
+    /// <summary>Per receive slot: room for any datagram, so MSG_TRUNC never happens for a real one.</summary>
+    private const int SlotSize = 65536;
+
+    /// <summary>How often an idle receive looks up to see whether the tunnel is stopping.</summary>
+    private const int IdleWakeMilliseconds = 200;
+
+    private readonly byte* _sendToAddress;
+    private readonly int _sendToLength;
+    private volatile bool _stopping;
+
+    public BatchedUdpPump(Socket udp, IPEndPoint sendTo, FrameCodec codec, TunnelStats stats)
+        : base(udp, sendTo, codec, stats)
+    {
+        // Freed with the process: one per tunnel, read by every sender.
+        _sendToAddress = (byte*)NativeMemory.AllocZeroed(SocketAddressBytes.MaxLength);
+        _sendToLength = SocketAddressBytes.Write(SendTo, new Span<byte>(_sendToAddress, SocketAddressBytes.MaxLength));
+        // A blocking recvmmsg wakes at least this often to notice Stop().
+        udp.ReceiveTimeout = IdleWakeMilliseconds;
+    }
+
+    public override string Kind => "batched (recvmmsg/sendmmsg)";
+
+    public override void Stop() => _stopping = true;
+
+    public override Task RunReceiveLoopAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                ReceiveLoop();
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "udp receive",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    protected override DatagramSender CreateSender() => new MMsgSender(this);
+
+    private void ReceiveLoop()
+    {
+        var handle = Udp.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        // Slots on the pinned heap, uninitialised: pages a small datagram never touches stay unmapped.
+        byte[] slots = GC.AllocateUninitializedArray<byte>(BatchSize * SlotSize, pinned: true);
+        var messages = (MMsgHdr*)NativeMemory.AllocZeroed((nuint)(BatchSize * sizeof(MMsgHdr)));
+        var iovecs = (IoVec*)NativeMemory.AllocZeroed((nuint)(BatchSize * sizeof(IoVec)));
+        var writer = new LinkWriter(Codec);
+        try
+        {
+            int fd = (int)handle.DangerousGetHandle();
+            byte* slotBase = (byte*)Marshal.UnsafeAddrOfPinnedArrayElement(slots, 0);
+            for (int i = 0; i < BatchSize; i++)
+            {
+                iovecs[i].Base = slotBase + ((long)i * SlotSize);
+                iovecs[i].Length = SlotSize;
+                messages[i].Header.Iov = &iovecs[i];
+                messages[i].Header.IovLength = 1;
+            }
+
+            while (!_stopping)
+            {
+                int received = RecvMMsg(fd, messages, BatchSize, MSG_WAITFORONE, null);
+                if (_stopping)
+                {
+                    // Closing the socket shuts it down, which wakes this receive with an empty "datagram".
+                    break;
+                }
+
+                if (received <= 0)
+                {
+                    if (!OnReceiveError(fd))
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                var link = Link;
+                for (int i = 0; i < received; i++)
+                {
+                    int length = (int)messages[i].Length;
+                    bool truncated = (messages[i].Header.Flags & MSG_TRUNC) != 0;
+                    messages[i].Header.Flags = 0;
+                    if (truncated)
+                    {
+                        CountReceived(int.MaxValue);   // counted as too large
+                        continue;
+                    }
+
+                    if (CountReceived(length))
+                    {
+                        CountOutcome(writer.Append(link, Memory<byte>.Empty, new ReadOnlySpan<byte>(iovecs[i].Base, length)));
+                    }
+                }
+
+                writer.Flush();
+            }
+        }
+        finally
+        {
+            writer.Complete();
+            NativeMemory.Free(messages);
+            NativeMemory.Free(iovecs);
+            GC.KeepAlive(slots);
+            handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>True to go on receiving.</summary>
+    private bool OnReceiveError(int fd)
+    {
+        int errno = Marshal.GetLastPInvokeError();
+        switch (errno)
+        {
+            case EAGAIN:
+                // The receive timeout passed (blocking socket) or nothing is queued (non-blocking).
+                WaitFor(fd, POLLIN, IdleWakeMilliseconds);
+                return true;
+            case EINTR:
+                return true;
+            case EBADF:
+                return false;
+            default:
+                // E.g. ECONNREFUSED from an ICMP error queued on the socket: about an earlier send.
+                CountSendError(Marshal.GetPInvokeErrorMessage(errno));
+                return true;
+        }
+    }
+
+    /// <summary>Queues decoded datagrams as mmsghdrs pointing into pipe memory; one sendmmsg per batch.</summary>
+    private sealed class MMsgSender : DatagramSender
+    {
+        /// <summary>A payload in more pipe segments than this is copied (never happens with 128 KiB blocks).</summary>
+        private const int MaxSegments = 4;
+
+        private readonly BatchedUdpPump _pump;
+        private readonly MMsgHdr* _messages;
+        private readonly IoVec* _iovecs;
+        private readonly MemoryHandle[] _pins = new MemoryHandle[BatchSize * MaxSegments];
+        private readonly byte[] _joined = GC.AllocateUninitializedArray<byte>(FrameCodec.DefaultMaxFrame, pinned: true);
+        private int _count;
+        private int _iovecsUsed;
+        private long _bytes;
+        private bool _joinedInUse;
+
+        public MMsgSender(BatchedUdpPump pump)
+        {
+            _pump = pump;
+            _messages = (MMsgHdr*)NativeMemory.AllocZeroed((nuint)(BatchSize * sizeof(MMsgHdr)));
+            _iovecs = (IoVec*)NativeMemory.AllocZeroed((nuint)(BatchSize * MaxSegments * sizeof(IoVec)));
+        }
+
+        public override ValueTask SendAsync(ReadOnlySequence<byte> payload)
+        {
+            int segments = 0;
+            foreach (var _ in payload)
+            {
+                segments++;
+            }
+
+            if (segments > MaxSegments || (segments > 1 && _joinedInUse))
+            {
+                // Rare: flatten into the one spare buffer (sending first if it is taken).
+                if (_joinedInUse)
+                {
+                    SendPending();
+                }
+
+                payload.CopyTo(_joined);
+                payload = new ReadOnlySequence<byte>(_joined, 0, (int)payload.Length);
+                _joinedInUse = true;
+            }
+
+            ref var message = ref _messages[_count];
+            message.Header.Name = _pump._sendToAddress;
+            message.Header.NameLength = (uint)_pump._sendToLength;
+            message.Header.Iov = &_iovecs[_iovecsUsed];
+            message.Header.IovLength = 0;
+            message.Header.Flags = 0;
+            foreach (var segment in payload)
+            {
+                if (segment.IsEmpty)
+                {
+                    continue;
+                }
+
+                var pin = segment.Pin();
+                _pins[_iovecsUsed] = pin;
+                _iovecs[_iovecsUsed].Base = pin.Pointer;
+                _iovecs[_iovecsUsed].Length = (nuint)segment.Length;
+                _iovecsUsed++;
+                message.Header.IovLength++;
+            }
+
+            _bytes += payload.Length;
+            if (++_count == BatchSize)
+            {
+                SendPending();
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        public override void SendPending()
+        {
+            if (_count == 0)
+            {
+                return;
+            }
+
+            var handle = _pump.Udp.SafeHandle;
+            bool added = false;
+            int failed = 0;
+            try
+            {
+                handle.DangerousAddRef(ref added);
+                int fd = (int)handle.DangerousGetHandle();
+                int sent = 0;
+                while (sent < _count)
+                {
+                    int n = SendMMsg(fd, _messages + sent, (uint)(_count - sent), 0);
+                    if (n > 0)
+                    {
+                        sent += n;
+                        continue;
+                    }
+
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == EINTR)
+                    {
+                        continue;
+                    }
+
+                    if (errno == EAGAIN)
+                    {
+                        WaitFor(fd, POLLOUT, IdleWakeMilliseconds);
+                        continue;
+                    }
+
+                    if (errno == EBADF)
+                    {
+                        failed += _count - sent;
+                        break;
+                    }
+
+                    // The first unsent datagram failed (unreachable, too big...): count it and go on.
+                    _pump.CountSendError(Marshal.GetPInvokeErrorMessage(errno));
+                    failed++;
+                    sent++;
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                failed = _count;   // the tunnel is closing
+            }
+            finally
+            {
+                if (added)
+                {
+                    handle.DangerousRelease();
+                }
+            }
+
+            _pump.CountSent(_count - failed, failed == 0 ? _bytes : 0);
+            for (int i = 0; i < _iovecsUsed; i++)
+            {
+                _pins[i].Dispose();
+            }
+
+            _count = 0;
+            _iovecsUsed = 0;
+            _bytes = 0;
+            _joinedInUse = false;
+        }
+
+        public override void Dispose()
+        {
+            SendPending();
+            NativeMemory.Free(_messages);
+            NativeMemory.Free(_iovecs);
+            base.Dispose();
+        }
+    }
+}

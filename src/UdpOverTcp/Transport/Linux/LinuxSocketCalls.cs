@@ -1,0 +1,74 @@
+using System.Runtime.InteropServices;
+
+namespace UdpOverTcp.Transport.Linux;
+
+/// <summary>
+/// The batching system calls, source-generated (<c>LibraryImport</c>): no marshalling stubs at run
+/// time, AOT- and trim-safe, and nothing allocated per call. Struct layouts are the kernel's for
+/// 64-bit Linux (x64, arm64), where glibc and musl agree.
+/// </summary>
+internal static unsafe partial class LinuxSocketCalls
+{
+    /// <summary>recvmmsg: block for the first datagram, then take only what is already queued.</summary>
+    public const int MSG_WAITFORONE = 0x10000;
+
+    /// <summary>msg_flags: the datagram was longer than the buffer.</summary>
+    public const int MSG_TRUNC = 0x20;
+
+    public const int EINTR = 4;
+    public const int EBADF = 9;
+    public const int EAGAIN = 11;
+
+    public const short POLLIN = 0x1;
+    public const short POLLOUT = 0x4;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MMsgHdr
+    {
+        public MsgHdr Header;
+        public uint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short ReturnedEvents;
+    }
+
+    [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
+    public static partial int RecvMMsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);
+
+    [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
+    public static partial int SendMMsg(int fd, MMsgHdr* messages, uint count, int flags);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    /// <summary>Waits until the socket is ready for <paramref name="events"/> or the timeout passes.</summary>
+    public static void WaitFor(int fd, short events, int timeoutMilliseconds)
+    {
+        var pollFd = new PollFd { Fd = fd, Events = events };
+        _ = Poll(&pollFd, 1, timeoutMilliseconds);
+    }
+}

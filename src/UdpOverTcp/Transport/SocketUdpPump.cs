@@ -1,0 +1,122 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using CommunityToolkit.HighPerformance.Buffers;
+using UdpOverTcp.Framing;
+
+namespace UdpOverTcp.Transport;
+
+/// <summary>
+/// The portable data path: one Socket call per datagram, using the SocketAddress-based overloads,
+/// which do not allocate. Each datagram from the app is received straight into the link's pipe,
+/// behind room for its length prefix, so it is copied once (kernel → pipe).
+/// </summary>
+public sealed class SocketUdpPump : UdpPump
+{
+    private readonly SocketAddress _sendToAddress;
+
+    public SocketUdpPump(Socket udp, IPEndPoint sendTo, FrameCodec codec, TunnelStats stats)
+        : base(udp, sendTo, codec, stats)
+    {
+        _sendToAddress = SendTo.Serialize();
+    }
+
+    public override string Kind => "portable";
+
+    /// <summary>Closing the socket ends the pending receive: a cancellation token per receive would allocate.</summary>
+    public override void Stop()
+    {
+    }
+
+    public override async Task RunReceiveLoopAsync()
+    {
+        using var scratch = MemoryOwner<byte>.Allocate(ReceiveRoom);
+        var source = new SocketAddress(Udp.AddressFamily);
+        var writer = new LinkWriter(Codec);
+        try
+        {
+            while (true)
+            {
+                // Receive in place in the link's pipe when it can take the datagram, else into scratch memory.
+                var pipeMemory = writer.TryGetMemory(Link, Codec.HeaderSize + ReceiveRoom);
+                var target = pipeMemory.IsEmpty ? scratch.Memory : pipeMemory[Codec.HeaderSize..];
+                int length = await ReceiveAsync(target, source).ConfigureAwait(false);
+                if (length < 0 || !CountReceived(length))
+                {
+                    continue;
+                }
+
+                // The link may have changed while we waited: the datagram goes to the link that is current now.
+                CountOutcome(writer.Append(Link, pipeMemory, target.Span[..length]));
+                writer.Flush();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted)
+        {
+        }
+        finally
+        {
+            writer.Complete();
+        }
+    }
+
+    protected override DatagramSender CreateSender() => new Sender(this);
+
+    /// <summary>Returns the datagram length, or -1 when the receive failed in a way that only affects that datagram.</summary>
+    private async ValueTask<int> ReceiveAsync(Memory<byte> buffer, SocketAddress source)
+    {
+        try
+        {
+            return await Udp.ReceiveFromAsync(buffer, SocketFlags.None, source).ConfigureAwait(false);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            // Windows reports an ICMP port-unreachable for an earlier send on the next receive.
+            CountSendError(e.Message);
+            return -1;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
+        {
+            Interlocked.Increment(ref Stats.DroppedTooLarge);
+            return -1;
+        }
+    }
+
+    /// <summary>One SendToAsync per datagram.</summary>
+    private sealed class Sender(SocketUdpPump pump) : DatagramSender
+    {
+        private byte[]? _joined;   // for the rare frame that straddles pipe segments
+
+        public override async ValueTask SendAsync(ReadOnlySequence<byte> payload)
+        {
+            ReadOnlyMemory<byte> datagram;
+            if (payload.IsSingleSegment)
+            {
+                datagram = payload.First;
+            }
+            else
+            {
+                _joined ??= new byte[FrameCodec.DefaultMaxFrame];
+                payload.CopyTo(_joined);
+                datagram = _joined.AsMemory(0, (int)payload.Length);
+            }
+
+            try
+            {
+                await pump.Udp.SendToAsync(datagram, SocketFlags.None, pump._sendToAddress).ConfigureAwait(false);
+                pump.CountSent(1, datagram.Length);
+            }
+            catch (SocketException e)
+            {
+                pump.CountSendError(e.Message);
+            }
+        }
+
+        public override void SendPending()
+        {
+        }
+    }
+}
