@@ -25,7 +25,7 @@ internal static class Entry
                 return await BenchCommand.RunAsync(benchOptions, Console.Out, benchStop.Token).ConfigureAwait(false);
             }
 
-            var options = TunnelOptions.Parse(args);
+            var options = TunnelOptions.Parse(args, Environment.GetEnvironmentVariable(TunnelOptions.DataPathVariable));
             if (options.ShowHelp)
             {
                 Console.Out.Write(HelpText.Tunnel());

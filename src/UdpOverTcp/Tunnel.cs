@@ -47,7 +47,7 @@ public sealed class Tunnel : IDisposable
             throw;
         }
 
-        _pump = UdpPump.Create(_udp, options.UdpSendTo!, _codec, Stats);
+        _pump = UdpPump.Create(options.DataPath, _udp, options.UdpSendTo!, _codec, Stats);
     }
 
     public TunnelStats Stats { get; } = new();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Cli;
 
@@ -21,6 +22,7 @@ public sealed class TunnelOptions
     public FramingKind Framing { get; set; } = FramingKind.U32LittleEndian;
     public int MaxFrame { get; set; } = FrameCodec.DefaultMaxFrame;
     public LogLevel LogLevel { get; set; } = LogLevel.Info;
+    public UdpDataPath DataPath { get; set; } = UdpDataPath.Auto;
     public bool ShowHelp { get; set; }
     public bool ShowVersion { get; set; }
 
@@ -48,10 +50,14 @@ public sealed class TunnelOptions
             (o, _) => o.ShowVersion = true),
     ];
 
+    /// <summary>The environment variable that selects the UDP data path (see <see cref="UdpDataPath"/>).</summary>
+    public const string DataPathVariable = "UDP_OVER_TCP_IO";
+
     /// <summary>Parses and validates; throws <see cref="UsageException"/> with a one-line message.</summary>
-    public static TunnelOptions Parse(ReadOnlySpan<string> args)
+    /// <param name="dataPath">The value of <see cref="DataPathVariable"/>, if set.</param>
+    public static TunnelOptions Parse(ReadOnlySpan<string> args, string? dataPath = null)
     {
-        var options = new TunnelOptions();
+        var options = new TunnelOptions { DataPath = ParseDataPath(dataPath) };
         OptionParser.Parse(Table, args, options);
         if (options.ShowHelp || options.ShowVersion)
         {
@@ -103,6 +109,15 @@ public sealed class TunnelOptions
 
         LogLevel = level;
     }
+
+    private static UdpDataPath ParseDataPath(string? value) => value switch
+    {
+        null or "" or "auto" => UdpDataPath.Auto,
+        "portable" => UdpDataPath.Portable,
+        "batched" when OperatingSystem.IsLinux() => UdpDataPath.Batched,
+        "batched" => throw new UsageException($"{DataPathVariable}=batched needs Linux"),
+        _ => throw new UsageException($"{DataPathVariable}: '{value}' is not auto, portable or batched"),
+    };
 
     private static FramingKind ParseFraming(string value) => value switch
     {

@@ -48,19 +48,15 @@ public abstract class UdpPump
     protected IPEndPoint SendTo { get; }
     protected string SendToDisplay { get; }
 
-    /// <summary>
-    /// The pump for this platform: batched on Linux unless <c>UDP_OVER_TCP_IO=portable</c>
-    /// (<c>batched</c> forces it, <c>auto</c> or unset chooses).
-    /// </summary>
-    public static UdpPump Create(Socket udp, IPEndPoint sendTo, FrameCodec codec, TunnelStats stats)
+    /// <summary>The pump for <paramref name="path"/>: <see cref="UdpDataPath.Auto"/> is batched on Linux, portable elsewhere.</summary>
+    public static UdpPump Create(UdpDataPath path, Socket udp, IPEndPoint sendTo, FrameCodec codec, TunnelStats stats)
     {
-        string? choice = Environment.GetEnvironmentVariable("UDP_OVER_TCP_IO");
-        bool batched = choice switch
+        bool batched = path == UdpDataPath.Batched || (path == UdpDataPath.Auto && OperatingSystem.IsLinux());
+        if (batched && !OperatingSystem.IsLinux())
         {
-            "portable" => false,
-            "batched" => true,
-            _ => OperatingSystem.IsLinux(),
-        };
+            throw new PlatformNotSupportedException("the batched UDP data path needs Linux (recvmmsg/sendmmsg)");
+        }
+
         return batched && OperatingSystem.IsLinux()
             ? new BatchedUdpPump(udp, sendTo, codec, stats)
             : new SocketUdpPump(udp, sendTo, codec, stats);

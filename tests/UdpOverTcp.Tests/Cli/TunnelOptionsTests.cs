@@ -1,6 +1,7 @@
 using System.Net;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Cli;
 
@@ -148,5 +149,23 @@ public class TunnelOptionsTests
             Assert.Contains(spec.Display, help);
             Assert.Contains(spec.Help, help);
         }
+    }
+
+    [Theory]
+    [InlineData(null, UdpDataPath.Auto)]
+    [InlineData("", UdpDataPath.Auto)]
+    [InlineData("auto", UdpDataPath.Auto)]
+    [InlineData("portable", UdpDataPath.Portable)]
+    [InlineData("batched", UdpDataPath.Batched)]
+    public void Data_path_comes_from_the_environment_variable(string? value, UdpDataPath expected)
+    {
+        Assert.Equal(expected, TunnelOptions.Parse(["-l", "1", "-u", "2", "-p", "3"], value).DataPath);
+    }
+
+    [Fact]
+    public void Unknown_data_path_is_a_usage_error()
+    {
+        var error = Assert.Throws<UsageException>(() => TunnelOptions.Parse(["-l", "1", "-u", "2", "-p", "3"], "fast"));
+        Assert.Equal("UDP_OVER_TCP_IO: 'fast' is not auto, portable or batched", error.Message);
     }
 }

@@ -4,17 +4,22 @@ using System.Net.Sockets;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Framing;
 using UdpOverTcp.Tests.Support;
+using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Integration;
 
 public class TunnelPairTests
 {
+    public static TheoryData<UdpDataPath> Paths => new() { UdpDataPath.Portable, UdpDataPath.Batched };
+
     [Theory]
-    [InlineData(FramingKind.U32LittleEndian)]
-    [InlineData(FramingKind.U16BigEndian)]
-    public async Task Thousands_of_mixed_size_datagrams_cross_both_ways_at_once_intact_in_order_and_bonded(FramingKind framing)
+    [InlineData(FramingKind.U32LittleEndian, UdpDataPath.Portable)]
+    [InlineData(FramingKind.U32LittleEndian, UdpDataPath.Batched)]
+    [InlineData(FramingKind.U16BigEndian, UdpDataPath.Portable)]
+    [InlineData(FramingKind.U16BigEndian, UdpDataPath.Batched)]
+    public async Task Thousands_of_mixed_size_datagrams_cross_both_ways_at_once_intact_in_order_and_bonded(FramingKind framing, UdpDataPath path)
     {
-        await using var pair = await TunnelPair.StartAsync(framing);
+        await using var pair = await TunnelPair.StartAsync(framing, path);
         var xToY = VerifiedExchange.RunAsync(pair.AppX, pair.ConnectEntry, pair.AppY, pair.ListenEntry, VerifiedExchange.MixedSizes(3000, 1));
         var yToX = VerifiedExchange.RunAsync(pair.AppY, pair.ListenEntry, pair.AppX, pair.ConnectEntry, VerifiedExchange.MixedSizes(3000, 2));
         await Task.WhenAll(xToY, yToX);
@@ -26,10 +31,11 @@ public class TunnelPairTests
         Assert.Equal(0, pair.Connect.Stats.MalformedFrames + pair.Listen.Stats.MalformedFrames);
     }
 
-    [Fact]
-    public async Task Reply_comes_from_the_port_the_app_sent_to()
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public async Task Reply_comes_from_the_port_the_app_sent_to(UdpDataPath path)
     {
-        await using var pair = await TunnelPair.StartAsync();
+        await using var pair = await TunnelPair.StartAsync(path: path);
         pair.AppX.SendTo(pair.ConnectEntry, "ping"u8);
         var (ping, pingFrom) = await pair.AppY.ReceiveAsync("the ping");
         Assert.Equal("ping"u8.ToArray(), ping);
@@ -41,13 +47,14 @@ public class TunnelPairTests
         Assert.Equal(pair.ConnectEntry, pongFrom);
     }
 
-    [Fact]
-    public async Task Without_a_link_datagrams_are_dropped_and_counted_not_buffered()
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public async Task Without_a_link_datagrams_are_dropped_and_counted_not_buffered(UdpDataPath path)
     {
         var loopback0 = new IPEndPoint(IPAddress.Loopback, 0);
         using var appY = new UdpApp();
         using var appX = new UdpApp();
-        using var listen = new Tunnel(new TunnelOptions { Role = TcpRole.Listen, TcpEndpoint = loopback0, UdpBind = loopback0, UdpSendTo = appY.EndPoint });
+        using var listen = new Tunnel(new TunnelOptions { Role = TcpRole.Listen, TcpEndpoint = loopback0, UdpBind = loopback0, UdpSendTo = appY.EndPoint, DataPath = path });
         using var stop = new CancellationTokenSource();
         var running = listen.RunAsync(stop.Token);
 
@@ -131,13 +138,14 @@ public class TunnelPairTests
         await Task.WhenAll(connectRun, listenRun).Within("both ends to stop");
     }
 
-    [Fact]
-    public async Task Unreachable_udp_destination_does_not_stop_the_pump()
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public async Task Unreachable_udp_destination_does_not_stop_the_pump(UdpDataPath path)
     {
         // Send to a port nobody listens on: ICMP port unreachable comes back to the bound socket.
         var deadPort = FreePort.Udp();
         var loopback0 = new IPEndPoint(IPAddress.Loopback, 0);
-        using var listen = new Tunnel(new TunnelOptions { Role = TcpRole.Listen, TcpEndpoint = loopback0, UdpBind = loopback0, UdpSendTo = new IPEndPoint(IPAddress.Loopback, deadPort) });
+        using var listen = new Tunnel(new TunnelOptions { Role = TcpRole.Listen, TcpEndpoint = loopback0, UdpBind = loopback0, UdpSendTo = new IPEndPoint(IPAddress.Loopback, deadPort), DataPath = path });
         using var stop = new CancellationTokenSource();
         var running = listen.RunAsync(stop.Token);
 

@@ -1,6 +1,7 @@
 using System.Net;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Support;
 
@@ -14,15 +15,15 @@ public sealed class TunnelPair : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _running = Task.CompletedTask;
 
-    public TunnelPair(FramingKind framing = FramingKind.U32LittleEndian)
+    public TunnelPair(FramingKind framing = FramingKind.U32LittleEndian, UdpDataPath path = UdpDataPath.Auto)
     {
         Listen = new Tunnel(new TunnelOptions
         {
-            Role = TcpRole.Listen, TcpEndpoint = Loopback0, UdpBind = Loopback0, UdpSendTo = AppY.EndPoint, Framing = framing,
+            Role = TcpRole.Listen, TcpEndpoint = Loopback0, UdpBind = Loopback0, UdpSendTo = AppY.EndPoint, Framing = framing, DataPath = path,
         });
         Connect = new Tunnel(new TunnelOptions
         {
-            Role = TcpRole.Connect, TcpEndpoint = Listen.TcpListenEndPoint, UdpBind = Loopback0, UdpSendTo = AppX.EndPoint, Framing = framing,
+            Role = TcpRole.Connect, TcpEndpoint = Listen.TcpListenEndPoint, UdpBind = Loopback0, UdpSendTo = AppX.EndPoint, Framing = framing, DataPath = path,
         });
     }
 
@@ -37,9 +38,9 @@ public sealed class TunnelPair : IAsyncDisposable
     /// <summary>Where app Y sends to reach app X.</summary>
     public IPEndPoint ListenEntry => Listen.UdpEndPoint;
 
-    public static async Task<TunnelPair> StartAsync(FramingKind framing = FramingKind.U32LittleEndian)
+    public static async Task<TunnelPair> StartAsync(FramingKind framing = FramingKind.U32LittleEndian, UdpDataPath path = UdpDataPath.Auto)
     {
-        var pair = new TunnelPair(framing);
+        var pair = new TunnelPair(framing, path);
         pair._running = Task.WhenAll(pair.Listen.RunAsync(pair._stop.Token), pair.Connect.RunAsync(pair._stop.Token));
         await Task.WhenAll(pair.Listen.WhenLinkUp(), pair.Connect.WhenLinkUp()).Within("both tunnel ends to link up");
         return pair;
