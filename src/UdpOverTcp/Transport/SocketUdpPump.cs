@@ -40,8 +40,25 @@ public sealed class SocketUdpPump : UdpPump
                 // Receive in place in the link's pipe when it can take the datagram, else into scratch memory.
                 var pipeMemory = writer.TryGetMemory(Link, Codec.HeaderSize + ReceiveRoom);
                 var target = pipeMemory.IsEmpty ? scratch.Memory : pipeMemory[Codec.HeaderSize..];
-                int length = await ReceiveAsync(target, source).ConfigureAwait(false);
-                if (length < 0 || !CountReceived(length))
+                // Awaited here, not in a helper: an async helper would box its state on every pending receive.
+                int length;
+                try
+                {
+                    length = await Udp.ReceiveFromAsync(target, SocketFlags.None, source).ConfigureAwait(false);
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+                {
+                    // Windows reports an ICMP port-unreachable for an earlier send on the next receive.
+                    CountSendError(e.Message);
+                    continue;
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
+                {
+                    Interlocked.Increment(ref Stats.DroppedTooLarge);
+                    continue;
+                }
+
+                if (!CountReceived(length))
                 {
                     continue;
                 }
@@ -65,32 +82,16 @@ public sealed class SocketUdpPump : UdpPump
 
     protected override DatagramSender CreateSender() => new Sender(this);
 
-    /// <summary>Returns the datagram length, or -1 when the receive failed in a way that only affects that datagram.</summary>
-    private async ValueTask<int> ReceiveAsync(Memory<byte> buffer, SocketAddress source)
-    {
-        try
-        {
-            return await Udp.ReceiveFromAsync(buffer, SocketFlags.None, source).ConfigureAwait(false);
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
-        {
-            // Windows reports an ICMP port-unreachable for an earlier send on the next receive.
-            CountSendError(e.Message);
-            return -1;
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
-        {
-            Interlocked.Increment(ref Stats.DroppedTooLarge);
-            return -1;
-        }
-    }
-
     /// <summary>One SendToAsync per datagram.</summary>
     private sealed class Sender(SocketUdpPump pump) : DatagramSender
     {
         private byte[]? _joined;   // for the rare frame that straddles pipe segments
 
-        public override async ValueTask SendAsync(ReadOnlySequence<byte> payload)
+        /// <summary>
+        /// Not an async method: a UDP send almost always completes at once, and an async method would
+        /// box its state whenever it did not. Only a send that has to wait goes through <see cref="WaitAsync"/>.
+        /// </summary>
+        public override ValueTask SendAsync(ReadOnlySequence<byte> payload)
         {
             ReadOnlyMemory<byte> datagram;
             if (payload.IsSingleSegment)
@@ -106,8 +107,28 @@ public sealed class SocketUdpPump : UdpPump
 
             try
             {
-                await pump.Udp.SendToAsync(datagram, SocketFlags.None, pump._sendToAddress).ConfigureAwait(false);
+                var send = pump.Udp.SendToAsync(datagram, SocketFlags.None, pump._sendToAddress);
+                if (!send.IsCompletedSuccessfully)
+                {
+                    return WaitAsync(send, datagram.Length);
+                }
+
                 pump.CountSent(1, datagram.Length);
+            }
+            catch (SocketException e)
+            {
+                pump.CountSendError(e.Message);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        private async ValueTask WaitAsync(ValueTask<int> send, int length)
+        {
+            try
+            {
+                await send.ConfigureAwait(false);
+                pump.CountSent(1, length);
             }
             catch (SocketException e)
             {
