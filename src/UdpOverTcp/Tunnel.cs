@@ -14,9 +14,6 @@ namespace UdpOverTcp;
 /// </summary>
 public sealed class Tunnel : IDisposable
 {
-    /// <summary>UDP socket buffers sized for bursts; the OS may grant less (net.core.rmem_max).</summary>
-    public const int UdpBufferRequest = 4 * 1024 * 1024;
-
     /// <summary>A link that stayed up this long was healthy: the next failure starts backoff from the beginning.</summary>
     private static readonly TimeSpan HealthyLinkTime = TimeSpan.FromSeconds(1);
 
@@ -36,10 +33,10 @@ public sealed class Tunnel : IDisposable
     {
         _options = options;
         _codec = new FrameCodec(options.Framing, options.MaxFrame);
-        _udp = BindUdp(options.UdpBind!);
+        _udp = BindUdp(options);
         try
         {
-            _listener = options.Role == TcpRole.Listen ? Listen(options.TcpEndpoint!) : null;
+            _listener = options.Role == TcpRole.Listen ? Listen(options) : null;
         }
         catch
         {
@@ -140,6 +137,7 @@ public sealed class Tunnel : IDisposable
         while (!cancellationToken.IsCancellationRequested)
         {
             var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            SetTcpBuffers(socket, _options);   // before connecting, so the window scale is negotiated for them
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -223,8 +221,9 @@ public sealed class Tunnel : IDisposable
         }
     }
 
-    private static Socket BindUdp(IPEndPoint endpoint)
+    private static Socket BindUdp(TunnelOptions options)
     {
+        var endpoint = options.UdpBind!;
         var udp = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -238,8 +237,8 @@ public sealed class Tunnel : IDisposable
                 DisableUdpConnReset(udp);
             }
 
-            TrySetBuffer(udp, SocketOptionName.ReceiveBuffer);
-            TrySetBuffer(udp, SocketOptionName.SendBuffer);
+            SetBuffer(udp, SocketOptionName.ReceiveBuffer, options.UdpReceiveBuffer, "udp receive");
+            SetBuffer(udp, SocketOptionName.SendBuffer, options.UdpSendBuffer, "udp send");
             udp.Bind(endpoint);
             return udp;
         }
@@ -250,8 +249,9 @@ public sealed class Tunnel : IDisposable
         }
     }
 
-    private static Socket Listen(IPEndPoint endpoint)
+    private static Socket Listen(TunnelOptions options)
     {
+        var endpoint = options.TcpEndpoint!;
         var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -266,6 +266,7 @@ public sealed class Tunnel : IDisposable
                 listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             }
 
+            SetTcpBuffers(listener, options);   // accepted sockets inherit them
             listener.Bind(endpoint);
             listener.Listen(16);
             return listener;
@@ -277,15 +278,32 @@ public sealed class Tunnel : IDisposable
         }
     }
 
-    private static void TrySetBuffer(Socket socket, SocketOptionName option)
+    private static void SetTcpBuffers(Socket socket, TunnelOptions options)
     {
+        SetBuffer(socket, SocketOptionName.SendBuffer, options.TcpSendBuffer, "tcp send");
+        SetBuffer(socket, SocketOptionName.ReceiveBuffer, options.TcpReceiveBuffer, "tcp receive");
+    }
+
+    /// <summary>Asks for <paramref name="bytes"/> (0: leave the OS default) and accepts what the OS grants, saying so at debug level.</summary>
+    private static void SetBuffer(Socket socket, SocketOptionName option, int bytes, string what)
+    {
+        if (bytes == 0)
+        {
+            return;
+        }
+
         try
         {
-            socket.SetSocketOption(SocketOptionLevel.Socket, option, UdpBufferRequest);
+            socket.SetSocketOption(SocketOptionLevel.Socket, option, bytes);
+            if (Log.IsEnabled(LogLevel.Debug))
+            {
+                // Linux reports double the request (its bookkeeping overhead) and caps it at net.core.[rw]mem_max.
+                Log.Debug($"{what} buffer: asked for {bytes} bytes, the OS reports {socket.GetSocketOption(SocketOptionLevel.Socket, option)}");
+            }
         }
-        catch (SocketException)
+        catch (SocketException e)
         {
-            // Accept what the OS gives.
+            Log.Warn($"{what} buffer of {bytes} bytes refused: {e.Message}; using the OS default");
         }
     }
 

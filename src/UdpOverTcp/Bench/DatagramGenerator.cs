@@ -12,7 +12,7 @@ public sealed class DatagramGenerator : IDisposable
     public DatagramGenerator(IPEndPoint bind)
     {
         _socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.SendBufferSize = Tunnel.UdpBufferRequest;
+        _socket.SendBufferSize = Cli.TunnelOptions.DefaultUdpBuffer;
         _socket.Bind(bind);
     }
 

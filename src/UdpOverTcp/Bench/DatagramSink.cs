@@ -22,7 +22,7 @@ public sealed class DatagramSink : IDisposable
     {
         _size = size;
         _socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.ReceiveBufferSize = Tunnel.UdpBufferRequest;
+        _socket.ReceiveBufferSize = Cli.TunnelOptions.DefaultUdpBuffer;
         _socket.ReceiveTimeout = (int)QuietTime.TotalMilliseconds;
         _socket.Bind(bind);
     }

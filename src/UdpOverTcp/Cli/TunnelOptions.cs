@@ -23,6 +23,15 @@ public sealed class TunnelOptions
     public int MaxFrame { get; set; } = FrameCodec.DefaultMaxFrame;
     public LogLevel LogLevel { get; set; } = LogLevel.Info;
     public UdpDataPath DataPath { get; set; } = UdpDataPath.Auto;
+
+    /// <summary>Socket buffer requests in bytes; 0 leaves the OS default (for TCP: Linux's autotuning).</summary>
+    public int UdpReceiveBuffer { get; set; } = DefaultUdpBuffer;
+    public int UdpSendBuffer { get; set; } = DefaultUdpBuffer;
+    public int TcpSendBuffer { get; set; }
+    public int TcpReceiveBuffer { get; set; }
+
+    /// <summary>UDP buffers sized for bursts; the OS may grant less (net.core.rmem_max / wmem_max).</summary>
+    public const int DefaultUdpBuffer = 4 * 1024 * 1024;
     public bool ShowHelp { get; set; }
     public bool ShowVersion { get; set; }
 
@@ -40,6 +49,14 @@ public sealed class TunnelOptions
             (o, v) => o.Framing = ParseFraming(v!)),
         new("max-frame", null, "BYTES", $"close a link whose peer announces a longer datagram (default {FrameCodec.DefaultMaxFrame})",
             (o, v) => o.MaxFrame = ParseMaxFrame(v!)),
+        new("udp-recv-buffer", null, "BYTES", "UDP receive buffer to ask the OS for, e.g. 4M (default 4M; 0 = OS default)",
+            (o, v) => o.UdpReceiveBuffer = ByteSize.Parse("--udp-recv-buffer", v!)),
+        new("udp-send-buffer", null, "BYTES", "UDP send buffer (default 4M; 0 = OS default)",
+            (o, v) => o.UdpSendBuffer = ByteSize.Parse("--udp-send-buffer", v!)),
+        new("tcp-send-buffer", null, "BYTES", "TCP send buffer (default 0: the OS's autotuning)",
+            (o, v) => o.TcpSendBuffer = ByteSize.Parse("--tcp-send-buffer", v!)),
+        new("tcp-recv-buffer", null, "BYTES", "TCP receive buffer (default 0: the OS's autotuning)",
+            (o, v) => o.TcpReceiveBuffer = ByteSize.Parse("--tcp-recv-buffer", v!)),
         new("verbose", 'v', null, "log each link event in detail (debug level)",
             (o, _) => o.SetLogLevel(LogLevel.Debug)),
         new("quiet", 'q', null, "log only warnings and errors",

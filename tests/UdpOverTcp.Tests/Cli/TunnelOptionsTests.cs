@@ -168,4 +168,38 @@ public class TunnelOptionsTests
         var error = Assert.Throws<UsageException>(() => TunnelOptions.Parse(["-l", "1", "-u", "2", "-p", "3"], "fast"));
         Assert.Equal("UDP_OVER_TCP_IO: 'fast' is not auto, portable or batched", error.Message);
     }
+
+    [Fact]
+    public void Buffer_defaults_ask_4M_for_udp_and_leave_tcp_to_the_os()
+    {
+        var o = TunnelOptions.Parse(["-l", "1", "-u", "2", "-p", "3"]);
+        Assert.Equal(4 << 20, o.UdpReceiveBuffer);
+        Assert.Equal(4 << 20, o.UdpSendBuffer);
+        Assert.Equal(0, o.TcpSendBuffer);
+        Assert.Equal(0, o.TcpReceiveBuffer);
+    }
+
+    [Theory]
+    [InlineData("0", 0)]
+    [InlineData("212992", 212992)]
+    [InlineData("256k", 256 * 1024)]
+    [InlineData("8M", 8 << 20)]
+    [InlineData("1024M", 1 << 30)]
+    public void Buffer_sizes_take_k_and_m_suffixes(string value, int expected)
+    {
+        var o = TunnelOptions.Parse(["-l", "1", "-u", "2", "-p", "3", "--udp-recv-buffer", value, "--udp-send-buffer", value, "--tcp-send-buffer", value, "--tcp-recv-buffer", value]);
+        Assert.Equal([expected, expected, expected, expected], new[] { o.UdpReceiveBuffer, o.UdpSendBuffer, o.TcpSendBuffer, o.TcpReceiveBuffer });
+    }
+
+    [Theory]
+    [InlineData("--udp-recv-buffer", "1025M")]
+    [InlineData("--udp-send-buffer", "-1")]
+    [InlineData("--tcp-send-buffer", "4G")]
+    [InlineData("--tcp-recv-buffer", "M")]
+    [InlineData("--tcp-recv-buffer", "1.5M")]
+    public void Bad_buffer_sizes_are_usage_errors(string option, string value)
+    {
+        var error = Assert.Throws<UsageException>(() => TunnelOptions.Parse(["-l", "1", "-u", "2", "-p", "3", option, value]));
+        Assert.Equal($"{option}: '{value}' is not a size from 0 to 1024M (bytes, or with a K or M suffix)", error.Message);
+    }
 }
