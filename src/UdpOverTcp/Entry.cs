@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using UdpOverTcp.Auth;
 using UdpOverTcp.Bench;
 using UdpOverTcp.Cli;
 
@@ -39,6 +40,11 @@ internal static class Entry
             }
 
             Log.Level = options.LogLevel;
+            if (!TryLoadSecret(options))
+            {
+                return ExitCodes.Failure;
+            }
+
             return await RunTunnelAsync(options).ConfigureAwait(false);
         }
         catch (UsageException e)
@@ -70,6 +76,31 @@ internal static class Entry
 
         Log.Info($"stopped: {tunnel.Stats.Summary()}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Loads the secret and checks this host can use it; false after logging why not.</summary>
+    private static bool TryLoadSecret(TunnelOptions options)
+    {
+        try
+        {
+            options.Secret = SecretSource.Load(options.SecretFile, Environment.GetEnvironmentVariable(SecretSource.EnvironmentVariable));
+            if (options.Secret is not null)
+            {
+                LinkAuthenticator.SelfTest();
+            }
+
+            return true;
+        }
+        catch (SecretException e)
+        {
+            Log.Error($"cannot start: {e.Message}");
+        }
+        catch (Exception e) when (e is DllNotFoundException or PlatformNotSupportedException or EntryPointNotFoundException or TypeInitializationException)
+        {
+            Log.Error("cannot start: link authentication needs OpenSSL (libssl) on this host");
+        }
+
+        return false;
     }
 
     private static string DescribeBind(TunnelOptions options) => options.Role == TcpRole.Listen

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using UdpOverTcp.Auth;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Framing;
 using UdpOverTcp.Transport;
@@ -27,12 +28,18 @@ public sealed class Tunnel : IDisposable
     private readonly Lock _linkGate = new();
     private TcpLink? _link;
     private TaskCompletionSource _linkUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly LinkAuthenticator? _auth;
+
+    /// <summary>Handshakes under way at once on the listen side: bounds what a connection flood can hold.</summary>
+    private const int MaxConcurrentHandshakes = 32;
+    private readonly SemaphoreSlim _handshakeSlots = new(MaxConcurrentHandshakes);
 
     /// <summary>Binds the UDP socket (and the TCP listener on the listen side) at once, so bind errors surface here.</summary>
     public Tunnel(TunnelOptions options)
     {
         _options = options;
         _codec = new FrameCodec(options.Framing, options.MaxFrame);
+        _auth = options.Secret is { } secret ? new LinkAuthenticator(secret, options.HandshakeTimeout) : null;
         _udp = BindUdp(options);
         try
         {
@@ -44,7 +51,7 @@ public sealed class Tunnel : IDisposable
             throw;
         }
 
-        _pump = UdpPump.Create(options.DataPath, _udp, options.UdpSendTo!, _codec, Stats);
+        _pump = UdpPump.Create(options.DataPath, _udp, options.UdpSendTo!, options.UdpPeerOnly, _codec, Stats);
     }
 
     public TunnelStats Stats { get; } = new();
@@ -114,20 +121,64 @@ public sealed class Tunnel : IDisposable
                 continue;
             }
 
-            var link = new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame);
-            var old = SetLink(link);
-            if (old is not null && !old.IsClosed)
+            var remote = socket.RemoteEndPoint as IPEndPoint;
+            if (!_options.TcpAllow.IsEmpty && (remote is null || !_options.TcpAllow.Allows(remote.Address)))
             {
-                Log.Warn($"link from {link.Remote} replaces link from {old.Remote}");
-                old.Abort($"replaced by {link.Remote}");
+                Interlocked.Increment(ref Stats.LinksRefused);
+                Log.Debug($"connection from {remote} refused: not in --tcp-allow");
+                socket.Dispose();
+                continue;
+            }
+
+            if (_auth is null)
+            {
+                InstallAccepted(socket);
+            }
+            else if (_handshakeSlots.Wait(0))
+            {
+                // Off the accept loop: a slow or silent client must not hold up the next one.
+                _ = AuthenticateAcceptedAsync(socket, cancellationToken);
             }
             else
             {
-                Log.Info($"link up: accepted {link.Remote}");
+                Interlocked.Increment(ref Stats.AuthFailures);
+                Log.Debug($"connection from {remote} refused: {MaxConcurrentHandshakes} handshakes already under way");
+                socket.Dispose();
             }
-
-            _ = RunLinkAsync(link);
         }
+    }
+
+    private async Task AuthenticateAcceptedAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await AuthenticateAsync(socket, TcpRole.Listen, cancellationToken).ConfigureAwait(false))
+            {
+                InstallAccepted(socket);
+            }
+        }
+        finally
+        {
+            _handshakeSlots.Release();
+        }
+    }
+
+    /// <summary>Makes an accepted (and, with a secret, authenticated) connection the live link, replacing the current one.</summary>
+    private void InstallAccepted(Socket socket)
+    {
+        var link = CreateLink(socket);
+        var old = SetLink(link);
+        if (old is not null && !old.IsClosed)
+        {
+            Log.Warn($"link from {link.Remote} replaces link from {old.Remote}");
+            old.Abort($"replaced by {link.Remote}");
+        }
+        else
+        {
+            Log.Info($"link up: accepted {link.Remote}");
+        }
+
+        _ = RunLinkAsync(link);
     }
 
     private async Task ConnectLoopAsync(CancellationToken cancellationToken)
@@ -138,24 +189,33 @@ public sealed class Tunnel : IDisposable
         {
             var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             SetTcpBuffers(socket, _options);   // before connecting, so the window scale is negotiated for them
+            string? failure = null;
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(ConnectTimeout);
                 await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+                if (_auth is not null && !await AuthenticateAsync(socket, TcpRole.Connect, cancellationToken).ConfigureAwait(false))
+                {
+                    failure = "the peer failed authentication (is the secret the same on both ends?)";
+                }
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                failure = e is SocketException se ? se.Message : "timed out";
+            }
+
+            if (failure is not null)
             {
                 socket.Dispose();
                 Interlocked.Increment(ref Stats.LinkFailures);
                 var delay = backoff.Next();
-                string why = e is SocketException se ? se.Message : "timed out";
-                Log.Warn($"connect to {endpoint} failed: {why}; retrying in {delay.TotalSeconds:0.0} s");
+                Log.Warn($"connect to {endpoint} failed: {failure}; retrying in {delay.TotalSeconds:0.0} s");
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            var link = new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame);
+            var link = CreateLink(socket);
             SetLink(link);
             Log.Info($"link up: connected to {link.Remote}");
             var started = Stopwatch.GetTimestamp();
@@ -169,6 +229,31 @@ public sealed class Tunnel : IDisposable
             Log.Debug($"reconnecting in {retry.TotalMilliseconds:0} ms");
             await Task.Delay(retry, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Runs the handshake; a failure is counted, the socket closed without a word to the peer.</summary>
+    private async Task<bool> AuthenticateAsync(Socket socket, TcpRole role, CancellationToken cancellationToken)
+    {
+        string peer = socket.RemoteEndPoint?.ToString() ?? "?";
+        if (await _auth!.AuthenticateAsync(socket, role, cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        socket.Dispose();
+        // The first failure is worth a warning (a wrong secret); a flood of them is only counted.
+        if (Interlocked.Increment(ref Stats.AuthFailures) == 1 || Log.IsEnabled(LogLevel.Debug))
+        {
+            Log.Warn($"link from {peer} rejected: authentication failed");
+        }
+
+        return false;
+    }
+
+    private TcpLink CreateLink(Socket socket)
+    {
+        TcpKeepAlive.Apply(socket, _options.TcpTimeoutSeconds);
+        return new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame);
     }
 
     /// <summary>Runs one link to its end: TCP → UDP delivery here, UDP → TCP in the pump.</summary>

@@ -14,6 +14,7 @@ public sealed class TunnelStats
     public long DroppedNoLink;
     public long DroppedBackpressure;
     public long DroppedTooLarge;
+    public long DroppedNotPeer;
 
     // TCP → UDP: frames from the peer delivered to --udp-sendto.
     public long UdpSent;
@@ -24,6 +25,8 @@ public sealed class TunnelStats
     public long LinksEstablished;
     public long LinkFailures;
     public long MalformedFrames;
+    public long AuthFailures;
+    public long LinksRefused;
 
     /// <summary>One compact line, e.g. for the exit summary.</summary>
     public string Summary()
@@ -33,13 +36,16 @@ public sealed class TunnelStats
           .Append(Volatile.Read(ref UdpReceivedBytes)).Append(" bytes, dropped ")
           .Append(Volatile.Read(ref DroppedNoLink)).Append(" no-link ")
           .Append(Volatile.Read(ref DroppedBackpressure)).Append(" backpressure ")
-          .Append(Volatile.Read(ref DroppedTooLarge)).Append(" too-large; ");
+          .Append(Volatile.Read(ref DroppedTooLarge)).Append(" too-large ")
+          .Append(Volatile.Read(ref DroppedNotPeer)).Append(" not-peer; ");
         sb.Append("tcp->udp ").Append(Volatile.Read(ref UdpSent)).Append(" datagrams ")
           .Append(Volatile.Read(ref UdpSentBytes)).Append(" bytes, ")
           .Append(Volatile.Read(ref UdpSendErrors)).Append(" send errors; ");
         sb.Append("links ").Append(Volatile.Read(ref LinksEstablished)).Append(" established ")
           .Append(Volatile.Read(ref LinkFailures)).Append(" failed ")
-          .Append(Volatile.Read(ref MalformedFrames)).Append(" malformed");
+          .Append(Volatile.Read(ref MalformedFrames)).Append(" malformed ")
+          .Append(Volatile.Read(ref AuthFailures)).Append(" unauthenticated ")
+          .Append(Volatile.Read(ref LinksRefused)).Append(" refused");
         return sb.ToString();
     }
 }

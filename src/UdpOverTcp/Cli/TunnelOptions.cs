@@ -30,6 +30,25 @@ public sealed class TunnelOptions
     public int TcpSendBuffer { get; set; }
     public int TcpReceiveBuffer { get; set; }
 
+    /// <summary>--secret-file, if given; <see cref="Secret"/> holds what was loaded from it (or the environment).</summary>
+    public string? SecretFile { get; set; }
+
+    /// <summary>The shared secret for link authentication; null: no handshake, wire-compatible with the original tool.</summary>
+    public byte[]? Secret { get; set; }
+
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Which peers may connect on the listen side.</summary>
+    public AddressFilter TcpAllow { get; set; } = AddressFilter.Everyone;
+
+    /// <summary>Accept datagrams on the bound port only from --udp-sendto.</summary>
+    public bool UdpPeerOnly { get; set; }
+
+    /// <summary>Declare a link dead after this long without an answer from the peer; 0 turns detection off.</summary>
+    public int TcpTimeoutSeconds { get; set; } = DefaultTcpTimeout;
+
+    public const int DefaultTcpTimeout = 30;
+
     /// <summary>UDP buffers sized for bursts; the OS may grant less (net.core.rmem_max / wmem_max).</summary>
     public const int DefaultUdpBuffer = 4 * 1024 * 1024;
     public bool ShowHelp { get; set; }
@@ -57,6 +76,14 @@ public sealed class TunnelOptions
             (o, v) => o.TcpSendBuffer = ByteSize.Parse("--tcp-send-buffer", v!)),
         new("tcp-recv-buffer", null, "BYTES", "TCP receive buffer (default 0: the OS's autotuning)",
             (o, v) => o.TcpReceiveBuffer = ByteSize.Parse("--tcp-recv-buffer", v!)),
+        new("secret-file", null, "PATH", "authenticate links with the secret in PATH (or $UDP_OVER_TCP_SECRET); both ends the same",
+            (o, v) => o.SecretFile = v),
+        new("tcp-allow", null, "CIDRS", "listen side: accept TCP peers only from these ranges, e.g. 127.0.0.1,10.0.0.0/8",
+            (o, v) => o.TcpAllow = AddressFilter.Parse("--tcp-allow", v!)),
+        new("udp-peer-only", null, null, "forward only datagrams that come from the --udp-sendto address",
+            (o, _) => o.UdpPeerOnly = true),
+        new("tcp-timeout", null, "SECONDS", $"declare a silent peer dead after about this long (keepalive; default {DefaultTcpTimeout}, 0 = off)",
+            (o, v) => o.TcpTimeoutSeconds = ParseSeconds("--tcp-timeout", v!)),
         new("verbose", 'v', null, "log each link event in detail (debug level)",
             (o, _) => o.SetLogLevel(LogLevel.Debug)),
         new("quiet", 'q', null, "log only warnings and errors",
@@ -96,6 +123,11 @@ public sealed class TunnelOptions
             throw new UsageException("--udp-sendto is required");
         }
 
+        if (!options.TcpAllow.IsEmpty && options.Role != TcpRole.Listen)
+        {
+            throw new UsageException("--tcp-allow applies to --tcp-listen only");
+        }
+
         // An IPv4 socket cannot reach an IPv6 address; a dual-mode [::] socket reaches both.
         if (options.UdpBind.AddressFamily != options.UdpSendTo.AddressFamily
             && !options.UdpBind.Address.Equals(IPAddress.IPv6Any))
@@ -125,6 +157,16 @@ public sealed class TunnelOptions
         }
 
         LogLevel = level;
+    }
+
+    private static int ParseSeconds(string option, string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) || seconds > 3600)
+        {
+            throw new UsageException($"{option}: '{value}' is not a number of seconds from 0 to 3600");
+        }
+
+        return seconds;
     }
 
     private static UdpDataPath ParseDataPath(string? value) => value switch

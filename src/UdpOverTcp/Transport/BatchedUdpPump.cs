@@ -33,8 +33,8 @@ public sealed unsafe class BatchedUdpPump : UdpPump
     private readonly int _sendToLength;
     private volatile bool _stopping;
 
-    public BatchedUdpPump(Socket udp, IPEndPoint sendTo, FrameCodec codec, TunnelStats stats)
-        : base(udp, sendTo, codec, stats)
+    public BatchedUdpPump(Socket udp, IPEndPoint sendTo, bool peerOnly, FrameCodec codec, TunnelStats stats)
+        : base(udp, sendTo, peerOnly, codec, stats)
     {
         // Freed with the process: one per tunnel, read by every sender.
         _sendToAddress = (byte*)NativeMemory.AllocZeroed(SocketAddressBytes.MaxLength);
@@ -89,6 +89,8 @@ public sealed unsafe class BatchedUdpPump : UdpPump
         byte[] slots = GC.AllocateUninitializedArray<byte>(BatchSize * SlotSize, pinned: true);
         var messages = (MMsgHdr*)NativeMemory.AllocZeroed((nuint)(BatchSize * sizeof(MMsgHdr)));
         var iovecs = (IoVec*)NativeMemory.AllocZeroed((nuint)(BatchSize * sizeof(IoVec)));
+        // Source addresses are only needed to tell the peer from strangers (--udp-peer-only).
+        var sources = PeerOnly ? (byte*)NativeMemory.AllocZeroed((nuint)(BatchSize * SocketAddressBytes.MaxLength)) : null;
         var writer = new LinkWriter(Codec);
         try
         {
@@ -100,6 +102,8 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                 iovecs[i].Length = SlotSize;
                 messages[i].Header.Iov = &iovecs[i];
                 messages[i].Header.IovLength = 1;
+                messages[i].Header.Name = sources is null ? null : sources + (i * SocketAddressBytes.MaxLength);
+                messages[i].Header.NameLength = sources is null ? 0u : SocketAddressBytes.MaxLength;
             }
 
             while (!_stopping)
@@ -126,14 +130,16 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                 {
                     int length = (int)messages[i].Length;
                     bool truncated = (messages[i].Header.Flags & MSG_TRUNC) != 0;
+                    bool fromPeer = sources is null || SocketAddressBytes.SameEndpoint((byte*)messages[i].Header.Name, _sendToAddress);
                     messages[i].Header.Flags = 0;
+                    messages[i].Header.NameLength = sources is null ? 0u : SocketAddressBytes.MaxLength;   // the kernel wrote the length it used
                     if (truncated)
                     {
                         CountReceived(int.MaxValue);   // counted as too large
                         continue;
                     }
 
-                    if (CountReceived(length))
+                    if (CountReceived(length, fromPeer))
                     {
                         CountOutcome(writer.Append(link, Memory<byte>.Empty, new ReadOnlySpan<byte>(iovecs[i].Base, length)));
                     }
@@ -147,6 +153,7 @@ public sealed unsafe class BatchedUdpPump : UdpPump
             writer.Complete();
             NativeMemory.Free(messages);
             NativeMemory.Free(iovecs);
+            NativeMemory.Free(sources);
             GC.KeepAlive(slots);
             handle.DangerousRelease();
         }

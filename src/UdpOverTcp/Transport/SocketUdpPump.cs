@@ -15,8 +15,8 @@ public sealed class SocketUdpPump : UdpPump
 {
     private readonly SocketAddress _sendToAddress;
 
-    public SocketUdpPump(Socket udp, IPEndPoint sendTo, FrameCodec codec, TunnelStats stats)
-        : base(udp, sendTo, codec, stats)
+    public SocketUdpPump(Socket udp, IPEndPoint sendTo, bool peerOnly, FrameCodec codec, TunnelStats stats)
+        : base(udp, sendTo, peerOnly, codec, stats)
     {
         _sendToAddress = SendTo.Serialize();
     }
@@ -58,7 +58,7 @@ public sealed class SocketUdpPump : UdpPump
                     continue;
                 }
 
-                if (!CountReceived(length))
+                if (!CountReceived(length, fromPeer: !PeerOnly || source.Equals(_sendToAddress)))
                 {
                     continue;
                 }

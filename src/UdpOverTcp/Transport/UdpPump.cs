@@ -20,9 +20,10 @@ public abstract class UdpPump
 
     private TcpLink? _link;
 
-    protected UdpPump(Socket udp, IPEndPoint sendTo, FrameCodec codec, TunnelStats stats)
+    protected UdpPump(Socket udp, IPEndPoint sendTo, bool peerOnly, FrameCodec codec, TunnelStats stats)
     {
         Udp = udp;
+        PeerOnly = peerOnly;
         Codec = codec;
         Stats = stats;
         // A dual-mode [::] socket reaches IPv4 destinations through their IPv4-mapped form.
@@ -43,13 +44,16 @@ public abstract class UdpPump
     }
 
     protected Socket Udp { get; }
+
+    /// <summary>--udp-peer-only: datagrams from anyone but --udp-sendto are dropped, so no other local process can inject.</summary>
+    protected bool PeerOnly { get; }
     protected FrameCodec Codec { get; }
     protected TunnelStats Stats { get; }
     protected IPEndPoint SendTo { get; }
     protected string SendToDisplay { get; }
 
     /// <summary>The pump for <paramref name="path"/>: <see cref="UdpDataPath.Auto"/> is batched on Linux, portable elsewhere.</summary>
-    public static UdpPump Create(UdpDataPath path, Socket udp, IPEndPoint sendTo, FrameCodec codec, TunnelStats stats)
+    public static UdpPump Create(UdpDataPath path, Socket udp, IPEndPoint sendTo, bool peerOnly, FrameCodec codec, TunnelStats stats)
     {
         bool batched = path == UdpDataPath.Batched || (path == UdpDataPath.Auto && OperatingSystem.IsLinux());
         if (batched && !OperatingSystem.IsLinux())
@@ -58,8 +62,8 @@ public abstract class UdpPump
         }
 
         return batched && OperatingSystem.IsLinux()
-            ? new BatchedUdpPump(udp, sendTo, codec, stats)
-            : new SocketUdpPump(udp, sendTo, codec, stats);
+            ? new BatchedUdpPump(udp, sendTo, peerOnly, codec, stats)
+            : new SocketUdpPump(udp, sendTo, peerOnly, codec, stats);
     }
 
     /// <summary>UDP → TCP, for the life of the tunnel; returns after <see cref="Stop"/>.</summary>
@@ -118,11 +122,20 @@ public abstract class UdpPump
     /// <summary>A sender for one link's delivery loop.</summary>
     protected abstract DatagramSender CreateSender();
 
-    /// <summary>Counts a datagram from the app; false when it is too large to frame (also counted).</summary>
-    protected bool CountReceived(int length)
+    /// <summary>
+    /// Counts a datagram from the app; false when it must not go on (too large to frame, or from a
+    /// stranger under --udp-peer-only), which is counted too.
+    /// </summary>
+    protected bool CountReceived(int length, bool fromPeer = true)
     {
         Interlocked.Increment(ref Stats.UdpReceived);
         Interlocked.Add(ref Stats.UdpReceivedBytes, length);
+        if (!fromPeer)
+        {
+            Interlocked.Increment(ref Stats.DroppedNotPeer);
+            return false;
+        }
+
         if (length > Codec.MaxFrame)
         {
             Interlocked.Increment(ref Stats.DroppedTooLarge);

@@ -29,4 +29,19 @@ internal static class SocketAddressBytes
         BinaryPrimitives.WriteUInt32LittleEndian(destination[24..], (uint)endpoint.Address.ScopeId);
         return MaxLength;
     }
+
+    /// <summary>Same family, port and address (IPv6 flow label and scope ignored).</summary>
+    public static unsafe bool SameEndpoint(byte* a, byte* b)
+    {
+        var x = new ReadOnlySpan<byte>(a, MaxLength);
+        var y = new ReadOnlySpan<byte>(b, MaxLength);
+        if (!x[..4].SequenceEqual(y[..4]))
+        {
+            return false;   // family or port differ
+        }
+
+        return BitConverter.ToUInt16(x) == AF_INET
+            ? x[4..8].SequenceEqual(y[4..8])
+            : x[8..24].SequenceEqual(y[8..24]);
+    }
 }

@@ -1,0 +1,44 @@
+using System.Net.Sockets;
+
+namespace UdpOverTcp.Transport;
+
+/// <summary>
+/// Detects a peer that vanished without a FIN (power loss, a NAT that forgot the flow): TCP
+/// keepalive probes on an idle link, and on Linux TCP_USER_TIMEOUT for data left unacknowledged,
+/// both sized so that a dead link is declared within about <c>--tcp-timeout</c> seconds. The
+/// connect side then reconnects; the listen side's link ends and waits for the next connection.
+/// </summary>
+public static class TcpKeepAlive
+{
+    private const int TCP_USER_TIMEOUT = 18;   // linux/tcp.h
+
+    public static void Apply(Socket socket, int timeoutSeconds)
+    {
+        if (timeoutSeconds <= 0)
+        {
+            return;
+        }
+
+        // Idle for a third of the timeout, then 3 probes spread over the rest.
+        int idle = Math.Max(1, timeoutSeconds / 3);
+        int interval = Math.Max(1, (timeoutSeconds - idle) / 3);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, idle);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, interval);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+            if (OperatingSystem.IsLinux())
+            {
+                socket.SetRawSocketOption((int)SocketOptionLevel.Tcp, TCP_USER_TIMEOUT, BitConverter.GetBytes(timeoutSeconds * 1000));
+            }
+        }
+        catch (SocketException e)
+        {
+            Log.Debug($"tcp keepalive not set: {e.Message}");
+        }
+        catch (PlatformNotSupportedException)
+        {
+        }
+    }
+}
