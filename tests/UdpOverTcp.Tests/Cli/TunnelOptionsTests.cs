@@ -202,4 +202,39 @@ public class TunnelOptionsTests
         var error = Assert.Throws<UsageException>(() => TunnelOptions.Parse(["-l", "1", "-u", "2", "-p", "3", option, value]));
         Assert.Equal($"{option}: '{value}' is not a size from 0 to 1024M (bytes, or with a K or M suffix)", error.Message);
     }
+
+    [Fact]
+    public void Hardening_options()
+    {
+        var o = TunnelOptions.Parse(["-l", "1", "-u", "2", "-p", "3", "--secret-file", "/etc/uot.key", "--tcp-allow", "127.0.0.1,10.0.0.0/8,::1", "--udp-peer-only", "--tcp-timeout", "7"]);
+        Assert.Equal("/etc/uot.key", o.SecretFile);
+        Assert.Null(o.Secret);   // loaded later, by Entry, so parsing never touches the file system
+        Assert.Equal(["127.0.0.1/32", "10.0.0.0/8", "::1/128"], o.TcpAllow.Networks.Select(n => n.ToString()));
+        Assert.True(o.UdpPeerOnly);
+        Assert.Equal(7, o.TcpTimeoutSeconds);
+    }
+
+    [Fact]
+    public void Hardening_defaults()
+    {
+        var o = TunnelOptions.Parse(["-t", "1", "-u", "2", "-p", "3"]);
+        Assert.Null(o.SecretFile);
+        Assert.True(o.TcpAllow.IsEmpty);
+        Assert.False(o.UdpPeerOnly);
+        Assert.Equal(30, o.TcpTimeoutSeconds);
+    }
+
+    [Theory]
+    [InlineData("--tcp-allow: '10.0.0.0/33' is not an address or CIDR range (e.g. 192.0.2.0/24, ::1)", "-l", "1", "--tcp-allow", "10.0.0.0/33")]
+    [InlineData("--tcp-allow: 'localhost' is not an address or CIDR range (e.g. 192.0.2.0/24, ::1)", "-l", "1", "--tcp-allow", "localhost")]
+    [InlineData("--tcp-allow: '' is not an address or CIDR range (e.g. 192.0.2.0/24, ::1)", "-l", "1", "--tcp-allow", "127.0.0.1,")]
+    [InlineData("--tcp-allow applies to --tcp-listen only", "-t", "1", "--tcp-allow", "127.0.0.1")]
+    [InlineData("--tcp-timeout: 'x' is not a number of seconds from 0 to 3600", "-l", "1", "--tcp-timeout", "x")]
+    [InlineData("--tcp-timeout: '3601' is not a number of seconds from 0 to 3600", "-l", "1", "--tcp-timeout", "3601")]
+    [InlineData("--udp-peer-only takes no value", "-l", "1", "--udp-peer-only=yes")]
+    public void Hardening_usage_errors(string message, params string[] args)
+    {
+        var error = Assert.Throws<UsageException>(() => TunnelOptions.Parse([.. args, "-u", "2", "-p", "3"]));
+        Assert.Equal(message, error.Message);
+    }
 }

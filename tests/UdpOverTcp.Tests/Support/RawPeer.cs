@@ -37,6 +37,26 @@ public static class RawPeer
         }
     }
 
+    /// <summary>Everything the other side sends until it closes (EOF or reset).</summary>
+    public static async Task<byte[]> ReadUntilClosedAsync(Socket socket)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        try
+        {
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer.AsMemory()).AsTask().Within("the peer to close the link")) > 0)
+            {
+                received.Write(buffer, 0, n);
+            }
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+        }
+
+        return received.ToArray();
+    }
+
     private static async Task ReadExactlyAsync(Socket socket, Memory<byte> buffer)
     {
         while (buffer.Length > 0)

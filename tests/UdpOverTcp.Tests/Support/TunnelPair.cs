@@ -15,16 +15,21 @@ public sealed class TunnelPair : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _running = Task.CompletedTask;
 
-    public TunnelPair(FramingKind framing = FramingKind.U32LittleEndian, UdpDataPath path = UdpDataPath.Auto)
+    /// <param name="configure">Applied to both ends' options, e.g. to set a secret.</param>
+    public TunnelPair(FramingKind framing = FramingKind.U32LittleEndian, UdpDataPath path = UdpDataPath.Auto, Action<TunnelOptions>? configure = null)
     {
-        Listen = new Tunnel(new TunnelOptions
+        var listen = new TunnelOptions
         {
             Role = TcpRole.Listen, TcpEndpoint = Loopback0, UdpBind = Loopback0, UdpSendTo = AppY.EndPoint, Framing = framing, DataPath = path,
-        });
-        Connect = new Tunnel(new TunnelOptions
+        };
+        configure?.Invoke(listen);
+        Listen = new Tunnel(listen);
+        var connect = new TunnelOptions
         {
             Role = TcpRole.Connect, TcpEndpoint = Listen.TcpListenEndPoint, UdpBind = Loopback0, UdpSendTo = AppX.EndPoint, Framing = framing, DataPath = path,
-        });
+        };
+        configure?.Invoke(connect);
+        Connect = new Tunnel(connect);
     }
 
     public UdpApp AppX { get; } = new();
@@ -38,9 +43,9 @@ public sealed class TunnelPair : IAsyncDisposable
     /// <summary>Where app Y sends to reach app X.</summary>
     public IPEndPoint ListenEntry => Listen.UdpEndPoint;
 
-    public static async Task<TunnelPair> StartAsync(FramingKind framing = FramingKind.U32LittleEndian, UdpDataPath path = UdpDataPath.Auto)
+    public static async Task<TunnelPair> StartAsync(FramingKind framing = FramingKind.U32LittleEndian, UdpDataPath path = UdpDataPath.Auto, Action<TunnelOptions>? configure = null)
     {
-        var pair = new TunnelPair(framing, path);
+        var pair = new TunnelPair(framing, path, configure);
         pair._running = Task.WhenAll(pair.Listen.RunAsync(pair._stop.Token), pair.Connect.RunAsync(pair._stop.Token));
         await Task.WhenAll(pair.Listen.WhenLinkUp(), pair.Connect.WhenLinkUp()).Within("both tunnel ends to link up");
         return pair;

@@ -18,7 +18,7 @@ public sealed partial class TunnelProcess : IDisposable
     private TaskCompletionSource _newLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="commandLine">The program and its arguments.</param>
-    private TunnelProcess(string[] commandLine)
+    private TunnelProcess(string[] commandLine, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(commandLine[0])
         {
@@ -30,6 +30,11 @@ public sealed partial class TunnelProcess : IDisposable
         foreach (string arg in commandLine.AsSpan(1))
         {
             start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
 
         _process = new Process { StartInfo = start };
@@ -54,6 +59,10 @@ public sealed partial class TunnelProcess : IDisposable
 
     /// <summary>Starts the published binary with <paramref name="args"/>.</summary>
     public static TunnelProcess Start(params string[] args) => new([PublishedBinary.Path, .. args]);
+
+    /// <summary>Starts the published binary with extra environment variables.</summary>
+    public static TunnelProcess StartWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        new([PublishedBinary.Path, .. args], environment);
 
     /// <summary>Starts the published binary inside a network namespace.</summary>
     public static TunnelProcess StartIn(NetworkNamespace host, params string[] args) => new(host.Wrap(PublishedBinary.Path, args));

@@ -1,0 +1,76 @@
+using System.Net;
+using UdpOverTcp.Tests.Support;
+
+namespace UdpOverTcp.Tests.E2E;
+
+/// <summary>The secret options on the published binary: they work, and the secret never shows.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class AuthenticationE2ETests : IDisposable
+{
+    private const string SecretText = "hunter2-but-longer-7f3a";
+    private readonly string _dir = Directory.CreateTempSubdirectory("uot-e2e-secret-").FullName;
+
+    [Fact]
+    public async Task Secret_file_and_environment_variable_link_up_and_the_secret_never_appears()
+    {
+        string file = Path.Combine(_dir, "secret");
+        File.WriteAllText(file, SecretText + "\n");
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        using var appX = new UdpApp();
+        using var appY = new UdpApp();
+        int tcp = FreePort.Tcp();
+        using var listen = TunnelProcess.Start("-l", $"127.0.0.1:{tcp}", "-u", "127.0.0.1:0", "-p", appY.EndPoint.Port.ToString(), "--secret-file", file, "-v");
+        await listen.WaitForLineAsync("listening on tcp");
+        using var connect = TunnelProcess.StartWithEnvironment(
+            new Dictionary<string, string> { ["UDP_OVER_TCP_SECRET"] = SecretText },
+            "-t", tcp.ToString(), "-u", "127.0.0.1:0", "-p", appX.EndPoint.Port.ToString(), "-v");
+        await connect.WaitForLineAsync("link up: connected");
+        await listen.WaitForLineAsync("link up: accepted");
+
+        listen.Terminate();
+        connect.Terminate();
+        Assert.Equal(0, await listen.WaitForExitAsync());
+        Assert.Equal(0, await connect.WaitForExitAsync());
+        Assert.DoesNotContain(listen.Lines.Concat(connect.Lines), l => l.Contains(SecretText, StringComparison.Ordinal));
+        Assert.DoesNotContain(listen.Lines, l => l.Contains("readable by other users", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Secret_file_readable_by_others_draws_a_warning()
+    {
+        string file = Path.Combine(_dir, "open-secret");
+        File.WriteAllText(file, SecretText);
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        using var listen = TunnelProcess.Start("-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9", "--secret-file", file);
+        var warning = await listen.WaitForLineAsync("readable by other users");
+        Assert.Contains(file, warning);
+        await listen.WaitForLineAsync("listening on tcp");   // signal handlers are in place from here
+        listen.Terminate();
+        Assert.Equal(0, await listen.WaitForExitAsync());
+    }
+
+    [Fact]
+    public async Task Unreadable_or_empty_secret_exits_1_naming_the_file_not_the_secret()
+    {
+        string empty = Path.Combine(_dir, "empty");
+        File.WriteAllText(empty, "");
+        File.SetUnixFileMode(empty, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var (code, _, stderr) = await TunnelProcess.RunAsync("-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9", "--secret-file", empty);
+        Assert.Equal(1, code);
+        Assert.Contains($"the secret file {empty} is empty", Assert.Single(stderr));
+
+        var (missingCode, _, missingErr) = await TunnelProcess.RunAsync("-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9", "--secret-file", Path.Combine(_dir, "absent"));
+        Assert.Equal(1, missingCode);
+        Assert.Contains("cannot read the secret file", Assert.Single(missingErr));
+    }
+
+    [Fact]
+    public async Task Help_mentions_the_options_but_no_secret_value()
+    {
+        var (_, stdout, _) = await TunnelProcess.RunAsync("--help");
+        Assert.Contains("--secret-file", stdout);
+        Assert.Contains("UDP_OVER_TCP_SECRET", stdout);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
