@@ -54,6 +54,25 @@ public sealed partial class NetworkNamespace : IDisposable
         return error is null ? result : throw new InvalidOperationException($"in namespace {Name}: {error.Message}", error);
     }
 
+    /// <summary>
+    /// Joins this namespace to <paramref name="other"/> with a veth pair: this side gets
+    /// <paramref name="address"/>, the other <paramref name="otherAddress"/> (a /24 of the test's own).
+    /// </summary>
+    public void LinkTo(NetworkNamespace other, string address, string otherAddress)
+    {
+        string a = $"v{Environment.ProcessId % 100000}a{Interlocked.Increment(ref s_counter)}";
+        string b = a.Replace('a', 'b');
+        Run("ip", "link", "add", a, "netns", Name, "type", "veth", "peer", "name", b, "netns", other.Name);
+        Run("ip", "netns", "exec", Name, "ip", "addr", "add", $"{address}/24", "dev", a);
+        Run("ip", "netns", "exec", other.Name, "ip", "addr", "add", $"{otherAddress}/24", "dev", b);
+        Run("ip", "netns", "exec", Name, "ip", "link", "set", a, "up");
+        Run("ip", "netns", "exec", other.Name, "ip", "link", "set", b, "up");
+        LinkDevice = a;
+    }
+
+    /// <summary>This side's veth device after <see cref="LinkTo"/>.</summary>
+    public string? LinkDevice { get; private set; }
+
     public void Dispose() => Run("ip", "netns", "del", Name);
 
     /// <summary>Runs a command to completion; a failure says what to install or why.</summary>
