@@ -57,6 +57,8 @@ internal static class Entry
 
     private static async Task<int> RunTunnelAsync(TunnelOptions options)
     {
+        // Before binding: once the ports answer, SIGTERM already means a clean stop.
+        using var stop = StopOnSignal();
         Tunnel tunnel;
         try
         {
@@ -64,18 +66,61 @@ internal static class Entry
         }
         catch (SocketException e)
         {
-            Log.Error($"cannot start: {e.Message} ({DescribeBind(options)})");
+            Log.Error(e.SocketErrorCode == SocketError.AccessDenied && options.FwMark is not null
+                ? $"cannot start: --fwmark: {e.Message} (setting SO_MARK needs CAP_NET_ADMIN)"
+                : $"cannot start: {e.Message} ({DescribeBind(options)})");
             return ExitCodes.Failure;
         }
 
         using (tunnel)
-        using (var stop = StopOnSignal())
+        using (StatsOnSignal(tunnel))
         {
-            await tunnel.RunAsync(stop.Token).ConfigureAwait(false);
+            var run = tunnel.RunAsync(stop.Token);
+            if (options.StatsIntervalSeconds > 0)
+            {
+                await Task.WhenAll(run, PrintStatsAsync(tunnel, options.StatsIntervalSeconds, stop.Token)).ConfigureAwait(false);
+            }
+            else
+            {
+                await run.ConfigureAwait(false);
+            }
         }
 
         Log.Info($"stopped: {tunnel.Stats.Summary()}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>--stats: one line per interval, at info level so -q silences it.</summary>
+    private static async Task PrintStatsAsync(Tunnel tunnel, int seconds, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                Log.Info($"stats: {tunnel.StatusLine()}");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>SIGUSR1 prints the statistics line on demand, whatever the log level (it was asked for).</summary>
+    private static IDisposable? StatsOnSignal(Tunnel tunnel)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return null;
+        }
+
+        // Not in the PosixSignal enum, but raw numbers are accepted on Unix.
+        int sigusr1 = OperatingSystem.IsLinux() ? 10 : 30;
+        return PosixSignalRegistration.Create((PosixSignal)sigusr1, context =>
+        {
+            context.Cancel = true;
+            Log.Always($"stats: {tunnel.StatusLine()}");
+        });
     }
 
     /// <summary>Loads the secret and checks this host can use it; false after logging why not.</summary>
@@ -107,7 +152,7 @@ internal static class Entry
         ? $"udp {options.UdpBind}, tcp {options.TcpEndpoint}"
         : $"udp {options.UdpBind}";
 
-    /// <summary>A token cancelled by Ctrl+C or SIGTERM, which then end the process cleanly instead of killing it.</summary>
+    /// <summary>A token cancelled by Ctrl+C, SIGTERM or SIGHUP, which then end the process cleanly (exit 0) instead of killing it.</summary>
     private static SignalStop StopOnSignal() => new();
 
     private sealed class SignalStop : IDisposable
@@ -115,11 +160,14 @@ internal static class Entry
         private readonly CancellationTokenSource _cts = new();
         private readonly PosixSignalRegistration _int;
         private readonly PosixSignalRegistration _term;
+        private readonly PosixSignalRegistration? _hup;
 
         public SignalStop()
         {
             _int = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle);
             _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
+            // The terminal closed or the service manager asked: there is no configuration file to reload, so stop.
+            _hup = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, Handle);
         }
 
         public CancellationToken Token => _cts.Token;
@@ -128,6 +176,7 @@ internal static class Entry
         {
             _int.Dispose();
             _term.Dispose();
+            _hup?.Dispose();
             _cts.Dispose();
         }
 

@@ -21,14 +21,24 @@ public static class HelpText
         from TCP are sent to --udp-sendto from the --udp-bind socket, so replies come from the port the
         app sent to.
 
-        Options:
         {OptionParser.FormatHelp(TunnelOptions.Table)}
-        Example (app on X bound to port A talks to app on Y bound to port B, over ssh -L 7878):
-          Y $ udp-over-tcp --tcp-listen 7878  --udp-bind A --udp-sendto B
-          X $ udp-over-tcp --tcp-connect 7878 --udp-bind B --udp-sendto A
+        Environment:
+          UDP_OVER_TCP_SECRET   the secret, instead of --secret-file
+          UDP_OVER_TCP_IO       UDP data path: auto (default), batched (Linux recvmmsg/sendmmsg) or portable
+
+        Examples:
+          App on X bound to port A talks to app on Y bound to port B, over `ssh -L 7878:127.0.0.1:7878 Y`:
+            Y $ udp-over-tcp --tcp-listen 7878  --udp-bind A --udp-sendto B
+            X $ udp-over-tcp --tcp-connect 7878 --udp-bind B --udp-sendto A
           The app on X sends to 127.0.0.1:B; the app on Y sends to 127.0.0.1:A.
 
-        Exit codes: 0 stopped by Ctrl+C/SIGTERM, 1 could not start (e.g. port in use), 2 usage error.
+          WireGuard listening on 51820 on both hosts, each peer's Endpoint = 127.0.0.1:51821; Y reachable
+          on TCP 443 over IPv4 and IPv6, links authenticated, a statistics line each minute:
+            Y $ udp-over-tcp -l 0.0.0.0:443 -l [::]:443 -u 127.0.0.1:51821 -p 127.0.0.1:51820 --secret-file /etc/uot.key --stats 60
+            X $ udp-over-tcp -t 203.0.113.7:443 -u 127.0.0.1:51821 -p 127.0.0.1:51820 --secret-file /etc/uot.key
+
+        Signals: SIGINT, SIGTERM and SIGHUP stop cleanly; SIGUSR1 prints the statistics line.
+        Exit codes: 0 stopped by a signal, 1 could not start (e.g. port in use, unreadable secret), 2 usage error.
 
         """;
 

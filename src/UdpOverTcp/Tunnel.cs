@@ -18,15 +18,14 @@ public sealed class Tunnel : IDisposable
     /// <summary>A link that stayed up this long was healthy: the next failure starts backoff from the beginning.</summary>
     private static readonly TimeSpan HealthyLinkTime = TimeSpan.FromSeconds(1);
 
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
-
     private readonly TunnelOptions _options;
     private readonly FrameCodec _codec;
     private readonly Socket _udp;
-    private readonly Socket? _listener;
+    private readonly Socket[] _listeners;
     private readonly UdpPump _pump;
     private readonly Lock _linkGate = new();
     private TcpLink? _link;
+    private long _linkSince;
     private TaskCompletionSource _linkUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly LinkAuthenticator? _auth;
 
@@ -43,7 +42,8 @@ public sealed class Tunnel : IDisposable
         _udp = BindUdp(options);
         try
         {
-            _listener = options.Role == TcpRole.Listen ? Listen(options) : null;
+            CheckFwMark(options);
+            _listeners = options.Role == TcpRole.Listen ? ListenAll(options) : [];
         }
         catch
         {
@@ -59,8 +59,25 @@ public sealed class Tunnel : IDisposable
     /// <summary>The bound UDP address (the real port when --udp-bind asked for port 0).</summary>
     public IPEndPoint UdpEndPoint => (IPEndPoint)_udp.LocalEndPoint!;
 
-    /// <summary>The listening TCP address on the listen side, null on the connect side.</summary>
-    public IPEndPoint? TcpListenEndPoint => (IPEndPoint?)_listener?.LocalEndPoint;
+    /// <summary>The (first) listening TCP address on the listen side, null on the connect side.</summary>
+    public IPEndPoint? TcpListenEndPoint => _listeners.Length > 0 ? (IPEndPoint?)_listeners[0].LocalEndPoint : null;
+
+    /// <summary>The counters, plus the current link's peer and uptime: the --stats / SIGUSR1 / exit line.</summary>
+    public string StatusLine()
+    {
+        TcpLink? link;
+        long since;
+        lock (_linkGate)
+        {
+            link = _link;
+            since = _linkSince;
+        }
+
+        string state = link is { IsClosed: false }
+            ? $"link {link.Remote} up {FormatUptime(Stopwatch.GetElapsedTime(since))}"
+            : "no link";
+        return $"{state}; {Stats.Summary()}";
+    }
 
     /// <summary>Completes when a link is up (now, or the next one). For tests and the bench, which must not race the link.</summary>
     public Task WhenLinkUp()
@@ -74,13 +91,15 @@ public sealed class Tunnel : IDisposable
     /// <summary>Runs until <paramref name="cancellationToken"/> fires. Never throws for link errors.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        Log.Info(_listener is not null
-            ? $"listening on tcp {_listener.LocalEndPoint}, udp {UdpEndPoint} -> {_options.UdpSendTo}"
+        Log.Info(_listeners.Length > 0
+            ? $"listening on tcp {string.Join(", ", _listeners.Select(l => l.LocalEndPoint))}, udp {UdpEndPoint} -> {_options.UdpSendTo}"
             : $"connecting to tcp {_options.TcpEndpoint}, udp {UdpEndPoint} -> {_options.UdpSendTo}");
         Log.Debug($"udp data path: {_pump.Kind}");
 
         var pump = Task.Run(_pump.RunReceiveLoopAsync, CancellationToken.None);
-        var links = _listener is not null ? AcceptLoopAsync(_listener, cancellationToken) : ConnectLoopAsync(cancellationToken);
+        var links = _listeners.Length > 0
+            ? Task.WhenAll(_listeners.Select(l => AcceptLoopAsync(l, cancellationToken)))
+            : ConnectLoopAsync(cancellationToken);
         try
         {
             await links.ConfigureAwait(false);
@@ -90,7 +109,7 @@ public sealed class Tunnel : IDisposable
         }
         finally
         {
-            _listener?.Dispose();
+            DisposeListeners();
             SetLink(null)?.Abort("shutting down");
             _pump.Stop();
             _udp.Dispose();   // ends the portable pump's pending receive
@@ -100,7 +119,7 @@ public sealed class Tunnel : IDisposable
 
     public void Dispose()
     {
-        _listener?.Dispose();
+        DisposeListeners();
         _udp.Dispose();
         SetLink(null)?.Abort("disposed");
     }
@@ -114,7 +133,11 @@ public sealed class Tunnel : IDisposable
             {
                 socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (SocketException e)
+            catch (ObjectDisposedException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException e) when (!cancellationToken.IsCancellationRequested)
             {
                 // E.g. EMFILE or a connection reset before accept: keep listening.
                 Log.Warn($"accept failed: {e.Message}");
@@ -189,11 +212,12 @@ public sealed class Tunnel : IDisposable
         {
             var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             SetTcpBuffers(socket, _options);   // before connecting, so the window scale is negotiated for them
+            SetFwMark(socket, _options);       // before connecting, so the SYN is routed by it too
             string? failure = null;
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(ConnectTimeout);
+                timeout.CancelAfter(_options.ConnectTimeout);
                 await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
                 if (_auth is not null && !await AuthenticateAsync(socket, TcpRole.Connect, cancellationToken).ConfigureAwait(false))
                 {
@@ -219,8 +243,11 @@ public sealed class Tunnel : IDisposable
             SetLink(link);
             Log.Info($"link up: connected to {link.Remote}");
             var started = Stopwatch.GetTimestamp();
+            long framesBefore = FramesFromPeer();
             await RunLinkAsync(link).WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (Stopwatch.GetElapsedTime(started) >= HealthyLinkTime)
+            // A link that carried a frame or stayed up had a real tunnel end behind it: after it ends
+            // (a peer restart), redial at once. Only a peer that accepts and drops keeps backing off.
+            if (FramesFromPeer() > framesBefore || Stopwatch.GetElapsedTime(started) >= HealthyLinkTime)
             {
                 backoff.Reset();
             }
@@ -230,6 +257,8 @@ public sealed class Tunnel : IDisposable
             await Task.Delay(retry, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private long FramesFromPeer() => Interlocked.Read(ref Stats.UdpSent) + Interlocked.Read(ref Stats.UdpSendErrors);
 
     /// <summary>Runs the handshake; a failure is counted, the socket closed without a word to the peer.</summary>
     private async Task<bool> AuthenticateAsync(Socket socket, TcpRole role, CancellationToken cancellationToken)
@@ -252,8 +281,10 @@ public sealed class Tunnel : IDisposable
 
     private TcpLink CreateLink(Socket socket)
     {
-        TcpKeepAlive.Apply(socket, _options.TcpTimeoutSeconds);
-        return new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame);
+        TcpKeepAlive.Apply(socket, _options.TcpTimeoutSeconds, _options.TcpKeepAliveSeconds);
+        var link = new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame);
+        socket.NoDelay = _options.TcpNoDelay;
+        return link;
     }
 
     /// <summary>Runs one link to its end: TCP → UDP delivery here, UDP → TCP in the pump.</summary>
@@ -295,6 +326,7 @@ public sealed class Tunnel : IDisposable
         {
             var old = _link;
             _link = link;
+            _linkSince = Stopwatch.GetTimestamp();
             _pump.Link = link;
             if (link is not null)
             {
@@ -334,15 +366,34 @@ public sealed class Tunnel : IDisposable
         }
     }
 
-    private static Socket Listen(TunnelOptions options)
+    private static Socket[] ListenAll(TunnelOptions options)
     {
-        var endpoint = options.TcpEndpoint!;
+        var listeners = new List<Socket>();
+        try
+        {
+            foreach (var endpoint in (IEnumerable<IPEndPoint>)[options.TcpEndpoint!, .. options.MoreListenEndpoints])
+            {
+                listeners.Add(Listen(endpoint, options));
+            }
+
+            return [.. listeners];
+        }
+        catch
+        {
+            listeners.ForEach(l => l.Dispose());
+            throw;
+        }
+    }
+
+    private static Socket Listen(IPEndPoint endpoint, TunnelOptions options)
+    {
         var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             if (endpoint.Address.Equals(IPAddress.IPv6Any))
             {
-                listener.DualMode = true;
+                // Alone, [::] takes IPv4 too; beside an IPv4 listener on the same port it must not.
+                listener.DualMode = options.MoreListenEndpoints.Count == 0;
             }
 
             if (!OperatingSystem.IsWindows())
@@ -352,6 +403,7 @@ public sealed class Tunnel : IDisposable
             }
 
             SetTcpBuffers(listener, options);   // accepted sockets inherit them
+            SetFwMark(listener, options);       // and the mark, for the replies
             listener.Bind(endpoint);
             listener.Listen(16);
             return listener;
@@ -362,6 +414,36 @@ public sealed class Tunnel : IDisposable
             throw;
         }
     }
+
+    private void DisposeListeners()
+    {
+        foreach (var listener in _listeners ?? [])
+        {
+            listener.Dispose();
+        }
+    }
+
+    /// <summary>Fails at start-up, not at the first connection, when the mark cannot be set (no CAP_NET_ADMIN).</summary>
+    private static void CheckFwMark(TunnelOptions options)
+    {
+        if (options.FwMark is not null)
+        {
+            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            SetFwMark(probe, options);
+        }
+    }
+
+    private static void SetFwMark(Socket socket, TunnelOptions options)
+    {
+        const int SOL_SOCKET = 1, SO_MARK = 36;   // Linux's asm-generic/socket.h (SocketOptionLevel.Socket is Windows' 0xffff)
+        if (options.FwMark is uint mark)
+        {
+            socket.SetRawSocketOption(SOL_SOCKET, SO_MARK, BitConverter.GetBytes(mark));
+        }
+    }
+
+    private static string FormatUptime(TimeSpan t) =>
+        t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:00}s" : $"{t.TotalSeconds:0.0}s";
 
     private static void SetTcpBuffers(Socket socket, TunnelOptions options)
     {

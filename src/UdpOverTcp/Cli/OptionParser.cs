@@ -4,8 +4,8 @@ namespace UdpOverTcp.Cli;
 
 /// <summary>
 /// A small table-driven command-line parser (System.CommandLine would add 1.5 MB to the binary).
-/// Accepts <c>--name value</c>, <c>--name=value</c>, <c>-x value</c>, <c>-xvalue</c>, and <c>--</c>.
-/// Every option may be given once.
+/// Accepts <c>--name value</c>, <c>--name=value</c>, <c>-x value</c>, <c>-xvalue</c>, and a repeated
+/// short flag (<c>-vv</c>). An option may be given once unless its row says it is repeatable.
 /// </summary>
 public static class OptionParser
 {
@@ -37,13 +37,21 @@ public static class OptionParser
             else if (arg.Length > 1 && arg[0] == '-' && arg != "--")
             {
                 spec = FindShort(table, arg[1]) ?? throw new UsageException($"unknown option '-{arg[1]}'");
-                if (arg.Length > 2)
+                if (arg.Length > 2 && !spec.TakesValue)
                 {
-                    if (!spec.TakesValue)
+                    // -vv: the same repeatable flag several times; anything else after a flag is a mistake.
+                    if (!spec.Repeatable || arg.AsSpan(1).ContainsAnyExcept(arg[1]))
                     {
                         throw new UsageException($"-{arg[1]} takes no value (in '{arg}')");
                     }
 
+                    for (int repeat = 2; repeat < arg.Length; repeat++)
+                    {
+                        spec.Apply(target, null);
+                    }
+                }
+                else if (arg.Length > 2)
+                {
                     inlineValue = arg[2..];
                 }
             }
@@ -52,7 +60,7 @@ public static class OptionParser
                 throw new UsageException($"unexpected argument '{arg}'");
             }
 
-            if (!seen.Add(spec))
+            if (!seen.Add(spec) && !spec.Repeatable)
             {
                 throw new UsageException($"{spec.Display} given more than once");
             }
@@ -78,7 +86,7 @@ public static class OptionParser
         }
     }
 
-    /// <summary>The options section of <c>--help</c>, one aligned line per row.</summary>
+    /// <summary>The options section of <c>--help</c>: one aligned line per row, under each row's group heading.</summary>
     public static string FormatHelp<T>(IReadOnlyList<OptionSpec<T>> table)
     {
         var lefts = new string[table.Count];
@@ -92,8 +100,15 @@ public static class OptionParser
         }
 
         var sb = new StringBuilder();
+        string? group = null;
         for (int i = 0; i < table.Count; i++)
         {
+            if (table[i].Group is { } heading && heading != group)
+            {
+                sb.Append(i == 0 ? "" : "\n").Append(heading).Append(":\n");
+                group = heading;
+            }
+
             sb.Append("  ").Append(lefts[i].PadRight(width + 2)).Append(table[i].Help).Append('\n');
         }
 

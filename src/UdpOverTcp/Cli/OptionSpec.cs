@@ -13,6 +13,12 @@ public sealed record OptionSpec<T>(string Long, char? Short, string? ValueName, 
 {
     public bool TakesValue => ValueName is not null;
 
+    /// <summary>The heading this row is listed under in <c>--help</c>; rows of a group sit together in the table.</summary>
+    public string? Group { get; init; }
+
+    /// <summary>May be given more than once (each occurrence applied in turn), e.g. <c>-l</c> twice or <c>-vv</c>.</summary>
+    public bool Repeatable { get; init; }
+
     /// <summary>How the option is shown in messages: <c>--tcp-listen</c>.</summary>
     public string Display => "--" + Long;
 }

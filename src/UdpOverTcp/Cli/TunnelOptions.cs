@@ -17,6 +17,9 @@ public sealed class TunnelOptions
 {
     public TcpRole Role { get; set; }
     public IPEndPoint? TcpEndpoint { get; set; }
+
+    /// <summary>Further --tcp-listen addresses (e.g. [::]:7878 beside 0.0.0.0:7878); any of them may carry the link.</summary>
+    public List<IPEndPoint> MoreListenEndpoints { get; } = [];
     public IPEndPoint? UdpBind { get; set; }
     public IPEndPoint? UdpSendTo { get; set; }
     public FramingKind Framing { get; set; } = FramingKind.U32LittleEndian;
@@ -49,49 +52,90 @@ public sealed class TunnelOptions
 
     public const int DefaultTcpTimeout = 30;
 
+    /// <summary>Seconds idle before the first keepalive probe; null: a third of --tcp-timeout.</summary>
+    public int? TcpKeepAliveSeconds { get; set; }
+
+    /// <summary>TCP_NODELAY: send each batch at once (the default; coalescing is done per batch, not by Nagle).</summary>
+    public bool TcpNoDelay { get; set; } = true;
+
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(DefaultConnectTimeout);
+
+    public const int DefaultConnectTimeout = 10;
+
+    /// <summary>SO_MARK for the TCP sockets (Linux policy routing); null: not set.</summary>
+    public uint? FwMark { get; set; }
+
+    /// <summary>Print a statistics line this often; 0: only at exit and on SIGUSR1.</summary>
+    public int StatsIntervalSeconds { get; set; }
+
+    private bool _logLevelGiven;
+    private int _verbosity;
+    private bool _noDelayGiven;
+
     /// <summary>UDP buffers sized for bursts; the OS may grant less (net.core.rmem_max / wmem_max).</summary>
     public const int DefaultUdpBuffer = 4 * 1024 * 1024;
     public bool ShowHelp { get; set; }
     public bool ShowVersion { get; set; }
 
+    private const string Endpoints = "Endpoints";
+    private const string Wire = "Wire and limits";
+    private const string Security = "Security";
+    private const string Tcp = "TCP";
+    private const string Buffers = "Socket buffers";
+    private const string Output = "Output";
+
     public static readonly IReadOnlyList<OptionSpec<TunnelOptions>> Table =
     [
-        new("tcp-listen", 'l', "ADDR", "listen for the TCP peer (address defaults to 0.0.0.0)",
-            (o, v) => o.SetTcp(TcpRole.Listen, EndpointParser.Parse("--tcp-listen", v!, IPAddress.Any, allowPortZero: true))),
+        new("tcp-listen", 'l', "ADDR", "listen for the TCP peer (address defaults to 0.0.0.0); repeat for more addresses",
+            (o, v) => o.SetTcp(TcpRole.Listen, EndpointParser.Parse("--tcp-listen", v!, IPAddress.Any, allowPortZero: true))) { Group = Endpoints, Repeatable = true },
         new("tcp-connect", 't', "ADDR", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1)",
-            (o, v) => o.SetTcp(TcpRole.Connect, EndpointParser.Parse("--tcp-connect", v!, IPAddress.Loopback, allowPortZero: false))),
+            (o, v) => o.SetTcp(TcpRole.Connect, EndpointParser.Parse("--tcp-connect", v!, IPAddress.Loopback, allowPortZero: false))) { Group = Endpoints },
         new("udp-bind", 'u', "ADDR", "UDP socket that receives from the app and sends to it (defaults to 0.0.0.0)",
-            (o, v) => o.UdpBind = EndpointParser.Parse("--udp-bind", v!, IPAddress.Any, allowPortZero: true)),
+            (o, v) => o.UdpBind = EndpointParser.Parse("--udp-bind", v!, IPAddress.Any, allowPortZero: true)) { Group = Endpoints },
         new("udp-sendto", 'p', "ADDR", "where datagrams from the TCP peer are delivered (defaults to 127.0.0.1)",
-            (o, v) => o.UdpSendTo = EndpointParser.Parse("--udp-sendto", v!, IPAddress.Loopback, allowPortZero: false)),
+            (o, v) => o.UdpSendTo = EndpointParser.Parse("--udp-sendto", v!, IPAddress.Loopback, allowPortZero: false)) { Group = Endpoints },
         new("framing", null, "KIND", "u32le: 4-byte little-endian length (default, the original Rust tool); u16be: RFC 4571",
-            (o, v) => o.Framing = ParseFraming(v!)),
+            (o, v) => o.Framing = ParseFraming(v!)) { Group = Wire },
         new("max-frame", null, "BYTES", $"close a link whose peer announces a longer datagram (default {FrameCodec.DefaultMaxFrame})",
-            (o, v) => o.MaxFrame = ParseMaxFrame(v!)),
-        new("udp-recv-buffer", null, "BYTES", "UDP receive buffer to ask the OS for, e.g. 4M (default 4M; 0 = OS default)",
-            (o, v) => o.UdpReceiveBuffer = ByteSize.Parse("--udp-recv-buffer", v!)),
-        new("udp-send-buffer", null, "BYTES", "UDP send buffer (default 4M; 0 = OS default)",
-            (o, v) => o.UdpSendBuffer = ByteSize.Parse("--udp-send-buffer", v!)),
-        new("tcp-send-buffer", null, "BYTES", "TCP send buffer (default 0: the OS's autotuning)",
-            (o, v) => o.TcpSendBuffer = ByteSize.Parse("--tcp-send-buffer", v!)),
-        new("tcp-recv-buffer", null, "BYTES", "TCP receive buffer (default 0: the OS's autotuning)",
-            (o, v) => o.TcpReceiveBuffer = ByteSize.Parse("--tcp-recv-buffer", v!)),
+            (o, v) => o.MaxFrame = ParseMaxFrame(v!)) { Group = Wire },
         new("secret-file", null, "PATH", "authenticate links with the secret in PATH (or $UDP_OVER_TCP_SECRET); both ends the same",
-            (o, v) => o.SecretFile = v),
+            (o, v) => o.SecretFile = v) { Group = Security },
         new("tcp-allow", null, "CIDRS", "listen side: accept TCP peers only from these ranges, e.g. 127.0.0.1,10.0.0.0/8",
-            (o, v) => o.TcpAllow = AddressFilter.Parse("--tcp-allow", v!)),
+            (o, v) => o.TcpAllow = AddressFilter.Parse("--tcp-allow", v!)) { Group = Security },
         new("udp-peer-only", null, null, "forward only datagrams that come from the --udp-sendto address",
-            (o, _) => o.UdpPeerOnly = true),
-        new("tcp-timeout", null, "SECONDS", $"declare a silent peer dead after about this long (keepalive; default {DefaultTcpTimeout}, 0 = off)",
-            (o, v) => o.TcpTimeoutSeconds = ParseSeconds("--tcp-timeout", v!)),
-        new("verbose", 'v', null, "log each link event in detail (debug level)",
-            (o, _) => o.SetLogLevel(LogLevel.Debug)),
+            (o, _) => o.UdpPeerOnly = true) { Group = Security },
+        new("tcp-timeout", null, "SECONDS", $"declare a silent peer dead after about this long (default {DefaultTcpTimeout}, 0 = off)",
+            (o, v) => o.TcpTimeoutSeconds = ParseSeconds("--tcp-timeout", v!)) { Group = Tcp },
+        new("tcp-keepalive", null, "SECONDS", "idle time before keepalive probes (default a third of --tcp-timeout)",
+            (o, v) => o.TcpKeepAliveSeconds = ParsePositiveSeconds("--tcp-keepalive", v!)) { Group = Tcp },
+        new("connect-timeout", null, "SECONDS", $"give up a connection attempt after this long, then back off (default {DefaultConnectTimeout})",
+            (o, v) => o.ConnectTimeout = TimeSpan.FromSeconds(ParsePositiveSeconds("--connect-timeout", v!))) { Group = Tcp },
+        new("tcp-nodelay", null, null, "send each batch at once (default)",
+            (o, _) => o.SetNoDelay(true)) { Group = Tcp },
+        new("no-tcp-nodelay", null, null, "let the kernel coalesce small sends (Nagle): fewer packets, more latency",
+            (o, _) => o.SetNoDelay(false)) { Group = Tcp },
+        new("fwmark", null, "MARK", "Linux: set SO_MARK on TCP sockets, for policy routing around a VPN (needs CAP_NET_ADMIN)",
+            (o, v) => o.FwMark = ParseMark(v!)) { Group = Tcp },
+        new("udp-recv-buffer", null, "BYTES", "UDP receive buffer to ask the OS for, e.g. 4M (default 4M; 0 = OS default)",
+            (o, v) => o.UdpReceiveBuffer = ByteSize.Parse("--udp-recv-buffer", v!)) { Group = Buffers },
+        new("udp-send-buffer", null, "BYTES", "UDP send buffer (default 4M; 0 = OS default)",
+            (o, v) => o.UdpSendBuffer = ByteSize.Parse("--udp-send-buffer", v!)) { Group = Buffers },
+        new("tcp-send-buffer", null, "BYTES", "TCP send buffer (default 0: the OS's autotuning)",
+            (o, v) => o.TcpSendBuffer = ByteSize.Parse("--tcp-send-buffer", v!)) { Group = Buffers },
+        new("tcp-recv-buffer", null, "BYTES", "TCP receive buffer (default 0: the OS's autotuning)",
+            (o, v) => o.TcpReceiveBuffer = ByteSize.Parse("--tcp-recv-buffer", v!)) { Group = Buffers },
+        new("stats", null, "SECONDS", "print a statistics line this often (default 0: at exit and on SIGUSR1 only)",
+            (o, v) => o.StatsIntervalSeconds = ParseSeconds("--stats", v!)) { Group = Output },
+        new("log-level", null, "LEVEL", "error, warn, info (default), debug, or trace (a line per datagram)",
+            (o, v) => o.SetLogLevel(ParseLogLevel(v!))) { Group = Output },
+        new("verbose", 'v', null, "debug level; -vv: trace",
+            (o, _) => o.AddVerbose()) { Group = Output, Repeatable = true },
         new("quiet", 'q', null, "log only warnings and errors",
-            (o, _) => o.SetLogLevel(LogLevel.Warn)),
+            (o, _) => o.SetLogLevel(LogLevel.Warn)) { Group = Output },
         new("help", 'h', null, "print this help and exit",
-            (o, _) => o.ShowHelp = true),
+            (o, _) => o.ShowHelp = true) { Group = Output },
         new("version", 'V', null, "print the version and exit",
-            (o, _) => o.ShowVersion = true),
+            (o, _) => o.ShowVersion = true) { Group = Output },
     ];
 
     /// <summary>The environment variable that selects the UDP data path (see <see cref="UdpDataPath"/>).</summary>
@@ -123,6 +167,11 @@ public sealed class TunnelOptions
             throw new UsageException("--udp-sendto is required");
         }
 
+        if (options.FwMark is not null && !OperatingSystem.IsLinux())
+        {
+            throw new UsageException("--fwmark needs Linux (SO_MARK)");
+        }
+
         if (!options.TcpAllow.IsEmpty && options.Role != TcpRole.Listen)
         {
             throw new UsageException("--tcp-allow applies to --tcp-listen only");
@@ -140,23 +189,83 @@ public sealed class TunnelOptions
 
     private void SetTcp(TcpRole role, IPEndPoint endpoint)
     {
-        if (TcpEndpoint is not null)
+        if (TcpEndpoint is null)
+        {
+            Role = role;
+            TcpEndpoint = endpoint;
+        }
+        else if (role == TcpRole.Listen && Role == TcpRole.Listen)
+        {
+            MoreListenEndpoints.Add(endpoint);
+        }
+        else
         {
             throw new UsageException("give only one of --tcp-listen or --tcp-connect");
         }
-
-        Role = role;
-        TcpEndpoint = endpoint;
     }
 
-    private void SetLogLevel(LogLevel level)
+    private void AddVerbose()
     {
-        if (LogLevel != LogLevel.Info)
+        _verbosity++;
+        if (_verbosity > 2)
         {
-            throw new UsageException("give only one of --verbose or --quiet");
+            throw new UsageException("--verbose at most twice (-vv)");
         }
 
+        SetLogLevel(_verbosity == 1 ? LogLevel.Debug : LogLevel.Trace, again: _verbosity > 1);
+    }
+
+    private void SetLogLevel(LogLevel level, bool again = false)
+    {
+        if (_logLevelGiven && !again)
+        {
+            throw new UsageException("give only one of --verbose, --quiet or --log-level");
+        }
+
+        _logLevelGiven = true;
         LogLevel = level;
+    }
+
+    private void SetNoDelay(bool noDelay)
+    {
+        if (_noDelayGiven)
+        {
+            throw new UsageException("give only one of --tcp-nodelay or --no-tcp-nodelay");
+        }
+
+        _noDelayGiven = true;
+        TcpNoDelay = noDelay;
+    }
+
+    private static LogLevel ParseLogLevel(string value) => value switch
+    {
+        "error" => LogLevel.Error,
+        "warn" => LogLevel.Warn,
+        "info" => LogLevel.Info,
+        "debug" => LogLevel.Debug,
+        "trace" => LogLevel.Trace,
+        _ => throw new UsageException($"--log-level: '{value}' is not error, warn, info, debug or trace"),
+    };
+
+    private static int ParsePositiveSeconds(string option, string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) || seconds < 1 || seconds > 3600)
+        {
+            throw new UsageException($"{option}: '{value}' is not a number of seconds from 1 to 3600");
+        }
+
+        return seconds;
+    }
+
+    private static uint ParseMark(string value)
+    {
+        bool hex = value.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        if (!uint.TryParse(hex ? value[2..] : value, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out uint mark))
+        {
+            throw new UsageException($"--fwmark: '{value}' is not a 32-bit number (decimal or 0x hex)");
+        }
+
+        return mark;
     }
 
     private static int ParseSeconds(string option, string value)

@@ -20,13 +20,13 @@ public sealed class Backoff
 
     public static Backoff Default() => new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5));
 
-    /// <summary>The delay before the next attempt; doubles the one after, up to the cap.</summary>
+    /// <summary>The delay before the next attempt; doubles the one after. Never above the cap, jitter included.</summary>
     public TimeSpan Next()
     {
         var current = _next;
         _next = TimeSpan.FromTicks(Math.Min(_cap.Ticks, current.Ticks * 2));
         double jitter = 0.8 + (Random.Shared.NextDouble() * 0.4);
-        return TimeSpan.FromTicks((long)(current.Ticks * jitter));
+        return TimeSpan.FromTicks(Math.Min(_cap.Ticks, (long)(current.Ticks * jitter)));
     }
 
     public void Reset() => _next = _initial;

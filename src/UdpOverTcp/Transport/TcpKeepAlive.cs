@@ -12,16 +12,17 @@ public static class TcpKeepAlive
 {
     private const int TCP_USER_TIMEOUT = 18;   // linux/tcp.h
 
-    public static void Apply(Socket socket, int timeoutSeconds)
+    /// <param name="idleSeconds">Idle time before the first probe (--tcp-keepalive); null: a third of the timeout.</param>
+    public static void Apply(Socket socket, int timeoutSeconds, int? idleSeconds = null)
     {
         if (timeoutSeconds <= 0)
         {
             return;
         }
 
-        // Idle for a third of the timeout, then 3 probes spread over the rest.
-        int idle = Math.Max(1, timeoutSeconds / 3);
-        int interval = Math.Max(1, (timeoutSeconds - idle) / 3);
+        // Idle for a third of the timeout (unless told), then 3 probes spread over the rest.
+        int idle = Math.Max(1, idleSeconds ?? timeoutSeconds / 3);
+        int interval = Math.Max(1, (timeoutSeconds - Math.Min(idle, timeoutSeconds)) / 3);
         try
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);

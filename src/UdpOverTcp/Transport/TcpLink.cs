@@ -136,9 +136,10 @@ public sealed class TcpLink
         }
         finally
         {
-            // The decoder sees the end of the stream after the bytes that did arrive.
-            await writer.CompleteAsync().ConfigureAwait(false);
+            // Abort first: completing the pipe runs the decoder inline, which would otherwise end the
+            // link with its own, vaguer reason. The decoder still sees every byte that did arrive.
             Abort(reason);
+            await writer.CompleteAsync().ConfigureAwait(false);
         }
     }
 
@@ -179,9 +180,9 @@ public sealed class TcpLink
         }
         finally
         {
+            Abort(reason);   // first, for the same reason as in the receive loop
             // The pump's next flush returns IsCompleted and it stops writing to this link.
             await reader.CompleteAsync().ConfigureAwait(false);
-            Abort(reason);
         }
     }
 

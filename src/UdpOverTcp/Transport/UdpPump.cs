@@ -130,6 +130,11 @@ public abstract class UdpPump
     {
         Interlocked.Increment(ref Stats.UdpReceived);
         Interlocked.Add(ref Stats.UdpReceivedBytes, length);
+        if (Log.IsEnabled(LogLevel.Trace))
+        {
+            Log.Trace($"udp->tcp datagram of {length} bytes{(fromPeer ? "" : " from a stranger")}");
+        }
+
         if (!fromPeer)
         {
             Interlocked.Increment(ref Stats.DroppedNotPeer);
@@ -152,10 +157,20 @@ public abstract class UdpPump
         {
             case LinkWriter.Outcome.NoLink:
                 Interlocked.Increment(ref Stats.DroppedNoLink);
+                TraceDrop("no link");
                 break;
             case LinkWriter.Outcome.Behind:
                 Interlocked.Increment(ref Stats.DroppedBackpressure);
+                TraceDrop("tcp behind");
                 break;
+        }
+    }
+
+    private static void TraceDrop(string why)
+    {
+        if (Log.IsEnabled(LogLevel.Trace))
+        {
+            Log.Trace($"udp->tcp datagram dropped: {why}");
         }
     }
 
@@ -163,6 +178,10 @@ public abstract class UdpPump
     {
         Interlocked.Add(ref Stats.UdpSent, datagrams);
         Interlocked.Add(ref Stats.UdpSentBytes, bytes);
+        if (Log.IsEnabled(LogLevel.Trace))
+        {
+            Log.Trace($"tcp->udp {datagrams} datagram(s), {bytes} bytes");
+        }
     }
 
     /// <summary>The destination is absent or unreachable: UDP semantics, the datagram is lost, the pump goes on.</summary>

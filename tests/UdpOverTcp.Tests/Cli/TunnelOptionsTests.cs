@@ -124,7 +124,7 @@ public class TunnelOptionsTests
     [InlineData("--max-frame: '0' is not a number from 1 to 65535", "--max-frame", "0")]
     [InlineData("--max-frame: '65536' is not a number from 1 to 65535", "--max-frame", "65536")]
     [InlineData("--max-frame: '-5' is not a number from 1 to 65535", "--max-frame", "-5")]
-    [InlineData("give only one of --verbose or --quiet", "-v", "-q")]
+    [InlineData("give only one of --verbose, --quiet or --log-level", "-v", "-q")]
     [InlineData("--udp-bind and --udp-sendto must both be IPv4 or both IPv6 (or bind [::]:PORT)", "-l", "1", "-u", "2", "-p", "[::1]:3")]
     [InlineData("--udp-bind and --udp-sendto must both be IPv4 or both IPv6 (or bind [::]:PORT)", "-l", "1", "-u", "[::1]:2", "-p", "3")]
     public void Usage_errors_say_what_is_wrong(string message, params string[] args)

@@ -66,21 +66,14 @@ public class CommandLineTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Sigterm_and_sigint_stop_cleanly_with_exit_0_and_a_summary(bool interrupt)
+    [InlineData(15)]   // SIGTERM: systemd, kill
+    [InlineData(2)]    // SIGINT: Ctrl+C
+    [InlineData(1)]    // SIGHUP: the terminal went away
+    public async Task Sigterm_sigint_and_sighup_stop_cleanly_with_exit_0_and_a_summary(int signal)
     {
         using var tunnel = TunnelProcess.Start("-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9");
         await tunnel.WaitForLineAsync("listening on tcp");
-        if (interrupt)
-        {
-            tunnel.Interrupt();
-        }
-        else
-        {
-            tunnel.Terminate();
-        }
-
+        tunnel.Signal(signal);
         Assert.Equal(0, await tunnel.WaitForExitAsync());
         Assert.Contains(tunnel.Lines, l => l.Contains("stopped: udp->tcp received 0 datagrams", StringComparison.Ordinal));
     }

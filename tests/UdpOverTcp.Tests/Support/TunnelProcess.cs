@@ -139,8 +139,10 @@ public sealed partial class TunnelProcess : IDisposable
     /// <summary>Sends SIGTERM, as systemd or `kill` would.</summary>
     public void Terminate() => _ = Kill(_process.Id, 15);
 
-    /// <summary>Sends SIGINT, as Ctrl+C would.</summary>
-    public void Interrupt() => _ = Kill(_process.Id, 2);
+    /// <summary>Sends any signal, by number (e.g. 1 SIGHUP, 10 SIGUSR1 on Linux).</summary>
+    public void Signal(int signal) => _ = Kill(_process.Id, signal);
+
+    public int Id => _process.Id;
 
     public async Task<int> WaitForExitAsync()
     {

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using UdpOverTcp.Tests.Support;
+
+namespace UdpOverTcp.Tests.E2E;
+
+/// <summary>What an operator uses on a long-running tunnel: statistics, log levels, several listen addresses, SO_MARK.</summary>
+public sealed class OperationsTests
+{
+    private const int Sigusr1 = 10;   // Linux
+
+    [Fact]
+    public async Task Stats_interval_prints_the_link_and_the_counters()
+    {
+        using var app = new UdpApp();
+        int udpPort = FreePort.Udp();
+        using var listen = TunnelProcess.Start("-l", "127.0.0.1:0", "-u", $"127.0.0.1:{udpPort}", "-p", app.EndPoint.Port.ToString(), "--stats", "1");
+        var listening = await listen.WaitForLineAsync("listening on tcp");
+        using var peer = await ConnectAsync(ListenPort(listening));
+        await listen.WaitForLineAsync("link up: accepted");
+
+        await RawPeer.WriteFrameAsync(peer, "one"u8.ToArray());
+        await app.ReceiveAsync();
+        app.SendTo(new IPEndPoint(IPAddress.Loopback, udpPort), "two!"u8);
+        await RawPeer.ReadFrameAsync(peer);
+
+        var line = await listen.WaitForLineAsync("udp->tcp received 1 datagrams 4 bytes");
+        Assert.Contains("stats: link 127.0.0.1:", line);
+        Assert.Contains("tcp->udp 1 datagrams 3 bytes", line);
+        Assert.Contains("links 1 established", line);
+    }
+
+    [Fact]
+    public async Task Sigusr1_prints_the_statistics_line_on_demand()
+    {
+        using var tunnel = TunnelProcess.Start("-t", FreePort.Tcp().ToString(), "-u", "127.0.0.1:0", "-p", "9");
+        await tunnel.WaitForLineAsync("connecting to tcp");
+        tunnel.Signal(Sigusr1);
+        var line = await tunnel.WaitForLineAsync("stats: no link;");
+        Assert.Contains("links 0 established", line);
+        Assert.False(tunnel.HasExited);
+    }
+
+    [Fact]
+    public async Task Quiet_prints_nothing_on_a_clean_run()
+    {
+        int tcpPort = FreePort.Tcp();
+        using var tunnel = TunnelProcess.Start("-q", "-l", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9");
+        // Quiet means no "listening" line to wait for: the port answering is the sign it is up.
+        await Eventually.True(() => CanConnect(tcpPort), "the quiet tunnel to listen");
+
+        tunnel.Terminate();
+        Assert.Equal(0, await tunnel.WaitForExitAsync());
+        Assert.Empty(tunnel.Lines);
+    }
+
+    [Fact]
+    public async Task Trace_logs_each_datagram_and_debug_does_not()
+    {
+        using var app = new UdpApp();
+        int udpPort = FreePort.Udp();
+        using var trace = TunnelProcess.Start("-vv", "-l", "127.0.0.1:0", "-u", $"127.0.0.1:{udpPort}", "-p", app.EndPoint.Port.ToString());
+        await trace.WaitForLineAsync("listening on tcp");
+        app.SendTo(new IPEndPoint(IPAddress.Loopback, udpPort), "12345"u8);
+        await trace.WaitForLineAsync("TRACE udp->tcp datagram of 5 bytes");
+        await trace.WaitForLineAsync("TRACE udp->tcp datagram dropped: no link");
+
+        using var debug = TunnelProcess.Start("-v", "-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9");
+        await debug.WaitForLineAsync("listening on tcp");
+        debug.Terminate();
+        await debug.WaitForExitAsync();
+        Assert.Contains(debug.Lines, l => l.Contains(" DEBUG ", StringComparison.Ordinal));
+        Assert.DoesNotContain(debug.Lines, l => l.Contains(" TRACE ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Several_listen_addresses_ipv4_and_ipv6_each_carry_the_link()
+    {
+        int tcpPort = FreePort.Tcp();
+        using var app = new UdpApp();
+        using var listen = TunnelProcess.Start("-l", $"127.0.0.1:{tcpPort}", "-l", $"[::1]:{tcpPort}", "-u", "127.0.0.1:0", "-p", app.EndPoint.Port.ToString());
+        var listening = await listen.WaitForLineAsync("listening on tcp");
+        Assert.Contains($"127.0.0.1:{tcpPort}, [::1]:{tcpPort}", listening);
+
+        foreach (var address in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback, IPAddress.Loopback })
+        {
+            using var peer = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            await peer.ConnectAsync(new IPEndPoint(address, tcpPort)).Within($"connect over {address}");
+            byte[] payload = [.. "via "u8, .. System.Text.Encoding.ASCII.GetBytes(address.ToString())];
+            await RawPeer.WriteFrameAsync(peer, payload);
+            var (data, _) = await app.ReceiveAsync($"a datagram via {address}");
+            Assert.Equal(payload, data);
+        }
+    }
+
+    [Fact]
+    [Trait("Requires", "root")]
+    public async Task Fwmark_marks_the_tcp_sockets_on_both_sides()
+    {
+        int tcpPort = FreePort.Tcp();
+        using var listen = TunnelProcess.Start("-l", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9", "--fwmark", "0x2a");
+        await listen.WaitForLineAsync("listening on tcp");
+        using var connect = TunnelProcess.Start("-t", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9", "--fwmark", "4242");
+        await connect.WaitForLineAsync("link up: connected");
+        await listen.WaitForLineAsync("link up: accepted");
+
+        // ss -e shows each socket's mark; the two ends of the one connection carry one mark each.
+        string sockets = Run("ss", "-tnHe", "state", "established", $"( sport = :{tcpPort} or dport = :{tcpPort} )");
+        Assert.Contains("fwmark:0x2a", sockets);
+        Assert.Contains("fwmark:0x1092", sockets);
+    }
+
+    private static int ListenPort(string listeningLine)
+    {
+        // "listening on tcp 127.0.0.1:PORT, udp ..."
+        string address = listeningLine.Split("listening on tcp ")[1].Split(',')[0];
+        return IPEndPoint.Parse(address).Port;
+    }
+
+    private static async Task<Socket> ConnectAsync(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).Within("connect to the tunnel");
+        return socket;
+    }
+
+    private static bool CanConnect(int port)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static string Run(string program, params string[] args)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(start)!;
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return output;
+    }
+}
