@@ -14,21 +14,19 @@ public sealed class TwoProcessTests
     [Fact]
     public async Task Readme_example_carries_datagrams_both_ways_with_bonded_ports()
     {
-        await using var setup = await ReadmeSetup.StartAsync();
+        await using var setup = await ReadmeTunnels.StartAsync();
         await setup.ExchangeBothWaysAsync(400, seed: 10);
     }
 
     [Fact]
     public async Task Killed_and_restarted_listen_side_resumes_without_restarting_the_connect_side()
     {
-        await using var setup = await ReadmeSetup.StartAsync();
+        await using var setup = await ReadmeTunnels.StartAsync();
         await setup.ExchangeBothWaysAsync(50, seed: 20);
 
         for (int restart = 1; restart <= 3; restart++)
         {
-            setup.ListenSide.Dispose();   // SIGKILL: no FIN handshake courtesy beyond what the kernel does
-            setup.ListenSide = setup.StartListenSide();
-            await setup.ListenSide.WaitForLineAsync("link up: accepted");
+            await setup.RestartListenSideAsync();   // SIGKILL: no FIN handshake courtesy beyond what the kernel does
             await setup.ConnectSide.WaitForLineAsync("link up: connected", occurrence: restart + 1);
             await setup.ExchangeBothWaysAsync(50, seed: 20 + restart);
         }
@@ -122,53 +120,5 @@ public sealed class TwoProcessTests
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).Within("connect to the tunnel");
         return socket;
-    }
-
-    /// <summary>Tunnel Y (listen) and tunnel X (connect) as in the README, with app X and app Y.</summary>
-    private sealed class ReadmeSetup : IAsyncDisposable
-    {
-        private readonly int _tcpPort = FreePort.Tcp();
-        private readonly int _ay = FreePort.Udp();
-        private readonly int _bx = FreePort.Udp();
-
-        public UdpApp AppX { get; } = new();
-        public UdpApp AppY { get; } = new();
-        public TunnelProcess ListenSide { get; set; } = null!;
-        public TunnelProcess ConnectSide { get; private set; } = null!;
-
-        public static async Task<ReadmeSetup> StartAsync()
-        {
-            var setup = new ReadmeSetup();
-            setup.ListenSide = setup.StartListenSide();
-            await setup.ListenSide.WaitForLineAsync("listening on tcp");
-            // X $ udp-over-tcp --tcp-connect 7878 --udp-bind $B --udp-sendto $A
-            setup.ConnectSide = TunnelProcess.Start("--tcp-connect", setup._tcpPort.ToString(), "--udp-bind", setup._bx.ToString(), "--udp-sendto", setup.AppX.EndPoint.Port.ToString());
-            await setup.ConnectSide.WaitForLineAsync("link up: connected");
-            await setup.ListenSide.WaitForLineAsync("link up: accepted");
-            return setup;
-        }
-
-        // Y $ udp-over-tcp --tcp-listen 7878 --udp-bind $A --udp-sendto $B
-        public TunnelProcess StartListenSide() =>
-            TunnelProcess.Start("--tcp-listen", _tcpPort.ToString(), "--udp-bind", _ay.ToString(), "--udp-sendto", AppY.EndPoint.Port.ToString());
-
-        public async Task ExchangeBothWaysAsync(int count, int seed)
-        {
-            // App X sends to 127.0.0.1:B and sees replies from 127.0.0.1:B; the same for Y with A.
-            var xEntry = new IPEndPoint(IPAddress.Loopback, _bx);
-            var yEntry = new IPEndPoint(IPAddress.Loopback, _ay);
-            await Task.WhenAll(
-                VerifiedExchange.RunAsync(AppX, xEntry, AppY, yEntry, VerifiedExchange.MixedSizes(count, seed)),
-                VerifiedExchange.RunAsync(AppY, yEntry, AppX, xEntry, VerifiedExchange.MixedSizes(count, seed + 1000)));
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            ConnectSide?.Dispose();
-            ListenSide?.Dispose();
-            AppX.Dispose();
-            AppY.Dispose();
-            return ValueTask.CompletedTask;
-        }
     }
 }

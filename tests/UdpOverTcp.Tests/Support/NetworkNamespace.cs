@@ -68,10 +68,18 @@ public sealed partial class NetworkNamespace : IDisposable
         Run("ip", "netns", "exec", Name, "ip", "link", "set", a, "up");
         Run("ip", "netns", "exec", other.Name, "ip", "link", "set", b, "up");
         LinkDevice = a;
+        other.LinkDevice = b;
     }
 
     /// <summary>This side's veth device after <see cref="LinkTo"/>.</summary>
     public string? LinkDevice { get; private set; }
+
+    /// <summary>
+    /// Takes this side's veth device down or up: packets between the two hosts then vanish without
+    /// a FIN or a reset, as when a peer loses power or a NAT forgets the flow.
+    /// </summary>
+    public void SetLink(bool up) =>
+        Run("ip", "netns", "exec", Name, "ip", "link", "set", LinkDevice ?? throw new InvalidOperationException("no link: call LinkTo first"), up ? "up" : "down");
 
     public void Dispose() => Run("ip", "netns", "del", Name);
 
