@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
 
@@ -102,21 +101,22 @@ internal sealed class DatagramSink : IDisposable
 
     private void Count(ReadOnlySpan<byte> datagram)
     {
-        if (datagram.Length < SequencedPayload.MinimumSize)
+        // Checked against its own length first: a late datagram of an earlier trial (maybe of another size) is stale, not corrupt.
+        long sequence = SequencedPayload.Verify(datagram, datagram.Length);
+        if (sequence < 0)
         {
             _corrupted++;
             return;
         }
 
-        // The trial number first: a late datagram of an earlier trial (maybe of another size) is not corrupt.
-        long sequence = BinaryPrimitives.ReadInt64LittleEndian(datagram);
-        if (sequence >= 0 && TrialSequence.TrialOf(sequence) < _trial)
+        int trial = TrialSequence.TrialOf(sequence);
+        if (trial < _trial)
         {
             _stale++;
             return;
         }
 
-        if (TrialSequence.TrialOf(sequence) != _trial || SequencedPayload.Verify(datagram, _size) < 0)
+        if (trial > _trial || datagram.Length != _size)
         {
             _corrupted++;
             return;

@@ -4,8 +4,9 @@ namespace UdpOverTcp.Bench;
 
 /// <summary>
 /// Datagram contents that let a receiver prove each one arrived whole: an 8-byte sequence number,
-/// then bytes derived from it (byte i of the body is <c>31·sequence + 7·i</c> mod 256). Shared by
-/// the bench and the tests.
+/// then bytes derived from it: byte i of the body is <c>h + 7·i</c> mod 256, where h, the top byte of
+/// <c>sequence · 0x9E3779B97F4A7C15</c> (Fibonacci hashing), depends on every byte of the sequence
+/// number — so damage to the number itself shows in the body too. Shared by the bench and the tests.
 /// </summary>
 public static class SequencedPayload
 {
@@ -14,6 +15,9 @@ public static class SequencedPayload
 
     /// <summary>The inverse of 7 modulo 256 (7 · 183 = 1281 = 5 · 256 + 1).</summary>
     private const int InverseOfSeven = 183;
+
+    /// <summary>2⁶⁴ divided by the golden ratio: its product's top byte mixes all bits of the factor.</summary>
+    private const ulong FibonacciMultiplier = 0x9E3779B97F4A7C15;
 
     /// <summary>
     /// 7·j mod 256 for every j a body can need. Because 7 is odd, every body is a slice of this one
@@ -47,8 +51,11 @@ public static class SequencedPayload
         return body.SequenceEqual(Pattern.AsSpan(PatternOffset(sequence), body.Length)) ? sequence : -1;
     }
 
-    /// <summary>Where in <see cref="Pattern"/> the body for <paramref name="sequence"/> starts: 7·offset ≡ 31·sequence (mod 256).</summary>
-    private static int PatternOffset(long sequence) => (int)(((byte)(sequence * 31) * InverseOfSeven) & 0xFF);
+    /// <summary>The body's first byte for <paramref name="sequence"/>.</summary>
+    public static byte FirstBodyByte(long sequence) => (byte)(((ulong)sequence * FibonacciMultiplier) >> 56);
+
+    /// <summary>Where in <see cref="Pattern"/> the body for <paramref name="sequence"/> starts: 7·offset ≡ first byte (mod 256).</summary>
+    private static int PatternOffset(long sequence) => (FirstBodyByte(sequence) * InverseOfSeven) & 0xFF;
 
     private static byte[] CreatePattern()
     {
