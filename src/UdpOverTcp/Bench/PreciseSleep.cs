@@ -8,7 +8,8 @@ namespace UdpOverTcp.Bench;
 /// CPU back in between (generator, sink and both tunnel processes share the cores; a spinning
 /// generator would measure its own greed). Thread.Sleep rounds to milliseconds, and Linux adds 50 µs
 /// of timer slack to every sleep; on Linux this asks nanosleep directly, with the calling thread's
-/// slack lowered to 1 µs. Elsewhere it falls back to Thread.Sleep, and the pacer sends bigger bursts.
+/// slack lowered to 1 µs. Elsewhere a wait under a millisecond only yields the CPU (Thread.Sleep(0)):
+/// pacing stays right, at the cost of a generator thread that is never quite idle.
 /// </summary>
 internal static unsafe partial class PreciseSleep
 {
