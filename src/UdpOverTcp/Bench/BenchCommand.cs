@@ -71,7 +71,7 @@ public static class BenchCommand
                 var app = BindExternal(options.ExternalReceiveOn!);
                 tunnel = BenchPath.Tunnel(app, options.ExternalSendTo!, tunnelCpu: null);
                 tunnels = "yours (--external)";
-                dataPath = "theirs";
+                dataPath = "unknown (not started by the bench)";
             }
             else
             {
