@@ -1,87 +1,175 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using UdpOverTcp.Cli;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace UdpOverTcp.Bench;
 
 /// <summary>
-/// The built-in <c>bench</c>: for each size, plain UDP over loopback (the ceiling) and then the same
-/// generator through two tunnel ends (listen and connect, in this process) over loopback TCP.
+/// The built-in <c>bench</c>: plain UDP over loopback (the ceiling of this generator and sink on this
+/// machine) and the same traffic through two tunnel processes, side by side in one run. Per size: the
+/// lossless rate of each (or one trial at --rate), its loss, reordering, corruption and duplication,
+/// and the tunnels' CPU time; then ping-pong latency of both. The tunnels are this binary started
+/// twice on ephemeral loopback ports, or, with --external, ones the user started.
 /// </summary>
 public static class BenchCommand
 {
-    public static async Task<int> RunAsync(BenchOptions options, TextWriter output, CancellationToken cancellationToken)
+    private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(5);
+
+    public static Task<int> RunAsync(BenchOptions options, TextWriter output, CancellationToken cancellationToken)
     {
-        // The tunnels' own log lines would interleave with the table.
-        Log.Level = LogLevel.Warn;
-        var duration = TimeSpan.FromSeconds(options.DurationSeconds);
-        output.WriteLine($"udp-over-tcp {HelpText.Version} bench: {Environment.ProcessorCount} cores, {options.DurationSeconds.ToString(CultureInfo.InvariantCulture)} s per run, generator at full speed");
-        output.WriteLine($"{"size",6}  {"path",-7}  {"sent/s",12}  {"delivered/s",12}  {"MB/s",9}  {"loss",7}  {"bad",5}");
-        foreach (int size in options.Sizes)
+        var progress = BenchProgress.ForConsole();
+        try
         {
-            if (cancellationToken.IsCancellationRequested)
+            var report = Run(options, progress, cancellationToken);
+            progress.Clear();
+            if (options.Json)
             {
-                break;
+                using var json = new MemoryStream();
+                BenchJson.Write(json, report);
+                output.Write(System.Text.Encoding.UTF8.GetString(json.GetBuffer(), 0, (int)json.Length));
+            }
+            else
+            {
+                BenchTable.Write(output, report);
             }
 
-            var plain = RunPlain(size, duration, cancellationToken);
-            output.WriteLine(Format(size, "udp", plain));
-            var tunnel = await RunTunnelAsync(size, duration, cancellationToken).ConfigureAwait(false);
-            output.WriteLine(Format(size, "tunnel", tunnel));
+            return Task.FromResult(ExitCodes.Ok);
+        }
+        catch (BenchException e)
+        {
+            progress.Clear();
+            Console.Error.WriteLine($"udp-over-tcp bench: {e.Message}");
+            return Task.FromResult(ExitCodes.Failure);
+        }
+        catch (SocketException e)
+        {
+            progress.Clear();
+            Console.Error.WriteLine($"udp-over-tcp bench: {e.Message}");
+            return Task.FromResult(ExitCodes.Failure);
+        }
+        catch (OperationCanceledException)
+        {
+            progress.Clear();
+            Console.Error.WriteLine("udp-over-tcp bench: interrupted");
+            return Task.FromResult(ExitCodes.Ok);
+        }
+    }
+
+    private static BenchReport Run(BenchOptions options, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        var family = options.ExternalSendTo?.AddressFamily ?? AddressFamily.InterNetwork;
+        using var plain = BenchPath.PlainUdp(family);
+        SpawnedTunnels? spawned = null;
+        BenchPath? tunnel = null;
+        try
+        {
+            string tunnels;
+            string dataPath;
+            if (options.IsExternal)
+            {
+                var app = BindExternal(options.ExternalReceiveOn!);
+                tunnel = BenchPath.Tunnel(app, options.ExternalSendTo!, tunnelCpu: null);
+                tunnels = "yours (--external)";
+                dataPath = "unknown (not started by the bench)";
+            }
+            else
+            {
+                var app = BenchPath.Bind(new IPEndPoint(family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 0));
+                try
+                {
+                    progress.Show("bench: starting two tunnel processes");
+                    spawned = SpawnedTunnels.Start((IPEndPoint)app.LocalEndPoint!, options.DataPath);
+                }
+                catch
+                {
+                    app.Dispose();
+                    throw;
+                }
+
+                tunnel = BenchPath.Tunnel(app, spawned.Entry, spawned.CpuTime);
+                tunnels = "2 child processes on loopback";
+                dataPath = spawned.DataPath;
+            }
+
+            progress.Show("bench: checking that the tunnels deliver");
+            if (!LatencyProbe.WaitUntilDelivering(tunnel, DeliveryTimeout))
+            {
+                throw new BenchException(options.IsExternal
+                    ? $"nothing sent to {tunnel.Target} arrived on {tunnel.ReceiveSocket.LocalEndPoint} within {DeliveryTimeout.TotalSeconds:0} s: are both tunnel ends up, and does the far end's --udp-sendto point at {tunnel.ReceiveSocket.LocalEndPoint}? (see bench --help)"
+                    : $"nothing went through the tunnels within {DeliveryTimeout.TotalSeconds:0} s");
+            }
+
+            progress.Show("bench: latency, plain UDP");
+            var plainLatency = LatencyProbe.Measure(plain, cancellationToken);
+            progress.Show("bench: latency, tunnel");
+            var tunnelLatency = LatencyProbe.Measure(tunnel, cancellationToken);
+
+            var sizes = new List<SizeReport>();
+            foreach (int size in options.Sizes)
+            {
+                var plainReport = Measure(plain, size, options, progress, cancellationToken);
+                var tunnelReport = Measure(tunnel, size, options, progress, cancellationToken);
+                sizes.Add(new SizeReport(size, plainReport, tunnelReport));
+            }
+
+            return new BenchReport(
+                HelpText.Version,
+                Environment.ProcessorCount,
+                RuntimeInformation.OSDescription,
+                RuntimeInformation.RuntimeIdentifier,
+                options.DurationSeconds,
+                options.Rate,
+                tunnels,
+                dataPath,
+                tunnel.Target.ToString(),
+                tunnel.ReceiveSocket.LocalEndPoint!.ToString()!,
+                sizes,
+                plainLatency,
+                tunnelLatency);
+        }
+        finally
+        {
+            tunnel?.Dispose();
+            spawned?.Dispose();
+        }
+    }
+
+    /// <summary>The lossless-rate search (or the one trial at --rate) for one size on one path.</summary>
+    private static PathReport Measure(BenchPath path, int size, BenchOptions options, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        using var runner = new TrialRunner(path, size);
+        var duration = TimeSpan.FromSeconds(options.DurationSeconds);
+        bool verbose = options.Verbose;
+        int trials = 0;
+        TrialResult Trial(double rate)
+        {
+            progress.Show(string.Create(CultureInfo.InvariantCulture, $"bench: {size} B {path.Name}, trial {++trials} at {rate:N0}/s"));
+            var result = runner.Run(rate, duration, cancellationToken);
+            if (verbose)
+            {
+                progress.Clear();
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"bench: {size} B {path.Name} trial {trials}: offered {rate:N0}/s, sent {result.SentRate:N0}/s ({result.Generator.Skipped} written off), delivered {result.Counts.Unique:N0} of {result.Sent:N0}, loss {result.LossFraction * 100:0.000} %, {(result.Passed ? "pass" : "fail")}"));
+            }
+
+            return result;
         }
 
-        return ExitCodes.Ok;
+        var search = options.Rate is { } rate ? RateSearch.Fixed(rate, Trial) : RateSearch.Run(Trial);
+        return new PathReport(path.Name, search);
     }
 
-    /// <summary>One measurement: what was sent and what arrived, over the send time.</summary>
-    public readonly record struct Result(long Sent, long Received, long Bad, double Seconds, int Size)
+    /// <summary>The socket bound to RECV_ADDR: the far tunnel end delivers to it, and the generator sends from it.</summary>
+    private static Socket BindExternal(IPEndPoint receiveOn)
     {
-        public double SentPerSecond => Sent / Seconds;
-        public double DeliveredPerSecond => Received / Seconds;
-        public double LossPercent => Sent == 0 ? 0 : 100.0 * (Sent - Received) / Sent;
-    }
-
-    private static Result RunPlain(int size, TimeSpan duration, CancellationToken cancellationToken)
-    {
-        using var sink = new DatagramSink(new IPEndPoint(IPAddress.Loopback, 0), size);
-        using var generator = new DatagramGenerator(new IPEndPoint(IPAddress.Loopback, 0));
-        return Measure(generator, sink, sink.EndPoint, size, duration, cancellationToken);
-    }
-
-    private static async Task<Result> RunTunnelAsync(int size, TimeSpan duration, CancellationToken cancellationToken)
-    {
-        using var sink = new DatagramSink(new IPEndPoint(IPAddress.Loopback, 0), size);
-        using var generator = new DatagramGenerator(new IPEndPoint(IPAddress.Loopback, 0));
-        var loopback0 = new IPEndPoint(IPAddress.Loopback, 0);
-        using var listen = new Tunnel(new TunnelOptions
+        try
         {
-            Role = TcpRole.Listen, TcpEndpoint = loopback0, UdpBind = loopback0, UdpSendTo = generator.EndPoint,
-        });
-        using var connect = new Tunnel(new TunnelOptions
+            return BenchPath.Bind(receiveOn);
+        }
+        catch (SocketException e)
         {
-            Role = TcpRole.Connect, TcpEndpoint = listen.TcpListenEndPoint, UdpBind = loopback0, UdpSendTo = sink.EndPoint,
-        });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var running = Task.WhenAll(listen.RunAsync(stop.Token), connect.RunAsync(stop.Token));
-        await Task.WhenAll(listen.WhenLinkUp(), connect.WhenLinkUp()).WaitAsync(cancellationToken).ConfigureAwait(false);
-
-        var result = Measure(generator, sink, listen.UdpEndPoint, size, duration, cancellationToken);
-        stop.Cancel();
-        await running.ConfigureAwait(false);
-        return result;
+            throw new BenchException($"cannot bind RECV_ADDR {receiveOn}: {e.Message}");
+        }
     }
-
-    private static Result Measure(DatagramGenerator generator, DatagramSink sink, IPEndPoint target, int size, TimeSpan duration, CancellationToken cancellationToken)
-    {
-        sink.Start();
-        long start = Stopwatch.GetTimestamp();
-        long sent = generator.Run(target, size, duration, cancellationToken);
-        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        sink.Finish();
-        return new Result(sent, sink.Received, sink.Corrupt + sink.OutOfOrder, seconds, size);
-    }
-
-    private static string Format(int size, string path, Result r) => string.Create(CultureInfo.InvariantCulture,
-        $"{size,6}  {path,-7}  {r.SentPerSecond,12:N0}  {r.DeliveredPerSecond,12:N0}  {r.DeliveredPerSecond * size / 1e6,9:N1}  {r.LossPercent,6:N2}%  {r.Bad,5}");
 }

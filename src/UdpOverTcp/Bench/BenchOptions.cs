@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Bench;
 
@@ -8,16 +10,53 @@ public sealed class BenchOptions
 {
     public const int MaxSize = 65507;
 
-    public double DurationSeconds { get; set; } = 3;
+    /// <summary>Above any rate loopback UDP reaches today; keeps a typo from meaning "forever".</summary>
+    public const long MaxRate = 10_000_000;
+
+    public const double DefaultDurationSeconds = 0.5;
+
+    /// <summary>Length of each trial; a search runs a dozen or so per size and path.</summary>
+    public double DurationSeconds { get; set; } = DefaultDurationSeconds;
     public IReadOnlyList<int> Sizes { get; set; } = [64, 1200];
+
+    /// <summary>Offered datagrams per second; null: search for the lossless rate.</summary>
+    public long? Rate { get; set; }
+
+    /// <summary>Machine-readable output on stdout instead of the table.</summary>
+    public bool Json { get; set; }
+
+    /// <summary>The tunnel children's data path (passed as UDP_OVER_TCP_IO); null: their default.</summary>
+    public UdpDataPath? DataPath { get; set; }
+
+    /// <summary>With --external: the local end of tunnels the user started (the generator sends here)...</summary>
+    public IPEndPoint? ExternalSendTo { get; set; }
+
+    /// <summary>...and where the far end delivers (the sink binds this, and the generator sends from it).</summary>
+    public IPEndPoint? ExternalReceiveOn { get; set; }
+
+    public bool IsExternal => ExternalSendTo is not null;
+
+    /// <summary>Print every trial on stderr: how the search went, and what the generator managed.</summary>
+    public bool Verbose { get; set; }
+
     public bool ShowHelp { get; set; }
 
     public static readonly IReadOnlyList<OptionSpec<BenchOptions>> Table =
     [
-        new("duration", 'd', "SECONDS", "how long to send for each size and path (default 3, at most 60)",
-            (o, v) => o.DurationSeconds = ParseDuration(v!)),
-        new("size", 's', "LIST", $"datagram sizes in bytes, comma-separated, 8 to {MaxSize} (default 64,1200)",
+        new("size", 's', "LIST", $"datagram sizes in bytes, comma-separated, {SequencedPayload.MinimumSize} to {MaxSize} (default 64,1200)",
             (o, v) => o.Sizes = ParseSizes(v!)),
+        new("rate", 'r', "N", $"offer N datagrams/s and measure at that rate only (default: search for the lossless rate)",
+            (o, v) => o.Rate = ParseRate(v!)),
+        new("duration", 'd', "SECONDS", $"length of each trial (default {DefaultDurationSeconds.ToString(CultureInfo.InvariantCulture)}, 0.1 to 60)",
+            (o, v) => o.DurationSeconds = ParseDuration(v!)),
+        new("json", null, null, "print the results as JSON on stdout instead of a table",
+            (o, _) => o.Json = true),
+        new("io", null, "KIND", "data path of the tunnels the bench starts: portable or batched (default: theirs)",
+            (o, v) => o.DataPath = ParseDataPath(v!)),
+        new("external", null, "SEND_ADDR RECV_ADDR", "measure tunnels you started: send to SEND_ADDR from RECV_ADDR, receive on RECV_ADDR",
+            (o, v) => o.SetExternal(v!)) { ValueCount = 2 },
+        new("verbose", 'v', null, "print every trial on stderr",
+            (o, _) => o.Verbose = true),
         new("help", 'h', null, "print this help and exit",
             (o, _) => o.ShowHelp = true),
     ];
@@ -26,7 +65,37 @@ public sealed class BenchOptions
     {
         var options = new BenchOptions();
         OptionParser.Parse(Table, args, options);
+        if (options.IsExternal && options.DataPath is not null)
+        {
+            throw new UsageException("--io applies to the tunnels the bench starts; with --external, set UDP_OVER_TCP_IO where you start yours");
+        }
+
         return options;
+    }
+
+    /// <summary>Called once per value of --external: first the address to send to, then the one to receive on.</summary>
+    private void SetExternal(string value)
+    {
+        if (ExternalSendTo is null)
+        {
+            var sendTo = EndpointParser.Parse("--external", value, IPAddress.Loopback, allowPortZero: false);
+            if (!IPAddress.IsLoopback(sendTo.Address))
+            {
+                // The generator floods what it sends to: only ever this host.
+                throw new UsageException($"--external: SEND_ADDR '{value}' must be a loopback address (127.0.0.0/8 or [::1])");
+            }
+
+            ExternalSendTo = sendTo;
+            return;
+        }
+
+        var receiveOn = EndpointParser.Parse("--external", value, IPAddress.Loopback, allowPortZero: false);
+        if (receiveOn.AddressFamily != ExternalSendTo.AddressFamily && !receiveOn.Address.Equals(IPAddress.IPv6Any))
+        {
+            throw new UsageException("--external: SEND_ADDR and RECV_ADDR must both be IPv4 or both IPv6 (or RECV_ADDR [::]:PORT)");
+        }
+
+        ExternalReceiveOn = receiveOn;
     }
 
     private static double ParseDuration(string value)
@@ -39,6 +108,24 @@ public sealed class BenchOptions
 
         return seconds;
     }
+
+    private static long ParseRate(string value)
+    {
+        if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long rate) || rate < 1 || rate > MaxRate)
+        {
+            throw new UsageException($"--rate: '{value}' is not a number of datagrams per second from 1 to {MaxRate}");
+        }
+
+        return rate;
+    }
+
+    private static UdpDataPath ParseDataPath(string value) => value switch
+    {
+        "portable" => UdpDataPath.Portable,
+        "batched" when OperatingSystem.IsLinux() => UdpDataPath.Batched,
+        "batched" => throw new UsageException("--io batched needs Linux (recvmmsg/sendmmsg)"),
+        _ => throw new UsageException($"--io: '{value}' is not portable or batched"),
+    };
 
     private static int[] ParseSizes(string value)
     {

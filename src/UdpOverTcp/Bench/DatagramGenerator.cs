@@ -4,50 +4,74 @@ using System.Net.Sockets;
 
 namespace UdpOverTcp.Bench;
 
-/// <summary>Sends sequence-numbered datagrams as fast as the socket takes them, for a fixed time.</summary>
-public sealed class DatagramGenerator : IDisposable
+/// <summary>What one generator run did.</summary>
+/// <param name="Sent">Datagrams handed to the OS, including <paramref name="Refused"/>.</param>
+/// <param name="Refused">Datagrams the OS refused at once; they count as lost.</param>
+/// <param name="Skipped">Datagrams the schedule wrote off because the generator fell behind (never sent).</param>
+/// <param name="Seconds">How long the run took.</param>
+public readonly record struct GeneratorRun(long Sent, long Refused, long Skipped, double Seconds)
 {
-    private readonly Socket _socket;
+    public double SentPerSecond => Seconds > 0 ? Sent / Seconds : 0;
+}
 
-    public DatagramGenerator(IPEndPoint bind)
+/// <summary>
+/// Sends sequence-numbered datagrams at a steady offered rate, a batch per wake-up, sleeping in
+/// between: see <see cref="Pacer"/> for the schedule and <see cref="PreciseSleep"/> for why it sleeps.
+/// </summary>
+internal sealed class DatagramGenerator : IDisposable
+{
+    /// <summary>The longest sleep, so the end of the run is noticed on time.</summary>
+    private static readonly long MaxSleepTicks = Stopwatch.Frequency / 1000;
+
+    /// <summary>
+    /// The shortest sleep: at most 5,000 wake-ups a second, each sending what is due (at 500,000/s,
+    /// 100 datagrams: two sendmmsg calls). Waking per datagram would cost the generator, the sink and
+    /// the tunnel a context switch each per datagram, on cores they share.
+    /// </summary>
+    private static readonly long MinSleepTicks = Stopwatch.Frequency / 5000;
+
+    private readonly BatchSender _sender;
+
+    public DatagramGenerator(Socket socket, IPEndPoint target, int size)
     {
-        _socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.SendBufferSize = Cli.TunnelOptions.DefaultUdpBuffer;
-        _socket.Bind(bind);
+        _sender = BatchSender.Create(socket, target, size);
     }
 
-    public IPEndPoint EndPoint => (IPEndPoint)_socket.LocalEndPoint!;
-
-    /// <summary>Returns how many datagrams were sent.</summary>
-    public long Run(IPEndPoint target, int size, TimeSpan duration, CancellationToken cancellationToken)
+    public GeneratorRun Run(int trial, double rate, TimeSpan duration, CancellationToken cancellationToken)
     {
-        var address = target.Serialize();
-        var datagram = new byte[size];
+        PreciseSleep.PrepareThread();
+        long start = Stopwatch.GetTimestamp();
+        long end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var pacer = new Pacer(rate, start, Stopwatch.Frequency);
         long sent = 0;
-        long end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-        while (!cancellationToken.IsCancellationRequested)
+        long refused = 0;
+        long now;
+        while ((now = Stopwatch.GetTimestamp()) < end && !cancellationToken.IsCancellationRequested)
         {
-            // Reading the clock every datagram costs ~20 ns; every 64 keeps the overrun negligible.
-            if ((sent & 63) == 0 && Stopwatch.GetTimestamp() >= end)
+            long due = pacer.Due(now, sent);
+            if (due <= 0)
             {
-                break;
+                long sleep = Math.Clamp(pacer.TicksUntilNext(now, sent), MinSleepTicks, MaxSleepTicks);
+                PreciseSleep.For(Math.Min(sleep, end - now));
+                continue;
             }
 
-            SequencedPayload.Fill(datagram, sent);
-            try
+            while (due > 0)
             {
-                _socket.SendTo(datagram, SocketFlags.None, address);
-            }
-            catch (SocketException)
-            {
-                // ENOBUFS under overload: the datagram is lost like any other overflow.
-            }
+                int count = (int)Math.Min(due, BatchSender.MaxBatch);
+                for (int i = 0; i < count; i++)
+                {
+                    SequencedPayload.Fill(_sender.Slot(i), TrialSequence.Compose(trial, sent + i));
+                }
 
-            sent++;
+                refused += _sender.Send(count);
+                sent += count;
+                due -= count;
+            }
         }
 
-        return sent;
+        return new GeneratorRun(sent, refused, pacer.Skipped, (Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency);
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose() => _sender.Dispose();
 }

@@ -1,98 +1,127 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 
 namespace UdpOverTcp.Bench;
 
+/// <summary>What a sink counted during one trial.</summary>
+/// <param name="Unique">Datagrams of the trial that arrived whole, each counted once.</param>
+/// <param name="Duplicated">Second (and later) copies of a datagram.</param>
+/// <param name="Reordered">Datagrams that arrived after one with a higher sequence number.</param>
+/// <param name="Corrupted">Datagrams of the wrong length or with a wrong byte.</param>
+/// <param name="Stale">Late datagrams of an earlier trial, set aside.</param>
+public readonly record struct SinkCounts(long Unique, long Duplicated, long Reordered, long Corrupted, long Stale);
+
 /// <summary>
-/// Receives sequence-numbered datagrams on its own thread and counts what arrived whole, what was
-/// corrupted, and what came out of order.
+/// Receives sequence-numbered datagrams on its own thread, a batch per system call, and counts per
+/// trial what arrived whole, duplicated, reordered or corrupted (<see cref="SequenceTracker"/>).
+/// The counters are guarded by a lock taken once per batch, so a snapshot is always consistent.
+/// The socket is the caller's; stop the sink before closing it.
 /// </summary>
-public sealed class DatagramSink : IDisposable
+internal sealed class DatagramSink : IDisposable
 {
-    /// <summary>The sink stops once nothing has arrived for this long after the sender finished.</summary>
-    private static readonly TimeSpan QuietTime = TimeSpan.FromMilliseconds(300);
+    /// <summary>How often an idle receive wakes to see whether the sink is stopping.</summary>
+    private const int IdleWakeMilliseconds = 100;
 
-    private readonly Socket _socket;
-    private readonly int _size;
-    private Thread? _thread;
-    private volatile bool _senderDone;
+    private readonly BatchReceiver _receiver;
+    private readonly SequenceTracker _tracker = new();
+    private readonly Lock _gate = new();
+    private readonly Thread _thread;
+    private volatile bool _stopping;
+    private int _trial;
+    private int _size;
+    private long _corrupted;
+    private long _stale;
+    private long _lastArrival;
 
-    public DatagramSink(IPEndPoint bind, int size)
+    public DatagramSink(Socket socket)
     {
-        _size = size;
-        _socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.ReceiveBufferSize = Cli.TunnelOptions.DefaultUdpBuffer;
-        _socket.ReceiveTimeout = (int)QuietTime.TotalMilliseconds;
-        _socket.Bind(bind);
-    }
-
-    public IPEndPoint EndPoint => (IPEndPoint)_socket.LocalEndPoint!;
-
-    public long Received { get; private set; }
-    public long Corrupt { get; private set; }
-    public long OutOfOrder { get; private set; }
-
-    /// <summary>When the last datagram arrived, as a Stopwatch timestamp.</summary>
-    public long LastArrival { get; private set; }
-
-    public void Start()
-    {
+        socket.ReceiveTimeout = IdleWakeMilliseconds;
+        _receiver = BatchReceiver.Create(socket);
         _thread = new Thread(Run) { IsBackground = true, Name = "bench sink" };
         _thread.Start();
     }
 
-    /// <summary>Tells the sink the sender is done, and waits until the datagrams in flight have drained.</summary>
-    public void Finish()
+    /// <summary>When the last datagram arrived, as a Stopwatch timestamp (0: none yet).</summary>
+    public long LastArrival => Volatile.Read(ref _lastArrival);
+
+    /// <summary>Counts from now on belong to <paramref name="trial"/>, whose datagrams are <paramref name="size"/> bytes.</summary>
+    public void BeginTrial(int trial, int size)
     {
-        _senderDone = true;
-        _thread?.Join();
+        lock (_gate)
+        {
+            _trial = trial;
+            _size = size;
+            _tracker.Reset();
+            _corrupted = 0;
+            _stale = 0;
+        }
     }
 
-    public void Dispose() => _socket.Dispose();
+    public SinkCounts Snapshot()
+    {
+        lock (_gate)
+        {
+            return new SinkCounts(_tracker.Unique, _tracker.Duplicated, _tracker.Reordered, _corrupted, _stale);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _thread.Join();
+        _receiver.Dispose();
+    }
 
     private void Run()
     {
-        var buffer = new byte[65536];
-        long highest = -1;
-        while (true)
+        while (!_stopping)
         {
-            int n;
-            try
-            {
-                n = _socket.Receive(buffer);
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
-            {
-                if (_senderDone)
-                {
-                    return;
-                }
-
-                continue;
-            }
-            catch (ObjectDisposedException)
+            int received = _receiver.Receive();
+            if (received < 0)
             {
                 return;
             }
 
-            LastArrival = Stopwatch.GetTimestamp();
-            long sequence = SequencedPayload.Verify(buffer.AsSpan(0, n), _size);
-            if (sequence < 0)
+            if (received == 0)
             {
-                Corrupt++;
                 continue;
             }
 
-            Received++;
-            if (sequence <= highest)
+            lock (_gate)
             {
-                OutOfOrder++;
+                for (int i = 0; i < received; i++)
+                {
+                    Count(_receiver.Datagram(i));
+                }
             }
-            else
-            {
-                highest = sequence;
-            }
+
+            Volatile.Write(ref _lastArrival, Stopwatch.GetTimestamp());
         }
+    }
+
+    private void Count(ReadOnlySpan<byte> datagram)
+    {
+        // Checked against its own length first: a late datagram of an earlier trial (maybe of another size) is stale, not corrupt.
+        long sequence = SequencedPayload.Verify(datagram, datagram.Length);
+        if (sequence < 0)
+        {
+            _corrupted++;
+            return;
+        }
+
+        int trial = TrialSequence.TrialOf(sequence);
+        if (trial < _trial)
+        {
+            _stale++;
+            return;
+        }
+
+        if (trial > _trial || datagram.Length != _size)
+        {
+            _corrupted++;
+            return;
+        }
+
+        _tracker.Record(TrialSequence.IndexOf(sequence));
     }
 }

@@ -4,8 +4,9 @@ namespace UdpOverTcp.Cli;
 
 /// <summary>
 /// A small table-driven command-line parser (System.CommandLine would add 1.5 MB to the binary).
-/// Accepts <c>--name value</c>, <c>--name=value</c>, <c>-x value</c>, <c>-xvalue</c>, and a repeated
-/// short flag (<c>-vv</c>). An option may be given once unless its row says it is repeatable.
+/// Accepts <c>--name value</c>, <c>--name=value</c>, <c>-x value</c>, <c>-xvalue</c>, <c>--</c>, a
+/// repeated short flag (<c>-vv</c>) and options with several values (<c>--name value1 value2</c>).
+/// An option may be given once unless its row says it is repeatable.
 /// </summary>
 public static class OptionParser
 {
@@ -65,10 +66,17 @@ public static class OptionParser
                 throw new UsageException($"{spec.Display} given more than once");
             }
 
-            string? value = null;
-            if (spec.TakesValue)
+            if (!spec.TakesValue)
             {
-                if (inlineValue is not null)
+                spec.Apply(target, null);
+                continue;
+            }
+
+            // An inline value (--name=value, -xvalue) is the first of the option's values.
+            for (int k = 0; k < spec.ValueCount; k++)
+            {
+                string value;
+                if (k == 0 && inlineValue is not null)
                 {
                     value = inlineValue;
                 }
@@ -78,11 +86,13 @@ public static class OptionParser
                 }
                 else
                 {
-                    throw new UsageException($"{spec.Display} needs a value ({spec.ValueName})");
+                    throw new UsageException(spec.ValueCount == 1
+                        ? $"{spec.Display} needs a value ({spec.ValueName})"
+                        : $"{spec.Display} needs {spec.ValueCount} values ({spec.ValueName})");
                 }
-            }
 
-            spec.Apply(target, value);
+                spec.Apply(target, value);
+            }
         }
     }
 

@@ -8,7 +8,10 @@ namespace UdpOverTcp.Cli;
 /// <param name="Short">Short letter, or <c>null</c>.</param>
 /// <param name="ValueName">Placeholder for the value (e.g. <c>ADDR</c>), or <c>null</c> for a flag.</param>
 /// <param name="Help">One line of help.</param>
-/// <param name="Apply">Stores the value (null for a flag); throws <see cref="UsageException"/> on a bad value.</param>
+/// <param name="Apply">
+/// Stores the value (null for a flag); throws <see cref="UsageException"/> on a bad value. An option
+/// with several values (<see cref="ValueCount"/>) has it called once per value, in order.
+/// </param>
 public sealed record OptionSpec<T>(string Long, char? Short, string? ValueName, string Help, Action<T, string?> Apply)
 {
     public bool TakesValue => ValueName is not null;
@@ -18,6 +21,9 @@ public sealed record OptionSpec<T>(string Long, char? Short, string? ValueName, 
 
     /// <summary>May be given more than once (each occurrence applied in turn), e.g. <c>-l</c> twice or <c>-vv</c>.</summary>
     public bool Repeatable { get; init; }
+
+    /// <summary>How many arguments follow the option, e.g. 2 for <c>--external SEND_ADDR RECV_ADDR</c>.</summary>
+    public int ValueCount { get; init; } = 1;
 
     /// <summary>How the option is shown in messages: <c>--tcp-listen</c>.</summary>
     public string Display => "--" + Long;

@@ -1,36 +1,142 @@
+using System.Net;
 using UdpOverTcp.Bench;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Cli;
 
 public class BenchOptionsTests
 {
     [Fact]
-    public void Defaults()
+    public void Defaults_search_two_sizes_with_half_second_trials_on_spawned_tunnels()
     {
         var o = BenchOptions.Parse([]);
-        Assert.Equal(3, o.DurationSeconds);
+        Assert.Equal(0.5, o.DurationSeconds);
         Assert.Equal([64, 1200], o.Sizes);
+        Assert.Null(o.Rate);
+        Assert.False(o.Json);
+        Assert.Null(o.DataPath);
+        Assert.False(o.IsExternal);
+        Assert.Null(o.ExternalReceiveOn);
+        Assert.False(o.Verbose);
+        Assert.False(o.ShowHelp);
     }
 
     [Fact]
-    public void Sizes_and_duration_are_settable()
+    public void Every_option_is_settable()
     {
-        var o = BenchOptions.Parse(["--size", "8,1400,65507", "-d", "0.5"]);
+        var o = BenchOptions.Parse(["--size", "8,1400,65507", "-d", "0.5", "--rate", "2000", "--json", "--io", "portable", "-v"]);
         Assert.Equal([8, 1400, 65507], o.Sizes);
         Assert.Equal(0.5, o.DurationSeconds);
+        Assert.Equal(2000, o.Rate);
+        Assert.True(o.Json);
+        Assert.Equal(UdpDataPath.Portable, o.DataPath);
+        Assert.True(o.Verbose);
+    }
+
+    [Theory]
+    [InlineData("-s64", "-r5", "-d1")]
+    [InlineData("--size=64", "--rate=5", "--duration=1")]
+    [InlineData("-s", "64", "-r", "5", "-d", "1")]
+    public void Short_long_and_inline_spellings_mean_the_same(params string[] args)
+    {
+        var o = BenchOptions.Parse(args);
+        Assert.Equal([64], o.Sizes);
+        Assert.Equal(5, o.Rate);
+        Assert.Equal(1, o.DurationSeconds);
+    }
+
+    [Fact]
+    public void Batched_io_is_accepted_on_linux_only()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(UdpDataPath.Batched, BenchOptions.Parse(["--io", "batched"]).DataPath);
+        }
+        else
+        {
+            Assert.Equal("--io batched needs Linux (recvmmsg/sendmmsg)", Assert.Throws<UsageException>(() => BenchOptions.Parse(["--io", "batched"])).Message);
+        }
+    }
+
+    [Theory]
+    [InlineData("-h")]
+    [InlineData("--help")]
+    public void Help(string flag) => Assert.True(BenchOptions.Parse([flag]).ShowHelp);
+
+    [Fact]
+    public void External_takes_two_addresses_send_then_receive()
+    {
+        var o = BenchOptions.Parse(["--external", "127.0.0.1:7002", "7000", "--json"]);
+        Assert.True(o.IsExternal);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 7002), o.ExternalSendTo);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 7000), o.ExternalReceiveOn);
+        Assert.True(o.Json);
+    }
+
+    [Fact]
+    public void External_inline_form_gives_the_first_address()
+    {
+        var o = BenchOptions.Parse(["--external=[::1]:7002", "[::1]:7000"]);
+        Assert.Equal(new IPEndPoint(IPAddress.IPv6Loopback, 7002), o.ExternalSendTo);
+        Assert.Equal(new IPEndPoint(IPAddress.IPv6Loopback, 7000), o.ExternalReceiveOn);
+    }
+
+    [Fact]
+    public void External_may_receive_on_any_local_address_for_a_far_end_on_another_host()
+    {
+        Assert.Equal(new IPEndPoint(IPAddress.Any, 7000), BenchOptions.Parse(["--external", "127.0.0.2:7002", "0.0.0.0:7000"]).ExternalReceiveOn);
+        Assert.Equal(new IPEndPoint(IPAddress.IPv6Any, 7000), BenchOptions.Parse(["--external", "127.0.0.1:7002", "[::]:7000"]).ExternalReceiveOn);
     }
 
     [Theory]
     [InlineData("--size: '7' is not a size from 8 to 65507", "--size", "7")]
     [InlineData("--size: '65508' is not a size from 8 to 65507", "--size", "64,65508")]
     [InlineData("--size: '' is not a size from 8 to 65507", "--size", "64,")]
+    [InlineData("--size: 'x' is not a size from 8 to 65507", "-s", "x")]
+    [InlineData("--size needs a value (LIST)", "--size")]
     [InlineData("--duration: '0' is not a number of seconds from 0.1 to 60", "--duration", "0")]
     [InlineData("--duration: 'x' is not a number of seconds from 0.1 to 60", "-d", "x")]
     [InlineData("--duration: '61' is not a number of seconds from 0.1 to 60", "-d", "61")]
-    [InlineData("unknown option '--rate'", "--rate", "5")]
+    [InlineData("--duration: '-1' is not a number of seconds from 0.1 to 60", "-d", "-1")]
+    [InlineData("--rate: '0' is not a number of datagrams per second from 1 to 10000000", "--rate", "0")]
+    [InlineData("--rate: '10000001' is not a number of datagrams per second from 1 to 10000000", "--rate", "10000001")]
+    [InlineData("--rate: '1.5' is not a number of datagrams per second from 1 to 10000000", "-r", "1.5")]
+    [InlineData("--rate: '1k' is not a number of datagrams per second from 1 to 10000000", "-r", "1k")]
+    [InlineData("--rate needs a value (N)", "--rate")]
+    [InlineData("--json takes no value", "--json=yes")]
+    [InlineData("--io: 'fast' is not portable or batched", "--io", "fast")]
+    [InlineData("--io: 'auto' is not portable or batched", "--io", "auto")]
+    [InlineData("--external needs 2 values (SEND_ADDR RECV_ADDR)", "--external", "7002")]
+    [InlineData("--external needs 2 values (SEND_ADDR RECV_ADDR)", "--external")]
+    [InlineData("--external: SEND_ADDR '10.0.0.1:7002' must be a loopback address (127.0.0.0/8 or [::1])", "--external", "10.0.0.1:7002", "7000")]
+    [InlineData("--external: SEND_ADDR '0.0.0.0:7002' must be a loopback address (127.0.0.0/8 or [::1])", "--external", "0.0.0.0:7002", "7000")]
+    [InlineData("--external: port 0 is not a destination", "--external", "0", "7000")]
+    [InlineData("--external: port 0 is not a destination", "--external", "7002", "0")]
+    [InlineData("--external: 'x' is not an IP address (IPv6 is written [::1]:PORT)", "--external", "7002", "x:1")]
+    [InlineData("--external: 'localhost' is not PORT, ADDR:PORT or [IPv6]:PORT", "--external", "localhost", "7000")]
+    [InlineData("--external: SEND_ADDR and RECV_ADDR must both be IPv4 or both IPv6 (or RECV_ADDR [::]:PORT)", "--external", "[::1]:7002", "127.0.0.1:7000")]
+    [InlineData("--external: SEND_ADDR and RECV_ADDR must both be IPv4 or both IPv6 (or RECV_ADDR [::]:PORT)", "--external", "7002", "[::1]:7000")]
+    [InlineData("--io applies to the tunnels the bench starts; with --external, set UDP_OVER_TCP_IO where you start yours", "--external", "7002", "7000", "--io", "portable")]
+    [InlineData("--rate given more than once", "--rate", "5", "-r", "6")]
+    [InlineData("unknown option '--bogus'", "--bogus")]
+    [InlineData("unknown option '-x'", "-x")]
+    [InlineData("unexpected argument '64'", "64")]
     public void Usage_errors(string message, params string[] args)
     {
         Assert.Equal(message, Assert.Throws<UsageException>(() => BenchOptions.Parse(args)).Message);
+    }
+
+    [Fact]
+    public void Help_lists_every_option_of_the_table_with_its_values()
+    {
+        string help = HelpText.Bench();
+        foreach (var spec in BenchOptions.Table)
+        {
+            Assert.Contains(spec.Display, help);
+        }
+
+        Assert.Contains("--external SEND_ADDR RECV_ADDR", help);
+        Assert.Contains("bench --external 127.0.0.1:7002 127.0.0.1:7000", help);
     }
 }

@@ -1,0 +1,73 @@
+using System.IO.Pipelines;
+using BenchmarkDotNet.Attributes;
+using UdpOverTcp.Framing;
+using UdpOverTcp.Transport;
+
+namespace UdpOverTcp.Benchmarks;
+
+/// <summary>
+/// The UDP → TCP half of the batched pump without the sockets: a batch of 64 received datagrams is
+/// framed into a PipeWriter configured as a link's output pipe (pinned block pool, inline schedulers),
+/// flushed once per batch as BatchedUdpPump does, and then taken by the reader as the link's send loop
+/// would (the send itself is not measured). Per datagram; MemoryDiagnoser must show 0 B.
+/// </summary>
+[MemoryDiagnoser]
+public class PumpBatchFramingBenchmarks
+{
+    private const int Batch = 64;
+    private byte[] _slots = [];
+    private FrameCodec _codec = new();
+    private Pipe _pipe = new();
+
+    [Params(64, 1200)]
+    public int Size { get; set; }
+
+    [Params(FramingKind.U32LittleEndian, FramingKind.U16BigEndian)]
+    public FramingKind Framing { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _codec = new FrameCodec(Framing);
+        // The receive slots, as recvmmsg leaves them: a batch of datagrams side by side.
+        _slots = new byte[Batch * Size];
+        Random.Shared.NextBytes(_slots);
+        // The same options as TcpLink's output pipe.
+        _pipe = new Pipe(new PipeOptions(
+            pauseWriterThreshold: 1024 * 1024,
+            resumeWriterThreshold: 512 * 1024,
+            pool: PinnedBlockPool.Instance,
+            minimumSegmentSize: PinnedBlockPool.BlockSize,
+            readerScheduler: PipeScheduler.Inline,
+            writerScheduler: PipeScheduler.Inline,
+            useSynchronizationContext: false));
+    }
+
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public long FrameBatchAndFlush()
+    {
+        var writer = _pipe.Writer;
+        for (int i = 0; i < Batch; i++)
+        {
+            _codec.WriteFrame(writer, _slots.AsSpan(i * Size, Size));
+        }
+
+        // One flush per batch: the link's send loop then sends the whole batch at once.
+        var flush = writer.FlushAsync();
+        if (!flush.IsCompletedSuccessfully)
+        {
+            throw new InvalidOperationException("the pipe paused: the reader below must keep it empty");
+        }
+
+        // The send loop's side: take everything written.
+        var reader = _pipe.Reader;
+        if (!reader.TryRead(out var result))
+        {
+            throw new InvalidOperationException("nothing to read after a flush");
+        }
+
+        long length = result.Buffer.Length;
+        reader.AdvanceTo(result.Buffer.End);
+        return length;
+    }
+}

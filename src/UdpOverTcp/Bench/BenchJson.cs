@@ -1,0 +1,135 @@
+using System.Text.Json;
+
+namespace UdpOverTcp.Bench;
+
+/// <summary>
+/// The machine-readable report, written with Utf8JsonWriter: no reflection, so it is trim- and
+/// AOT-safe and costs little binary size. Rates are datagrams/s, times microseconds or seconds as named.
+/// </summary>
+internal static class BenchJson
+{
+    public static void Write(Stream output, BenchReport report)
+    {
+        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteString("version", report.Version);
+        json.WriteStartObject("machine");
+        json.WriteNumber("cores", report.Cores);
+        json.WriteString("os", report.Os);
+        json.WriteString("runtimeIdentifier", report.RuntimeIdentifier);
+        json.WriteEndObject();
+
+        json.WriteStartObject("settings");
+        json.WriteString("mode", report.FixedRate is null ? "search" : "rate");
+        WriteNumberOrNull(json, "rate", report.FixedRate);
+        json.WriteNumber("trialSeconds", report.TrialSeconds);
+        json.WriteNumber("lossThresholdPercent", TrialResult.LossThreshold * 100);
+        json.WriteString("tunnels", report.Tunnels);
+        json.WriteString("dataPath", report.DataPath);
+        json.WriteString("sendTo", report.TunnelSendTo);
+        json.WriteString("receiveOn", report.TunnelReceiveOn);
+        json.WriteEndObject();
+
+        json.WriteStartArray("results");
+        foreach (var size in report.Sizes)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("size", size.Size);
+            WritePath(json, "plain", size.Plain);
+            WritePath(json, "tunnel", size.Tunnel);
+            WriteNumberOrNull(json, "tunnelToPlain", size.TunnelToPlain);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+
+        json.WriteStartObject("latency");
+        json.WriteNumber("size", LatencyProbe.Size);
+        WriteLatency(json, "plain", report.PlainLatency);
+        WriteLatency(json, "tunnel", report.TunnelLatency);
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.Flush();
+        output.WriteByte((byte)'\n');
+    }
+
+    private static void WritePath(Utf8JsonWriter json, string name, PathReport path)
+    {
+        var shown = path.Search.Shown;
+        json.WriteStartObject(name);
+        // The lossless rate: null when no trial passed (at a fixed rate: when that one lost too much).
+        WriteNumberOrNull(json, "losslessRate", path.Search.Best is null ? null : Math.Round(path.LosslessRate));
+        json.WriteNumber("losslessMegabytesPerSecond", Math.Round(path.LosslessMegabytesPerSecond, 3));
+        json.WriteString("limit", path.Search.Limit switch
+        {
+            SearchLimit.None => "none",
+            SearchLimit.Loss => "loss",
+            SearchLimit.Generator => "generator",
+            SearchLimit.Maximum => "maximum",
+            _ => "trials",
+        });
+        json.WriteNumber("trials", path.Search.Trials.Count);
+
+        // The reported trial: the best pass, or the last one.
+        json.WriteStartObject("trial");
+        json.WriteNumber("offeredRate", Math.Round(shown.OfferedRate));
+        json.WriteNumber("sentRate", Math.Round(shown.SentRate));
+        json.WriteNumber("deliveredRate", Math.Round(shown.DeliveredRate));
+        json.WriteNumber("megabytesPerSecond", Math.Round(shown.MegabytesPerSecond, 3));
+        json.WriteNumber("seconds", Math.Round(shown.Generator.Seconds, 4));
+        json.WriteNumber("sent", shown.Sent);
+        json.WriteNumber("delivered", shown.Counts.Unique);
+        json.WriteNumber("lost", shown.Lost);
+        json.WriteNumber("lossPercent", Math.Round(shown.LossFraction * 100, 4));
+        json.WriteNumber("sendErrors", shown.Generator.Refused);
+        json.WriteNumber("reordered", shown.Counts.Reordered);
+        json.WriteNumber("corrupted", shown.Counts.Corrupted);
+        json.WriteNumber("duplicated", shown.Counts.Duplicated);
+        json.WriteBoolean("passed", shown.Passed);
+        WriteNumberOrNull(json, "tunnelCpuSecondsPerMillion", Round(shown.TunnelCpuPerMillion));
+        WriteNumberOrNull(json, "benchCpuSecondsPerMillion", Round(shown.BenchCpuPerMillion));
+        json.WriteEndObject();
+
+        // Every trial of the search, overloaded ones included.
+        json.WriteStartObject("allTrials");
+        json.WriteNumber("sent", path.TotalSent);
+        json.WriteNumber("delivered", path.TotalDelivered);
+        json.WriteNumber("reordered", path.TotalReordered);
+        json.WriteNumber("corrupted", path.TotalCorrupted);
+        json.WriteNumber("duplicated", path.TotalDuplicated);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void WriteLatency(Utf8JsonWriter json, string name, LatencyResult? latency)
+    {
+        if (latency is null)
+        {
+            json.WriteNull(name);
+            return;
+        }
+
+        json.WriteStartObject(name);
+        json.WriteNumber("roundTrips", latency.RoundTrips);
+        json.WriteNumber("lost", latency.Lost);
+        json.WriteNumber("p50Microseconds", Math.Round(latency.P50, 1));
+        json.WriteNumber("p99Microseconds", Math.Round(latency.P99, 1));
+        json.WriteNumber("p999Microseconds", Math.Round(latency.P999, 1));
+        json.WriteNumber("maxMicroseconds", Math.Round(latency.Max, 1));
+        json.WriteEndObject();
+    }
+
+    private static double? Round(double? value) => value is { } v ? Math.Round(v, 4) : null;
+
+    private static void WriteNumberOrNull(Utf8JsonWriter json, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            json.WriteNumber(name, v);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+}

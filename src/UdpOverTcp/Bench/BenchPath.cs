@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace UdpOverTcp.Bench;
+
+/// <summary>
+/// One path the bench measures: the generator sends from <see cref="SendSocket"/> to
+/// <see cref="Target"/>, and what comes out arrives on <see cref="ReceiveSocket"/>. For plain UDP
+/// they are two sockets talking directly. Through tunnels they are one socket, an app like any other:
+/// the near tunnel end's --udp-sendto and the far end's both point at it, so it sends into the near
+/// end, receives from the far end, and a reply to the far end comes back to it through the near end —
+/// which is what the latency ping-pong needs.
+/// </summary>
+internal sealed class BenchPath : IDisposable
+{
+    private BenchPath(string name, Socket sendSocket, IPEndPoint target, Socket receiveSocket, Func<TimeSpan>? tunnelCpu)
+    {
+        Name = name;
+        SendSocket = sendSocket;
+        Target = target;
+        ReceiveSocket = receiveSocket;
+        TunnelCpu = tunnelCpu;
+    }
+
+    public string Name { get; }
+    public Socket SendSocket { get; }
+    public IPEndPoint Target { get; }
+    public Socket ReceiveSocket { get; }
+
+    /// <summary>Total CPU time of the tunnel processes so far; null when they are not ours.</summary>
+    public Func<TimeSpan>? TunnelCpu { get; }
+
+    /// <summary>Two sockets on the loopback of <paramref name="family"/>: the ceiling of this generator and sink on this machine.</summary>
+    public static BenchPath PlainUdp(AddressFamily family)
+    {
+        var loopback = new IPEndPoint(family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 0);
+        var sender = Bind(loopback);
+        try
+        {
+            var receiver = Bind(loopback);
+            return new BenchPath("plain UDP", sender, (IPEndPoint)receiver.LocalEndPoint!, receiver, tunnelCpu: null);
+        }
+        catch
+        {
+            sender.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Through tunnels: <paramref name="app"/> sends to <paramref name="entry"/> (the near end) and receives from the far end.</summary>
+    public static BenchPath Tunnel(Socket app, IPEndPoint entry, Func<TimeSpan>? tunnelCpu) =>
+        new("tunnel", app, entry, app, tunnelCpu);
+
+    /// <summary>A UDP socket bound to <paramref name="endpoint"/>, with buffers sized for bursts.</summary>
+    public static Socket Bind(IPEndPoint endpoint)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            socket.ReceiveBufferSize = Cli.TunnelOptions.DefaultUdpBuffer;
+            socket.SendBufferSize = Cli.TunnelOptions.DefaultUdpBuffer;
+            socket.Bind(endpoint);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        SendSocket.Dispose();
+        ReceiveSocket.Dispose();
+    }
+}

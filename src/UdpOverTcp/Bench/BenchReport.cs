@@ -1,0 +1,49 @@
+namespace UdpOverTcp.Bench;
+
+/// <summary>One path at one size: its search and the sums over all its trials.</summary>
+public sealed record PathReport(string Name, SearchResult Search)
+{
+    /// <summary>The lossless rate in datagrams/s: what the best passing trial really sent; 0 if none passed.</summary>
+    public double LosslessRate => Search.Best?.SentRate ?? 0;
+
+    /// <summary>Payload megabytes per second at <see cref="LosslessRate"/>.</summary>
+    public double LosslessMegabytesPerSecond => Search.Best?.MegabytesPerSecond ?? 0;
+
+    // Correctness over every trial, overloaded ones included: a tunnel must never reorder, corrupt or duplicate.
+    public long TotalSent => Search.Trials.Sum(t => t.Sent);
+    public long TotalDelivered => Search.Trials.Sum(t => t.Counts.Unique);
+    public long TotalReordered => Search.Trials.Sum(t => t.Counts.Reordered);
+    public long TotalCorrupted => Search.Trials.Sum(t => t.Counts.Corrupted);
+    public long TotalDuplicated => Search.Trials.Sum(t => t.Counts.Duplicated);
+}
+
+public sealed record SizeReport(int Size, PathReport Plain, PathReport Tunnel)
+{
+    /// <summary>Tunnel over plain UDP: lossless rates when searching, delivered rates at a fixed rate.</summary>
+    public double? TunnelToPlain
+    {
+        get
+        {
+            bool search = Plain.Search.Limit != SearchLimit.None;
+            double plain = search ? Plain.LosslessRate : Plain.Search.Shown.DeliveredRate;
+            double tunnel = search ? Tunnel.LosslessRate : Tunnel.Search.Shown.DeliveredRate;
+            return plain > 0 ? tunnel / plain : null;
+        }
+    }
+}
+
+/// <summary>Everything one bench run measured, with what is needed to say how.</summary>
+public sealed record BenchReport(
+    string Version,
+    int Cores,
+    string Os,
+    string RuntimeIdentifier,
+    double TrialSeconds,
+    long? FixedRate,
+    string Tunnels,
+    string DataPath,
+    string TunnelSendTo,
+    string TunnelReceiveOn,
+    IReadOnlyList<SizeReport> Sizes,
+    LatencyResult? PlainLatency,
+    LatencyResult? TunnelLatency);

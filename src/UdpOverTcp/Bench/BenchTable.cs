@@ -1,0 +1,63 @@
+using System.Globalization;
+
+namespace UdpOverTcp.Bench;
+
+/// <summary>The human-readable report: one row per size and path, then the latencies.</summary>
+internal static class BenchTable
+{
+    public static void Write(TextWriter output, BenchReport report)
+    {
+        bool search = report.FixedRate is null;
+        output.WriteLine($"udp-over-tcp {report.Version} bench: {report.Cores} cores, {report.Os} ({report.RuntimeIdentifier})");
+        output.WriteLine($"tunnels: {report.Tunnels}, data path {report.DataPath}; generator -> {report.TunnelSendTo}, sink on {report.TunnelReceiveOn}");
+        output.WriteLine(search
+            ? Invariant($"lossless rate: the highest offered rate with under {TrialResult.LossThreshold * 100:0.#} % loss, found with {report.TrialSeconds:0.##} s trials")
+            : Invariant($"one {report.TrialSeconds:0.##} s trial per size and path at {report.FixedRate:N0} datagrams/s offered"));
+        output.WriteLine();
+        string rateColumn = search ? "lossless/s" : "delivered/s";
+        output.WriteLine($"{"size",6}  {"path",-9}  {rateColumn,12}  {"MB/s",8}  {"loss",7}  {"reord",6}  {"corrupt",7}  {"dup",5}  {"trials",6}  {"cpu s/1M",8}  {"vs plain",8}");
+        bool generatorLimited = false;
+        bool atMaximum = false;
+        foreach (var size in report.Sizes)
+        {
+            generatorLimited |= size.Plain.Search.Limit == SearchLimit.Generator || size.Tunnel.Search.Limit == SearchLimit.Generator;
+            atMaximum |= size.Plain.Search.Limit == SearchLimit.Maximum || size.Tunnel.Search.Limit == SearchLimit.Maximum;
+            output.WriteLine(Row(size.Size, size.Plain, search, ratio: null));
+            output.WriteLine(Row(size.Size, size.Tunnel, search, size.TunnelToPlain));
+        }
+
+        output.WriteLine();
+        output.WriteLine("reord, corrupt, dup: summed over every trial. cpu s/1M: user+sys seconds of both tunnel processes per million datagrams.");
+        if (generatorLimited)
+        {
+            output.WriteLine("*: the generator could not offer a higher rate (CPU): the bench's limit, not the path's.");
+        }
+
+        if (atMaximum)
+        {
+            output.WriteLine(Invariant($"+: lossless at {RateSearch.MaxRate:N0}/s, the highest rate the search tries."));
+        }
+
+        output.WriteLine();
+        output.WriteLine($"latency, {LatencyProbe.Size} B ping-pong  {"round trips",11}  {"p50",9}  {"p99",9}  {"p999",9}  {"max",9}");
+        output.WriteLine(LatencyRow("plain UDP", report.PlainLatency));
+        output.WriteLine(LatencyRow("tunnel", report.TunnelLatency));
+    }
+
+    private static string Row(int size, PathReport path, bool search, double? ratio)
+    {
+        var shown = path.Search.Shown;
+        double rate = search ? path.LosslessRate : shown.DeliveredRate;
+        double megabytes = search ? path.LosslessMegabytesPerSecond : shown.MegabytesPerSecond;
+        string mark = path.Search.Limit == SearchLimit.Generator ? "*" : path.Search.Limit == SearchLimit.Maximum ? "+" : "";
+        string cpu = shown.TunnelCpuPerMillion is { } c ? Invariant($"{c:0.00}") : "-";
+        string versus = ratio is { } r ? Invariant($"{r * 100:0.0} %") : "";
+        return Invariant($"{size,6}  {path.Name,-9}  {rate.ToString("N0", CultureInfo.InvariantCulture) + mark,12}  {megabytes,8:N1}  {shown.LossFraction * 100,6:0.00}%  {path.TotalReordered,6}  {path.TotalCorrupted,7}  {path.TotalDuplicated,5}  {path.Search.Trials.Count,6}  {cpu,8}  {versus,8}");
+    }
+
+    private static string LatencyRow(string name, LatencyResult? latency) => latency is null
+        ? $"  {name,-24}  no answers: the path has no way back to the sender"
+        : Invariant($"  {name,-24}  {latency.RoundTrips,11:N0}  {latency.P50,6:0} us  {latency.P99,6:0} us  {latency.P999,6:0} us  {latency.Max,6:0} us");
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Sockets;
+using UdpOverTcp.Bench;
+using UdpOverTcp.Tests.Support;
+
+namespace UdpOverTcp.Tests.Bench;
+
+/// <summary>The sink and a whole trial on real loopback sockets, with hand-made datagrams where counting must be exact.</summary>
+public class DatagramSinkTests
+{
+    private const int Trial = 5;
+    private const int Size = 64;
+
+    [Fact]
+    public async Task Counts_unique_duplicated_reordered_corrupted_and_stale_exactly()
+    {
+        using var receiver = BenchPath.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var sender = BenchPath.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var target = (IPEndPoint)receiver.LocalEndPoint!;
+        using var sink = new DatagramSink(receiver);
+        sink.BeginTrial(Trial, Size);
+
+        foreach (long index in new long[] { 0, 1, 2, 2, 5, 3, 0 })
+        {
+            sender.SendTo(Datagram(Trial, index, Size), target);   // 5 unique, 2 duplicated, 1 reordered (3 after 5)
+        }
+
+        var corrupt = Datagram(Trial, 6, Size);
+        corrupt[40] ^= 1;
+        sender.SendTo(corrupt, target);
+        var renumbered = Datagram(Trial, 7, Size);
+        renumbered[1] ^= 1;   // damage to the sequence number shows in the body
+        sender.SendTo(renumbered, target);
+        sender.SendTo(Datagram(Trial, 8, Size + 1), target);     // this trial, wrong length
+        sender.SendTo(Datagram(Trial + 1, 9, Size), target);     // a later trial cannot exist yet
+        sender.SendTo(new byte[3], target);                       // too short for a sequence number
+        sender.SendTo(Datagram(Trial - 1, 10, 100), target);    // a late one of an earlier trial, another size
+        sender.SendTo(Datagram(Trial - 2, 11, Size), target);
+
+        var expected = new SinkCounts(Unique: 5, Duplicated: 2, Reordered: 1, Corrupted: 5, Stale: 2);
+        await Eventually.True(() => sink.Snapshot() == expected, $"counts {expected}, have {sink.Snapshot()}");
+
+        sink.BeginTrial(Trial + 1, Size);
+        Assert.Equal(default, sink.Snapshot());
+    }
+
+    [Fact]
+    public void A_paced_trial_over_plain_loopback_delivers_everything_once_in_order()
+    {
+        using var path = BenchPath.PlainUdp(AddressFamily.InterNetwork);
+        using var runner = new TrialRunner(path, 1200);
+        var result = runner.Run(20_000, TimeSpan.FromSeconds(0.2), CancellationToken.None);
+
+        Assert.True(result.Sent > 0);
+        Assert.Equal(result.Sent, result.Counts.Unique);
+        Assert.Equal(0, result.Counts.Corrupted + result.Counts.Duplicated + result.Counts.Reordered + result.Counts.Stale);
+        Assert.Null(result.TunnelCpu);
+
+        // A second trial on the same path: the first one's numbers are not carried over.
+        var second = runner.Run(10_000, TimeSpan.FromSeconds(0.1), CancellationToken.None);
+        Assert.Equal(second.Sent, second.Counts.Unique);
+    }
+
+    [Fact]
+    public void Latency_probe_answers_every_ping_on_plain_loopback()
+    {
+        using var path = BenchPath.PlainUdp(AddressFamily.InterNetwork);
+        Assert.True(LatencyProbe.WaitUntilDelivering(path, Guard.Timeout));
+        var latency = LatencyProbe.Measure(path, CancellationToken.None);
+        Assert.NotNull(latency);
+        Assert.True(latency.RoundTrips > 0);
+        Assert.Equal(0, latency.Lost);
+        Assert.True(latency.P50 <= latency.P99 && latency.P99 <= latency.P999 && latency.P999 <= latency.Max);
+    }
+
+    private static byte[] Datagram(int trial, long index, int size)
+    {
+        var datagram = new byte[size];
+        SequencedPayload.Fill(datagram, TrialSequence.Compose(trial, index));
+        return datagram;
+    }
+}

@@ -1,0 +1,24 @@
+using System.Net;
+using UdpOverTcp.Bench;
+
+namespace UdpOverTcp.Tests.Bench;
+
+public class SpawnedTunnelsTests
+{
+    [Theory]
+    [InlineData("2026-01-01T00:00:00.000Z INFO  listening on tcp 127.0.0.1:41234, udp 127.0.0.1:50001 -> 127.0.0.1:50000", "127.0.0.1:41234", "127.0.0.1:50001")]
+    [InlineData("2026-01-01T00:00:00.000Z INFO  connecting to tcp [::1]:41234, udp [::1]:50002 -> [::1]:50000", "[::1]:41234", "[::1]:50002")]
+    public void Reads_the_ports_the_os_picked_from_the_start_up_lines(string line, string tcp, string udp)
+    {
+        var (t, u) = SpawnedTunnels.ParseEndpoints(line);
+        Assert.Equal(IPEndPoint.Parse(tcp), t);
+        Assert.Equal(IPEndPoint.Parse(udp), u);
+    }
+
+    [Fact]
+    public void An_unexpected_line_is_a_bench_failure_that_quotes_it()
+    {
+        var e = Assert.Throws<BenchException>(() => SpawnedTunnels.ParseEndpoints("listening somewhere"));
+        Assert.Contains("listening somewhere", e.Message);
+    }
+}
