@@ -1,9 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using System.Runtime.Versioning;
-using UdpOverTcp.Transport.Linux;
 
 namespace UdpOverTcp.Transport;
 
@@ -24,9 +21,6 @@ public sealed class TcpLink
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loops = Task.CompletedTask;
     private int _aborted;
-
-    /// <summary>The receive thread uses the raw descriptor, so it, not <see cref="Abort"/>, closes the socket.</summary>
-    private bool _receivesOnThread;
 
     /// <param name="maxFrameWithHeader">The input pipe must be able to hold one whole frame, or the reader could never see it.</param>
     public TcpLink(Socket socket, int maxFrameWithHeader)
@@ -78,8 +72,7 @@ public sealed class TcpLink
 
     public void Start()
     {
-        _receivesOnThread = OperatingSystem.IsLinux();
-        _loops = Task.WhenAll(OperatingSystem.IsLinux() ? ReceiveOnThread() : ReceiveLoopAsync(), SendLoopAsync());
+        _loops = Task.WhenAll(ReceiveLoopAsync(), SendLoopAsync());
         _loops.ContinueWith(static (_, state) => ((TcpLink)state!)._closed.TrySetResult(), this, TaskScheduler.Default);
     }
 
@@ -104,97 +97,9 @@ public sealed class TcpLink
         {
         }
 
-        if (!_receivesOnThread)
-        {
-            _socket.Dispose();
-        }
-
+        _socket.Dispose();
         _output.Reader.CancelPendingRead();
         _input.Writer.CancelPendingFlush();
-    }
-
-    /// <summary>
-    /// Linux: the receive loop on a thread of its own that sleeps in poll() until bytes arrive, then
-    /// reads them and delivers the datagrams inline. One wake-up per burst instead of two (the
-    /// sockets engine's epoll thread, then a thread-pool worker): the hop that dominated a 64-byte
-    /// round trip's latency on a 2-core box.
-    /// </summary>
-    [SupportedOSPlatform("linux")]
-    private Task ReceiveOnThread()
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            ReceiveLoopBlocking();
-            done.TrySetResult();
-        })
-        { IsBackground = true, Name = "tcp receive" };
-        thread.Start();
-        return done.Task;
-    }
-
-    [SupportedOSPlatform("linux")]
-    private unsafe void ReceiveLoopBlocking()
-    {
-        var writer = _input.Writer;
-        string reason = "closed by peer";
-        try
-        {
-            // Valid until this loop ends: Abort only shuts the socket down (which wakes poll) and
-            // leaves closing it to the finally below, so the number cannot be reused under us.
-            int fd = (int)_socket.SafeHandle.DangerousGetHandle();
-            while (true)
-            {
-                var memory = writer.GetMemory(MinimumReceiveSize);
-                nint received;
-                using (var pin = memory.Pin())
-                {
-                    received = LinuxSocketCalls.Recv(fd, (byte*)pin.Pointer, (nuint)memory.Length, LinuxSocketCalls.MSG_DONTWAIT);
-                }
-
-                if (received < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno is LinuxSocketCalls.EAGAIN or LinuxSocketCalls.EINTR)
-                    {
-                        // Nothing yet: sleep until there is (Abort's Shutdown wakes this too).
-                        LinuxSocketCalls.WaitFor(fd, LinuxSocketCalls.POLLIN, -1);
-                        continue;
-                    }
-
-                    reason = DescribeErrno(errno);
-                    break;
-                }
-
-                if (received == 0)
-                {
-                    break;
-                }
-
-                writer.Advance((int)received);
-                var flush = writer.FlushAsync();
-                var result = flush.IsCompleted ? flush.Result : flush.AsTask().GetAwaiter().GetResult();
-                if (result.IsCompleted || result.IsCanceled)
-                {
-                    reason = "closed";
-                    break;
-                }
-            }
-        }
-        catch (SocketException e)
-        {
-            reason = Describe(e);
-        }
-        catch (ObjectDisposedException)
-        {
-            reason = "closed";
-        }
-        finally
-        {
-            Abort(reason);   // first: see ReceiveLoopAsync
-            writer.Complete();
-            _socket.Dispose();
-        }
     }
 
     private async Task ReceiveLoopAsync()
@@ -280,13 +185,6 @@ public sealed class TcpLink
             await reader.CompleteAsync().ConfigureAwait(false);
         }
     }
-
-    private static string DescribeErrno(int errno) => errno switch
-    {
-        104 => "reset by peer",   // ECONNRESET
-        110 => "timed out",       // ETIMEDOUT (TCP_USER_TIMEOUT, keepalive)
-        _ => Marshal.GetPInvokeErrorMessage(errno),
-    };
 
     private static string Describe(SocketException e) => e.SocketErrorCode switch
     {

@@ -62,12 +62,6 @@ internal static unsafe partial class LinuxSocketCalls
     [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
     public static partial int SendMMsg(int fd, MMsgHdr* messages, uint count, int flags);
 
-    /// <summary>recv with MSG_DONTWAIT: a stream socket's bytes without the .NET sockets engine.</summary>
-    public const int MSG_DONTWAIT = 0x40;
-
-    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
-    public static partial nint Recv(int fd, byte* buffer, nuint length, int flags);
-
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
 
