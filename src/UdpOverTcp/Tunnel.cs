@@ -52,7 +52,11 @@ public sealed class Tunnel : IDisposable
         }
 
         _pump = UdpPump.Create(options.DataPath, _udp, options.UdpSendTo!, options.UdpPeerOnly, _codec, Stats);
+        PinnedBlockPool.Instance.Reserve(ReservedBlocks);
     }
+
+    /// <summary>A link's two pipes at their pause thresholds (1 MiB out, 256 KiB in), with room to spare.</summary>
+    private const int ReservedBlocks = 16;
 
     public TunnelStats Stats { get; } = new();
 
@@ -61,6 +65,9 @@ public sealed class Tunnel : IDisposable
 
     /// <summary>The (first) listening TCP address on the listen side, null on the connect side.</summary>
     public IPEndPoint? TcpListenEndPoint => _listeners.Length > 0 ? (IPEndPoint?)_listeners[0].LocalEndPoint : null;
+
+    /// <summary>Which UDP data path runs, e.g. "batched (recvmmsg/sendmmsg, UDP GSO)".</summary>
+    public string DataPath => _pump.Kind;
 
     /// <summary>The counters, plus the current link's peer and uptime: the --stats / SIGUSR1 / exit line.</summary>
     public string StatusLine()

@@ -33,6 +33,13 @@ public sealed unsafe class BatchedUdpPump : UdpPump
     private readonly int _sendToLength;
     private volatile bool _stopping;
 
+    /// <summary>
+    /// Send runs of equally sized datagrams as one UDP_SEGMENT (GSO) buffer: they cross the IP stack
+    /// once and are cut into datagrams at the receiving socket, which sees ordinary datagrams. Only
+    /// towards loopback, whose MTU fits any run; a path with a smaller MTU would refuse large segments.
+    /// </summary>
+    private volatile bool _gso;
+
     public BatchedUdpPump(Socket udp, IPEndPoint sendTo, bool peerOnly, FrameCodec codec, TunnelStats stats)
         : base(udp, sendTo, peerOnly, codec, stats)
     {
@@ -41,9 +48,10 @@ public sealed unsafe class BatchedUdpPump : UdpPump
         _sendToLength = SocketAddressBytes.Write(SendTo, new Span<byte>(_sendToAddress, SocketAddressBytes.MaxLength));
         // A blocking recvmmsg wakes at least this often to notice Stop().
         udp.ReceiveTimeout = IdleWakeMilliseconds;
+        _gso = IPAddress.IsLoopback(sendTo.Address) && Gso.IsSupported(udp);
     }
 
-    public override string Kind => "batched (recvmmsg/sendmmsg)";
+    public override string Kind => _gso ? "batched (recvmmsg/sendmmsg, UDP GSO)" : "batched (recvmmsg/sendmmsg)";
 
     public override void Stop() => _stopping = true;
 
@@ -180,18 +188,28 @@ public sealed unsafe class BatchedUdpPump : UdpPump
         }
     }
 
-    /// <summary>Queues decoded datagrams as mmsghdrs pointing into pipe memory; one sendmmsg per batch.</summary>
+    /// <summary>
+    /// Queues decoded datagrams as mmsghdrs pointing into pipe memory; one sendmmsg per batch. With
+    /// GSO, a datagram the size of the previous one joins its message as one more segment.
+    /// </summary>
     private sealed class MMsgSender : DatagramSender
     {
         /// <summary>A payload in more pipe segments than this is copied (never happens with 128 KiB blocks).</summary>
         private const int MaxSegments = 4;
 
+        /// <summary>Room for the iovecs of one batch; a batch is sent early rather than overflow it.</summary>
+        private const int MaxIovecs = BatchSize * Gso.MaxSegments;
+
         private readonly BatchedUdpPump _pump;
         private readonly MMsgHdr* _messages;
         private readonly IoVec* _iovecs;
-        private readonly MemoryHandle[] _pins = new MemoryHandle[BatchSize * MaxSegments];
+        private readonly byte* _control;
+        private readonly MemoryHandle[] _pins = new MemoryHandle[MaxIovecs];
+        private readonly int[] _runSize = new int[BatchSize];
+        private readonly int[] _runLength = new int[BatchSize];
         private readonly byte[] _joined = GC.AllocateUninitializedArray<byte>(FrameCodec.DefaultMaxFrame, pinned: true);
         private int _count;
+        private int _datagrams;
         private int _iovecsUsed;
         private long _bytes;
         private bool _joinedInUse;
@@ -200,7 +218,8 @@ public sealed unsafe class BatchedUdpPump : UdpPump
         {
             _pump = pump;
             _messages = (MMsgHdr*)NativeMemory.AllocZeroed((nuint)(BatchSize * sizeof(MMsgHdr)));
-            _iovecs = (IoVec*)NativeMemory.AllocZeroed((nuint)(BatchSize * MaxSegments * sizeof(IoVec)));
+            _iovecs = (IoVec*)NativeMemory.AllocZeroed((nuint)(MaxIovecs * sizeof(IoVec)));
+            _control = (byte*)NativeMemory.AllocZeroed((nuint)(BatchSize * Gso.ControlSize));
         }
 
         public override ValueTask SendAsync(ReadOnlySequence<byte> payload)
@@ -224,12 +243,46 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                 _joinedInUse = true;
             }
 
-            ref var message = ref _messages[_count];
-            message.Header.Name = _pump._sendToAddress;
-            message.Header.NameLength = (uint)_pump._sendToLength;
-            message.Header.Iov = &_iovecs[_iovecsUsed];
-            message.Header.IovLength = 0;
-            message.Header.Flags = 0;
+            if (_iovecsUsed + segments > MaxIovecs)
+            {
+                SendPending();
+            }
+
+            int length = (int)payload.Length;
+            int last = _count - 1;
+            bool joins = _pump._gso && last >= 0 && length > 0 && length == _runSize[last]
+                && _runLength[last] < Gso.MaxSegments && (_runLength[last] + 1) * length <= Gso.MaxRunBytes;
+            if (!joins && _count == BatchSize)
+            {
+                SendPending();
+            }
+
+            ref var message = ref _messages[last < 0 ? 0 : last];
+            if (joins)
+            {
+                // One more segment of the last message (its iovecs are the last ones used).
+                if (++_runLength[last] == 2)
+                {
+                    message.Header.Control = _control + (last * Gso.ControlSize);
+                    message.Header.ControlLength = Gso.ControlSize;
+                    Gso.WriteSegmentSize(message.Header.Control, length);
+                }
+            }
+            else
+            {
+                message = ref _messages[_count];
+                message.Header.Name = _pump._sendToAddress;
+                message.Header.NameLength = (uint)_pump._sendToLength;
+                message.Header.Iov = &_iovecs[_iovecsUsed];
+                message.Header.IovLength = 0;
+                message.Header.Control = null;
+                message.Header.ControlLength = 0;
+                message.Header.Flags = 0;
+                _runSize[_count] = length;
+                _runLength[_count] = 1;
+                _count++;
+            }
+
             foreach (var segment in payload)
             {
                 if (segment.IsEmpty)
@@ -245,12 +298,8 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                 message.Header.IovLength++;
             }
 
-            _bytes += payload.Length;
-            if (++_count == BatchSize)
-            {
-                SendPending();
-            }
-
+            _bytes += length;
+            _datagrams++;
             return ValueTask.CompletedTask;
         }
 
@@ -292,19 +341,29 @@ public sealed unsafe class BatchedUdpPump : UdpPump
 
                     if (errno == EBADF)
                     {
-                        failed += _count - sent;
+                        for (; sent < _count; sent++)
+                        {
+                            failed += _runLength[sent];
+                        }
+
                         break;
                     }
 
-                    // The first unsent datagram failed (unreachable, too big...): count it and go on.
+                    // The first unsent message failed (unreachable, too big...): count it and go on.
+                    if (_runLength[sent] > 1 && _pump._gso)
+                    {
+                        _pump._gso = false;   // a kernel or route that refuses GSO: plain datagrams from now on
+                        Log.Debug($"udp send: GSO refused ({Marshal.GetPInvokeErrorMessage(errno)}); sending datagrams one by one");
+                    }
+
                     _pump.CountSendError(Marshal.GetPInvokeErrorMessage(errno));
-                    failed++;
+                    failed += _runLength[sent];
                     sent++;
                 }
             }
             catch (ObjectDisposedException)
             {
-                failed = _count;   // the tunnel is closing
+                failed = _datagrams;   // the tunnel is closing
             }
             finally
             {
@@ -314,13 +373,14 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                 }
             }
 
-            _pump.CountSent(_count - failed, failed == 0 ? _bytes : 0);
+            _pump.CountSent(_datagrams - failed, failed == 0 ? _bytes : 0);
             for (int i = 0; i < _iovecsUsed; i++)
             {
                 _pins[i].Dispose();
             }
 
             _count = 0;
+            _datagrams = 0;
             _iovecsUsed = 0;
             _bytes = 0;
             _joinedInUse = false;
@@ -331,6 +391,7 @@ public sealed unsafe class BatchedUdpPump : UdpPump
             SendPending();
             NativeMemory.Free(_messages);
             NativeMemory.Free(_iovecs);
+            NativeMemory.Free(_control);
             base.Dispose();
         }
     }

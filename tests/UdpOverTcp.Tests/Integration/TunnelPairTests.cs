@@ -31,6 +31,22 @@ public class TunnelPairTests
         Assert.Equal(0, pair.Connect.Stats.MalformedFrames + pair.Listen.Stats.MalformedFrames);
     }
 
+    [Fact]
+    public async Task Runs_of_equal_sizes_leave_as_gso_segments_and_arrive_as_the_same_datagrams()
+    {
+        await using var pair = await TunnelPair.StartAsync(path: UdpDataPath.Batched);
+        Assert.Contains("GSO", pair.Listen.DataPath);
+
+        // Long runs of one size (with 32 in flight, a TCP read holds many), the edges of a run: a
+        // size whose second segment would pass the 65,507-byte run limit, and the size changing.
+        // 32 x 40 KB in flight still fits the receiving app's socket buffer.
+        int[] sizes = [.. Enumerable.Repeat(1200, 1500), .. Enumerable.Repeat(8, 1500), .. Enumerable.Repeat(32_000, 200),
+            .. Enumerable.Repeat(40_000, 50), .. Enumerable.Range(0, 1000).Select(i => i % 3 == 0 ? 100 : 99)];
+        await VerifiedExchange.RunAsync(pair.AppX, pair.ConnectEntry, pair.AppY, pair.ListenEntry, sizes, window: 32);
+        await Eventually.True(() => Interlocked.Read(ref pair.Listen.Stats.UdpSent) == sizes.Length, "the send counter to settle");
+        Assert.Equal(0, pair.Listen.Stats.UdpSendErrors);
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public async Task Reply_comes_from_the_port_the_app_sent_to(UdpDataPath path)
