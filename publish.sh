@@ -83,6 +83,11 @@ ensure_packages() {
     return 1
   fi
   echo "publish.sh: installing ${missing[*]}"
+  # The package lists are refreshed once, and only when they are missing (a fresh machine) or too old
+  # for the install to succeed.
+  if as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+    return 0
+  fi
   if [ "$apt_updated" -eq 0 ]; then
     as_root apt-get update -qq || return 1
     apt_updated=1

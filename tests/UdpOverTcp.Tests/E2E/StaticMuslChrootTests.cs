@@ -35,6 +35,7 @@ public sealed class StaticMuslChrootTests : IDisposable
         // The control: this host's dynamically linked binary finds no loader and no libc there, so the
         // chroot really is a host without glibc.
         _ = InChroot();
+        Assert.True(CrossBuild.ElfInterpreter(PublishedBinary.Path) is not null, $"{PublishedBinary.Path} should be the dynamically linked glibc build");
         File.Copy(PublishedBinary.Path, Path.Combine(_root, "glibc-build"));
         File.SetUnixFileMode(Path.Combine(_root, "glibc-build"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
         using var process = TunnelProcess.StartProgram("chroot", _root, "/glibc-build", "--version");
