@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.InteropServices.Marshalling;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
 
 namespace UdpOverTcp.Bench;
 
@@ -63,8 +62,7 @@ internal sealed unsafe partial class ChildProcess : IDisposable
 
         // The child has its own copy of the write end: once it exits, the read end sees end of file.
         _ = Close(stderr.Write);
-        var stream = new FileStream(new SafeFileHandle(stderr.Read, ownsHandle: true), FileAccess.Read, bufferSize: 0);
-        _reader = new Thread(() => ReadLines(stream)) { IsBackground = true, Name = $"{name} tunnel stderr" };
+        _reader = new Thread(() => ReadLines(stderr.Read)) { IsBackground = true, Name = $"{name} tunnel stderr" };
         _reader.Start();
     }
 
@@ -116,7 +114,7 @@ internal sealed unsafe partial class ChildProcess : IDisposable
                 if (left <= 0 || (exited && _stderrClosed))
                 {
                     string what = exited ? ExitDescription() : $"said no '{text}' within {timeout.TotalSeconds:0} s";
-                    string said = _lines.Count == 0 ? "nothing" : string.Join(" | ", _lines.TakeLast(3));
+                    string said = _lines.Count == 0 ? "nothing" : string.Join(" | ", _lines.GetRange(Math.Max(0, _lines.Count - 3), Math.Min(3, _lines.Count)));
                     throw new BenchException($"the {_name} tunnel {what}; it said: {said}");
                 }
 
@@ -193,36 +191,83 @@ internal sealed unsafe partial class ChildProcess : IDisposable
             : $"was killed by signal {signal}";
     }
 
-    private void ReadLines(FileStream stream)
+    /// <summary>
+    /// Reads the child's stderr to end of file, a line at a time, then closes it. With read(2) rather
+    /// than a FileStream and StreamReader, which would cost the binary their code (and, through
+    /// TextReader.ReadLine, the console's interactive line editor).
+    /// </summary>
+    private void ReadLines(int fd)
     {
-        using var reader = new StreamReader(stream, Encoding.UTF8);
+        byte[] buffer = new byte[MaxLineBytes];
+        int filled = 0;
         try
         {
-            while (reader.ReadLine() is { } line)
+            while (true)
             {
-                lock (_lines)
+                nint read;
+                fixed (byte* free = &buffer[filled])
                 {
-                    if (_lines.Count == MaxLines)
-                    {
-                        _lines.RemoveAt(0);
-                    }
-
-                    _lines.Add(line);
-                    Monitor.PulseAll(_lines);
+                    read = Read(fd, free, (nuint)(buffer.Length - filled));
                 }
+
+                if (read < 0 && Marshal.GetLastPInvokeError() == EINTR)
+                {
+                    continue;
+                }
+
+                if (read <= 0)
+                {
+                    break;
+                }
+
+                filled += (int)read;
+                int start = 0;
+                int newline;
+                while ((newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n')) >= 0)
+                {
+                    AddLine(buffer.AsSpan(start, newline));
+                    start += newline + 1;
+                }
+
+                if (start == 0 && filled == buffer.Length)
+                {
+                    // A line longer than the buffer: kept in pieces.
+                    AddLine(buffer);
+                    start = filled;
+                }
+
+                buffer.AsSpan(start, filled - start).CopyTo(buffer);
+                filled -= start;
             }
-        }
-        catch (IOException)
-        {
-            // Treated as end of file.
+
+            if (filled > 0)
+            {
+                AddLine(buffer.AsSpan(0, filled));
+            }
         }
         finally
         {
+            _ = Close(fd);
             lock (_lines)
             {
                 _stderrClosed = true;
                 Monitor.PulseAll(_lines);
             }
+        }
+    }
+
+    private void AddLine(ReadOnlySpan<byte> bytes)
+    {
+        string line = Encoding.UTF8.GetString(bytes.TrimEnd((byte)'\r'));
+        lock (_lines)
+        {
+            if (_lines.Count == MaxLines)
+            {
+                _lines.RemoveAt(0);
+            }
+
+            _lines.Add(line);
+            Monitor.PulseAll(_lines);
         }
     }
 
@@ -383,7 +428,7 @@ internal sealed unsafe partial class ChildProcess : IDisposable
         string stat;
         try
         {
-            stat = File.ReadAllText($"/proc/{pid}/stat");
+            stat = Encoding.UTF8.GetString(File.ReadAllBytes($"/proc/{pid}/stat"));
         }
         catch (IOException)
         {
@@ -425,6 +470,9 @@ internal sealed unsafe partial class ChildProcess : IDisposable
 
     private static long? s_clockTicks;
 
+    /// <summary>The longest stderr line kept whole; the tunnels' are under 200 bytes.</summary>
+    private const int MaxLineBytes = 4096;
+
     private const nuint OpaqueSize = 512;
     private const int O_CLOEXEC_LINUX = 0x80000;
     private const int O_RDONLY = 0;
@@ -443,6 +491,9 @@ internal sealed unsafe partial class ChildProcess : IDisposable
 
     [LibraryImport("libc", EntryPoint = "pipe", SetLastError = true)]
     private static partial int Pipe(int* fds);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static partial nint Read(int fd, byte* buffer, nuint count);
 
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);

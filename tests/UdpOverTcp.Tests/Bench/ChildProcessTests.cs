@@ -44,6 +44,15 @@ public partial class ChildProcessTests
     }
 
     [Fact]
+    public void Lines_split_across_writes_crlf_and_a_last_line_without_newline_are_read_whole()
+    {
+        using var child = new ChildProcess("test", "/bin/sh", ["-c", "printf 'fir' >&2; sleep 0.1; printf 'st\\r\\nsecond\\nlast' >&2; exit 0"], NoEnvironment);
+        Assert.Equal("first", child.WaitForLine("fir", Timeout));
+        Assert.Equal("second", child.WaitForLine("sec", Timeout));
+        Assert.Equal("last", child.WaitForLine("last", Timeout));
+    }
+
+    [Fact]
     public void The_extra_environment_reaches_the_child_with_the_inherited_one()
     {
         var extra = new Dictionary<string, string> { ["UDP_OVER_TCP_CHILD_TEST"] = "from the bench" };
