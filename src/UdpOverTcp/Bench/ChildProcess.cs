@@ -15,8 +15,8 @@ namespace UdpOverTcp.Bench;
 /// <remarks>
 /// Started with posix_spawn rather than System.Diagnostics.Process, which costs the AOT binary some
 /// 360 KB for what the bench needs here: a pipe for stderr, /dev/null for stdin and stdout, kill and
-/// waitpid. Linux and macOS; on Windows the bench cannot start tunnels (use --external). The child's
-/// CPU time comes from /proc, so on macOS it is unknown.
+/// waitpid. Linux and macOS (where pipe2 is missing: see <see cref="Spawn"/>); on Windows the bench
+/// cannot start tunnels (use --external). The child's CPU time comes from /proc, so on macOS it is unknown.
 /// </remarks>
 internal sealed unsafe partial class ChildProcess : IDisposable
 {
@@ -141,7 +141,7 @@ internal sealed unsafe partial class ChildProcess : IDisposable
             }
         }
 
-        // The reader ends at end of file, which the child's death brings (its stream is closed as it ends).
+        // The reader stops at end of file, which the child's death brings: the kernel closes its fd 2.
         _ = _reader.Join(ReapTimeout);
     }
 
@@ -169,7 +169,8 @@ internal sealed unsafe partial class ChildProcess : IDisposable
             }
             else if (result < 0)
             {
-                // ECHILD: someone else reaped it (SIGCHLD ignored by whoever started us); it is gone.
+                // ECHILD: already reaped by someone else (the .NET runtime reaps every child itself when
+                // SIGCHLD was ignored at start-up); the exit status is lost, the child is gone.
                 _status = -1;
             }
 
@@ -310,8 +311,8 @@ internal sealed unsafe partial class ChildProcess : IDisposable
     /// <summary>posix_spawn with stdin and stdout on /dev/null and stderr on <paramref name="stderr"/>; returns the pid.</summary>
     private static int Spawn(string program, List<string> argv, List<string> envp, int stderr)
     {
-        // Both structs are opaque and differ by libc (glibc's attributes are 336 bytes, macOS's are one
-        // pointer): room to spare, aligned for anything they hold.
+        // The file actions, the attributes and the signal set are opaque and differ by libc (glibc's
+        // attributes are 336 bytes, macOS's one pointer): room to spare, aligned for anything they hold.
         void* actions = NativeMemory.AlignedAlloc(OpaqueSize, 16);
         void* attributes = NativeMemory.AlignedAlloc(OpaqueSize, 16);
         void* signals = NativeMemory.AlignedAlloc(OpaqueSize, 16);
