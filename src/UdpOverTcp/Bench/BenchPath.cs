@@ -13,7 +13,7 @@ namespace UdpOverTcp.Bench;
 /// </summary>
 internal sealed class BenchPath : IDisposable
 {
-    private BenchPath(string name, Socket sendSocket, IPEndPoint target, Socket receiveSocket, Func<TimeSpan>? tunnelCpu)
+    private BenchPath(string name, Socket sendSocket, IPEndPoint target, Socket receiveSocket, Func<TimeSpan?>? tunnelCpu)
     {
         Name = name;
         SendSocket = sendSocket;
@@ -27,8 +27,8 @@ internal sealed class BenchPath : IDisposable
     public IPEndPoint Target { get; }
     public Socket ReceiveSocket { get; }
 
-    /// <summary>Total CPU time of the tunnel processes so far; null when they are not ours.</summary>
-    public Func<TimeSpan>? TunnelCpu { get; }
+    /// <summary>Total CPU time of the tunnel processes so far; null when they are not ours (or it returns null where the OS does not tell).</summary>
+    public Func<TimeSpan?>? TunnelCpu { get; }
 
     /// <summary>Two sockets on the loopback of <paramref name="family"/>: the ceiling of this generator and sink on this machine.</summary>
     public static BenchPath PlainUdp(AddressFamily family)
@@ -48,7 +48,7 @@ internal sealed class BenchPath : IDisposable
     }
 
     /// <summary>Through tunnels: <paramref name="app"/> sends to <paramref name="entry"/> (the near end) and receives from the far end.</summary>
-    public static BenchPath Tunnel(Socket app, IPEndPoint entry, Func<TimeSpan>? tunnelCpu) =>
+    public static BenchPath Tunnel(Socket app, IPEndPoint entry, Func<TimeSpan?>? tunnelCpu) =>
         new("tunnel", app, entry, app, tunnelCpu);
 
     /// <summary>A UDP socket bound to <paramref name="endpoint"/>, with buffers sized for bursts.</summary>

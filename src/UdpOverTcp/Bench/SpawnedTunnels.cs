@@ -64,8 +64,8 @@ internal sealed class SpawnedTunnels : IDisposable
         }
     }
 
-    /// <summary>User + system time of both tunnel processes so far.</summary>
-    public TimeSpan CpuTime() => _far.CpuTime + _near.CpuTime;
+    /// <summary>User + system time of both tunnel processes so far; null where the OS does not tell.</summary>
+    public TimeSpan? CpuTime() => _far.CpuTime + _near.CpuTime;
 
     public void Dispose()
     {
