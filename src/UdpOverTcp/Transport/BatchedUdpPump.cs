@@ -49,9 +49,13 @@ public sealed unsafe class BatchedUdpPump : UdpPump
         // A blocking recvmmsg wakes at least this often to notice Stop().
         udp.ReceiveTimeout = IdleWakeMilliseconds;
         _gso = IPAddress.IsLoopback(sendTo.Address) && Gso.IsSupported(udp);
+        _gro = Gso.TryEnableGro(udp);
     }
 
-    public override string Kind => _gso ? "batched (recvmmsg/sendmmsg, UDP GSO)" : "batched (recvmmsg/sendmmsg)";
+    /// <summary>Receive GSO runs still joined (UDP_GRO) and split them here: one message per run.</summary>
+    private readonly bool _gro;
+
+    public override string Kind => $"batched (recvmmsg/sendmmsg{(_gro ? ", UDP GRO" : "")}{(_gso ? ", UDP GSO" : "")})";
 
     public override void Stop() => _stopping = true;
 
@@ -99,6 +103,8 @@ public sealed unsafe class BatchedUdpPump : UdpPump
         var iovecs = (IoVec*)NativeMemory.AllocZeroed((nuint)(BatchSize * sizeof(IoVec)));
         // Source addresses are only needed to tell the peer from strangers (--udp-peer-only).
         var sources = PeerOnly ? (byte*)NativeMemory.AllocZeroed((nuint)(BatchSize * SocketAddressBytes.MaxLength)) : null;
+        // GRO: a run the app sent as one GSO buffer arrives as one message, split here into its datagrams.
+        var controls = _gro ? (byte*)NativeMemory.AllocZeroed((nuint)(BatchSize * Gso.GroControlSize)) : null;
         var writer = new LinkWriter(Codec);
         try
         {
@@ -112,6 +118,8 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                 messages[i].Header.IovLength = 1;
                 messages[i].Header.Name = sources is null ? null : sources + (i * SocketAddressBytes.MaxLength);
                 messages[i].Header.NameLength = sources is null ? 0u : SocketAddressBytes.MaxLength;
+                messages[i].Header.Control = controls is null ? null : controls + (i * Gso.GroControlSize);
+                messages[i].Header.ControlLength = controls is null ? 0u : Gso.GroControlSize;
             }
 
             while (!_stopping)
@@ -141,15 +149,33 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                     bool fromPeer = sources is null || SocketAddressBytes.SameEndpoint((byte*)messages[i].Header.Name, _sendToAddress);
                     messages[i].Header.Flags = 0;
                     messages[i].Header.NameLength = sources is null ? 0u : SocketAddressBytes.MaxLength;   // the kernel wrote the length it used
+                    int segment = controls is null ? 0 : Gso.ReadGroSegmentSize(messages[i].Header.Control, messages[i].Header.ControlLength);
+                    messages[i].Header.ControlLength = controls is null ? 0u : Gso.GroControlSize;   // likewise
                     if (truncated)
                     {
                         CountReceived(int.MaxValue);   // counted as too large
                         continue;
                     }
 
-                    if (CountReceived(length, fromPeer))
+                    byte* data = (byte*)iovecs[i].Base;
+                    if (segment <= 0 || segment >= length)
                     {
-                        CountOutcome(writer.Append(link, Memory<byte>.Empty, new ReadOnlySpan<byte>(iovecs[i].Base, length)));
+                        segment = length;
+                    }
+
+                    // One datagram, or each datagram of a GRO run (all but the last exactly `segment` long).
+                    for (int offset = 0; offset < length || offset == 0; offset += segment)
+                    {
+                        int size = Math.Min(segment, length - offset);
+                        if (CountReceived(size, fromPeer))
+                        {
+                            CountOutcome(writer.Append(link, Memory<byte>.Empty, new ReadOnlySpan<byte>(data + offset, size)));
+                        }
+
+                        if (length == 0)
+                        {
+                            break;
+                        }
                     }
                 }
 
@@ -162,6 +188,7 @@ public sealed unsafe class BatchedUdpPump : UdpPump
             NativeMemory.Free(messages);
             NativeMemory.Free(iovecs);
             NativeMemory.Free(sources);
+            NativeMemory.Free(controls);
             GC.KeepAlive(slots);
             handle.DangerousRelease();
         }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using UdpOverTcp.Bench;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Framing;
 using UdpOverTcp.Tests.Support;
@@ -46,6 +47,36 @@ public class TunnelPairTests
         await VerifiedExchange.RunAsync(pair.AppX, pair.ConnectEntry, pair.AppY, pair.ListenEntry, sizes, window: 32);
         await Eventually.True(() => Interlocked.Read(ref pair.Listen.Stats.UdpSent) == sizes.Length, "the send counter to settle");
         Assert.Equal(0, pair.Listen.Stats.UdpSendErrors);
+    }
+
+    [SkippableFact]
+    public async Task A_run_the_app_sends_as_one_gso_buffer_crosses_as_its_separate_datagrams()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "UDP GSO/GRO are Linux's");
+        await using var pair = await TunnelPair.StartAsync(path: UdpDataPath.Batched);
+        Assert.Contains("GRO", pair.Connect.DataPath);
+        const int Segment = 1000, PerRun = 40, Runs = 100;
+        pair.AppX.Socket.SetRawSocketOption(17, 103, BitConverter.GetBytes(Segment));   // SOL_UDP, UDP_SEGMENT
+        var run = new byte[(PerRun * Segment) - 500];   // the last datagram of each run is shorter
+        long sequence = 0;
+        for (int r = 0; r < Runs; r++)
+        {
+            for (int offset = 0, k = 0; offset < run.Length; offset += Segment, k++)
+            {
+                SequencedPayload.Fill(run.AsSpan(offset, Math.Min(Segment, run.Length - offset)), sequence + k);
+            }
+
+            pair.AppX.SendTo(pair.ConnectEntry, run);   // one sendto: PerRun datagrams
+            for (int k = 0; k < PerRun; k++, sequence++)
+            {
+                var (data, from) = await pair.AppY.ReceiveAsync($"datagram {k} of run {r}");
+                int expected = k < PerRun - 1 ? Segment : Segment - 500;
+                Assert.Equal(sequence, SequencedPayload.Verify(data, expected));
+                Assert.Equal(pair.ListenEntry, from);
+            }
+        }
+
+        Assert.Equal(Runs * PerRun, Interlocked.Read(ref pair.Connect.Stats.UdpReceived));
     }
 
     [Theory]

@@ -12,6 +12,10 @@ internal static unsafe class Gso
 {
     private const int SOL_UDP = 17;
     private const int UDP_SEGMENT = 103;
+    private const int UDP_GRO = 104;
+
+    /// <summary>Room for the UDP_GRO control message a receive may carry (CMSG_SPACE(sizeof(int)) is 24).</summary>
+    public const int GroControlSize = 32;
 
     /// <summary>The kernel's UDP_MAX_SEGMENTS (64 before Linux 6.10, 128 since): the lower one.</summary>
     public const int MaxSegments = 64;
@@ -47,5 +51,49 @@ internal static unsafe class Gso
         MemoryMarshal.Write(bytes[8..], SOL_UDP);                            // cmsg_level
         MemoryMarshal.Write(bytes[12..], UDP_SEGMENT);                       // cmsg_type
         MemoryMarshal.Write(bytes[HeaderSize..], (ushort)segmentSize);
+    }
+
+    /// <summary>
+    /// Asks the kernel to hand this socket runs of datagrams that arrived as one GSO buffer (from an app
+    /// that sends with UDP_SEGMENT) still joined, with their segment size in a UDP_GRO control message
+    /// (Linux 5.0+). False where the kernel does not offer it.
+    /// </summary>
+    public static bool TryEnableGro(Socket udp)
+    {
+        try
+        {
+            udp.SetRawSocketOption(SOL_UDP, UDP_GRO, BitConverter.GetBytes(1));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The segment size from a receive's UDP_GRO control message, or 0 when there is none.</summary>
+    public static int ReadGroSegmentSize(void* control, nuint controlLength)
+    {
+        var bytes = new ReadOnlySpan<byte>(control, (int)Math.Min(controlLength, (nuint)GroControlSize));
+        int offset = 0;
+        while (offset + HeaderSize + sizeof(int) <= bytes.Length)
+        {
+            nuint length = MemoryMarshal.Read<nuint>(bytes[offset..]);
+            int level = MemoryMarshal.Read<int>(bytes[(offset + 8)..]);
+            int type = MemoryMarshal.Read<int>(bytes[(offset + 12)..]);
+            if (level == SOL_UDP && type == UDP_GRO)
+            {
+                return MemoryMarshal.Read<int>(bytes[(offset + HeaderSize)..]);
+            }
+
+            if (length < HeaderSize)
+            {
+                break;
+            }
+
+            offset += (int)((length + 7) & ~(nuint)7);   // CMSG_NXTHDR: the next header is 8-aligned
+        }
+
+        return 0;
     }
 }
