@@ -15,10 +15,10 @@ public sealed class UdptunnelInteropTests
     private const string UdptunnelHost = "10.231.0.1";
     private const string AppHost = "10.231.0.2";
 
-    [Fact]
+    [SkippableFact]
     public Task Udptunnel_server_with_udp_over_tcp_client() => RunAsync(udptunnelIsServer: true);
 
-    [Fact]
+    [SkippableFact]
     public Task Udptunnel_client_with_udp_over_tcp_server() => RunAsync(udptunnelIsServer: false);
 
     private static async Task RunAsync(bool udptunnelIsServer)
@@ -63,7 +63,9 @@ public sealed class UdptunnelInteropTests
             // exits (tried by hand: it closed the link and stopped listening), so 0 becomes 1 here.
             var sizes = VerifiedExchange.MixedSizes(500, 7).Select(s => Math.Max(s, 1)).ToArray();
             await Task.WhenAll(
-                VerifiedExchange.RunAsync(app1, toUdptunnel, app2, new IPEndPoint(IPAddress.Loopback, 6000), sizes),
+                // One at a time towards udptunnel's UDP socket too: it keeps the OS default receive
+                // buffer (about 208 KB), which four 64 KB datagrams in flight overflow (seen in CI).
+                VerifiedExchange.RunAsync(app1, toUdptunnel, app2, new IPEndPoint(IPAddress.Loopback, 6000), sizes, window: 1),
                 // udptunnel sends from a port of its own (it does not bond ports), and it handles one
                 // frame per TCP read, leaving the rest in its buffer until more bytes arrive, so frames
                 // towards it go one at a time (a burst of 10 delivered 1 when tried by hand).

@@ -5,15 +5,18 @@ namespace UdpOverTcp.Tests.Support;
 
 /// <summary>
 /// A network namespace of the test's own (`ip netns add`): a "host" with its own loopback, so two
-/// hosts can bind the same ports as in the README. Needs root and iproute2, as CI has.
+/// hosts can bind the same ports as in the README. Needs root and iproute2, as CI has; without root
+/// the test is skipped with that reason (its test must be a [SkippableFact]), never passed.
 /// </summary>
 public sealed partial class NetworkNamespace : IDisposable
 {
     private const int CloneNewNet = 0x40000000;
     private static int s_counter;
 
+    /// <exception cref="SkipException">Not root: network namespaces cannot be made here (CI runs as root).</exception>
     public NetworkNamespace(string role)
     {
+        Skip.If(GetEffectiveUserId() != 0, "needs root to create network namespaces (ip netns); .ci/run runs as root");
         Name = $"uot-{role}-{Environment.ProcessId}-{Interlocked.Increment(ref s_counter)}";
         Run("ip", "netns", "add", Name);
         Run("ip", "netns", "exec", Name, "ip", "link", "set", "lo", "up");
@@ -102,6 +105,9 @@ public sealed partial class NetworkNamespace : IDisposable
                 $"'{program} {string.Join(' ', args)}' exited {p.ExitCode}: {stderr.Trim()} (these tests need root and iproute2)");
         }
     }
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint GetEffectiveUserId();
 
     [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
     private static partial int SetNs(int fd, int nstype);
