@@ -85,31 +85,14 @@ internal sealed unsafe class GsoBatchSender : BatchSender
         }
 
         int refused = 0;
-        int sent = 0;
-        while (sent < runs)
+        for (int sent = 0; sent < runs; sent++)
         {
-            int n = SendMMsg(_fd, _messages + sent, (uint)(runs - sent), 0);
-            if (n > 0)
+            sent += SendMMsgAll(_fd, _messages + sent, runs - sent, 100, out _);
+            if (sent < runs)
             {
-                sent += n;
-                continue;
+                // The whole run failed: all its datagrams are lost.
+                refused += (int)(_iovecs[sent].Length / (nuint)Size);
             }
-
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == EINTR)
-            {
-                continue;
-            }
-
-            if (errno == EAGAIN)
-            {
-                WaitFor(_fd, POLLOUT, 100);
-                continue;
-            }
-
-            // The whole run failed: all its datagrams are lost.
-            refused += (int)(_iovecs[sent].Length / (nuint)Size);
-            sent++;
         }
 
         return refused;

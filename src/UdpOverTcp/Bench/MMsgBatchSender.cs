@@ -52,31 +52,14 @@ internal sealed unsafe class MMsgBatchSender : BatchSender
     public override int Send(int count)
     {
         int refused = 0;
-        int sent = 0;
-        while (sent < count)
+        for (int sent = 0; sent < count; sent++)
         {
-            int n = SendMMsg(_fd, _messages + sent, (uint)(count - sent), 0);
-            if (n > 0)
+            sent += SendMMsgAll(_fd, _messages + sent, count - sent, 100, out _);
+            if (sent < count)
             {
-                sent += n;
-                continue;
+                // The first unsent datagram failed (ENOBUFS, or an ICMP error about an earlier one): it is lost.
+                refused++;
             }
-
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == EINTR)
-            {
-                continue;
-            }
-
-            if (errno == EAGAIN)
-            {
-                WaitFor(_fd, POLLOUT, 100);
-                continue;
-            }
-
-            // The first unsent datagram failed (ENOBUFS, or an ICMP error about an earlier one): it is lost.
-            refused++;
-            sent++;
         }
 
         return refused;

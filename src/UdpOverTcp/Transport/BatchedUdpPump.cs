@@ -344,26 +344,12 @@ public sealed unsafe class BatchedUdpPump : UdpPump
             {
                 handle.DangerousAddRef(ref added);
                 int fd = (int)handle.DangerousGetHandle();
-                int sent = 0;
-                while (sent < _count)
+                for (int sent = 0; sent < _count; sent++)
                 {
-                    int n = SendMMsg(fd, _messages + sent, (uint)(_count - sent), 0);
-                    if (n > 0)
+                    sent += SendMMsgAll(fd, _messages + sent, _count - sent, IdleWakeMilliseconds, out int errno);
+                    if (sent == _count)
                     {
-                        sent += n;
-                        continue;
-                    }
-
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == EINTR)
-                    {
-                        continue;
-                    }
-
-                    if (errno == EAGAIN)
-                    {
-                        WaitFor(fd, POLLOUT, IdleWakeMilliseconds);
-                        continue;
+                        break;
                     }
 
                     if (errno == EBADF)
@@ -385,7 +371,6 @@ public sealed unsafe class BatchedUdpPump : UdpPump
 
                     _pump.CountSendError(Marshal.GetPInvokeErrorMessage(errno));
                     failed += _runLength[sent];
-                    sent++;
                 }
             }
             catch (ObjectDisposedException)

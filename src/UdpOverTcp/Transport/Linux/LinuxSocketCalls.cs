@@ -65,6 +65,43 @@ internal static unsafe partial class LinuxSocketCalls
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
 
+    /// <summary>
+    /// sendmmsg until all <paramref name="count"/> messages are sent, retrying after EINTR and waiting
+    /// for room after EAGAIN. Returns how many were sent: fewer when message [result] failed for
+    /// another reason, whose errno is then in <paramref name="error"/> (the caller counts it and goes on).
+    /// </summary>
+    public static int SendMMsgAll(int fd, MMsgHdr* messages, int count, int waitMilliseconds, out int error)
+    {
+        error = 0;
+        int sent = 0;
+        while (sent < count)
+        {
+            int n = SendMMsg(fd, messages + sent, (uint)(count - sent), 0);
+            if (n > 0)
+            {
+                sent += n;
+                continue;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == EINTR)
+            {
+                continue;
+            }
+
+            if (errno == EAGAIN)
+            {
+                WaitFor(fd, POLLOUT, waitMilliseconds);
+                continue;
+            }
+
+            error = errno;
+            break;
+        }
+
+        return sent;
+    }
+
     /// <summary>Waits until the socket is ready for <paramref name="events"/> or the timeout passes.</summary>
     public static void WaitFor(int fd, short events, int timeoutMilliseconds)
     {
