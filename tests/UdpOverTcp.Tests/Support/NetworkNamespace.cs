@@ -58,31 +58,23 @@ public sealed partial class NetworkNamespace : IDisposable
     }
 
     /// <summary>
-    /// Joins this namespace to <paramref name="other"/> with a veth pair: this side gets
-    /// <paramref name="address"/>, the other <paramref name="otherAddress"/> (a /24 of the test's own).
+    /// Silences (or restores) TCP port <paramref name="port"/> on this host's loopback with an nftables
+    /// rule that drops its packets both ways: the peer vanishes without a FIN or a reset, as when it
+    /// loses power or a NAT forgets the flow.
     /// </summary>
-    public void LinkTo(NetworkNamespace other, string address, string otherAddress)
+    public void SilenceTcpPort(int port, bool silent)
     {
-        string a = $"v{Environment.ProcessId % 100000}a{Interlocked.Increment(ref s_counter)}";
-        string b = a.Replace('a', 'b');
-        Run("ip", "link", "add", a, "netns", Name, "type", "veth", "peer", "name", b, "netns", other.Name);
-        Run("ip", "netns", "exec", Name, "ip", "addr", "add", $"{address}/24", "dev", a);
-        Run("ip", "netns", "exec", other.Name, "ip", "addr", "add", $"{otherAddress}/24", "dev", b);
-        Run("ip", "netns", "exec", Name, "ip", "link", "set", a, "up");
-        Run("ip", "netns", "exec", other.Name, "ip", "link", "set", b, "up");
-        LinkDevice = a;
-        other.LinkDevice = b;
+        if (!silent)
+        {
+            Run("ip", "netns", "exec", Name, "nft", "delete", "table", "inet", "silence");
+            return;
+        }
+
+        Run("ip", "netns", "exec", Name, "nft", "add", "table", "inet", "silence");
+        Run("ip", "netns", "exec", Name, "nft", "add", "chain", "inet", "silence", "out", "{ type filter hook output priority 0; }");
+        Run("ip", "netns", "exec", Name, "nft", "add", "rule", "inet", "silence", "out", "tcp", "dport", port.ToString(), "drop");
+        Run("ip", "netns", "exec", Name, "nft", "add", "rule", "inet", "silence", "out", "tcp", "sport", port.ToString(), "drop");
     }
-
-    /// <summary>This side's veth device after <see cref="LinkTo"/>.</summary>
-    public string? LinkDevice { get; private set; }
-
-    /// <summary>
-    /// Takes this side's veth device down or up: packets between the two hosts then vanish without
-    /// a FIN or a reset, as when a peer loses power or a NAT forgets the flow.
-    /// </summary>
-    public void SetLink(bool up) =>
-        Run("ip", "netns", "exec", Name, "ip", "link", "set", LinkDevice ?? throw new InvalidOperationException("no link: call LinkTo first"), up ? "up" : "down");
 
     public void Dispose() => Run("ip", "netns", "del", Name);
 
@@ -102,7 +94,7 @@ public sealed partial class NetworkNamespace : IDisposable
         if (p.ExitCode != 0)
         {
             throw new InvalidOperationException(
-                $"'{program} {string.Join(' ', args)}' exited {p.ExitCode}: {stderr.Trim()} (these tests need root and iproute2)");
+                $"'{program} {string.Join(' ', args)}' exited {p.ExitCode}: {stderr.Trim()} (these tests need root, iproute2 and nftables)");
         }
     }
 

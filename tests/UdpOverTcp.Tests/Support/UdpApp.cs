@@ -8,11 +8,17 @@ public sealed class UdpApp : IDisposable
 {
     private readonly byte[] _buffer = new byte[65536];
 
-    public UdpApp(IPEndPoint? bind = null)
+    /// <param name="reuseAddress">SO_REUSEADDR, to share a port with a peer bound to 0.0.0.0 on it (udptunnel).</param>
+    public UdpApp(IPEndPoint? bind = null, bool reuseAddress = false)
     {
         bind ??= new IPEndPoint(IPAddress.Loopback, 0);
         Socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         Socket.ReceiveBufferSize = 1 << 20;
+        if (reuseAddress)
+        {
+            Socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        }
+
         Socket.Bind(bind);
     }
 
