@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using UdpOverTcp.Framing;
@@ -321,6 +322,17 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                 _pins[_iovecsUsed] = pin;
                 _iovecs[_iovecsUsed].Base = pin.Pointer;
                 _iovecs[_iovecsUsed].Length = (nuint)segment.Length;
+                _iovecsUsed++;
+                message.Header.IovLength++;
+            }
+
+            if (length == 0)
+            {
+                // An empty datagram still gets one (empty) iovec: a message with none is sent by every
+                // kernel, but qemu-user before 8.0 reports it sent and drops it (ARM64 images under emulation).
+                _pins[_iovecsUsed] = default;
+                _iovecs[_iovecsUsed].Base = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_joined));
+                _iovecs[_iovecsUsed].Length = 0;
                 _iovecsUsed++;
                 message.Header.IovLength++;
             }
