@@ -37,6 +37,11 @@ public sealed class HalfOpenLinkTests
 
         host.SilenceTcpPort(TcpPort, silent: false);
         await connect.WaitForLineAsync("link up: connected", occurrence: 2);
+        // The listen side takes the new connection either as a fresh link (it had timed the old one
+        // out too) or as a replacement of the old one: wait for whichever it logs.
+        await await Task.WhenAny(
+            listen.WaitForLineAsync("link up: accepted", occurrence: 2),
+            listen.WaitForLineAsync("replaces link from"));
         await Task.WhenAll(
             VerifiedExchange.RunAsync(appX, xEntry, appY, yEntry, VerifiedExchange.MixedSizes(50, 2)),
             VerifiedExchange.RunAsync(appY, yEntry, appX, xEntry, VerifiedExchange.MixedSizes(50, 3)));
