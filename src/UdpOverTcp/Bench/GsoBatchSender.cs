@@ -17,15 +17,6 @@ namespace UdpOverTcp.Bench;
 [SupportedOSPlatform("linux")]
 internal sealed unsafe class GsoBatchSender : BatchSender
 {
-    private const int SOL_UDP = 17;
-    private const int UDP_SEGMENT = 103;
-
-    /// <summary>The kernel's UDP_MAX_SEGMENTS (64 before Linux 6.10, 128 since).</summary>
-    private const int MaxSegments = 64;
-
-    /// <summary>One run is one UDP payload: at most 65,507 bytes over IPv4.</summary>
-    private const int MaxRunBytes = 65507;
-
     private readonly Socket _socket;
     private readonly SafeHandle _handle;
     private readonly int _fd;
@@ -45,7 +36,7 @@ internal sealed unsafe class GsoBatchSender : BatchSender
         bool added = false;
         _handle.DangerousAddRef(ref added);
         _fd = (int)_handle.DangerousGetHandle();
-        _segmentsPerRun = Math.Min(MaxSegments, MaxRunBytes / size);
+        _segmentsPerRun = Math.Min(Gso.MaxSegments, Gso.MaxRunBytes / size);
         _slots = GC.AllocateUninitializedArray<byte>(MaxBatch * size, pinned: true);
         _slotBase = (byte*)Marshal.UnsafeAddrOfPinnedArrayElement(_slots, 0);
         _messages = (MMsgHdr*)NativeMemory.AllocZeroed((nuint)(MaxBatch * sizeof(MMsgHdr)));
@@ -64,7 +55,7 @@ internal sealed unsafe class GsoBatchSender : BatchSender
     /// <summary>A GSO sender, or null when the kernel does not offer UDP_SEGMENT (or a run would hold a single datagram).</summary>
     public static GsoBatchSender? TryCreate(Socket socket, IPEndPoint destination, int size)
     {
-        if (MaxRunBytes / size < 2 || !TrySetSegmentSize(socket, size))
+        if (Gso.MaxRunBytes / size < 2 || !Gso.TrySetSegmentSize(socket, size))
         {
             return null;
         }
@@ -106,29 +97,10 @@ internal sealed unsafe class GsoBatchSender : BatchSender
         }
 
         _disposed = true;
-        TrySetSegmentSize(_socket, 0);   // the socket may send single datagrams next (the latency probe)
+        Gso.TrySetSegmentSize(_socket, 0);   // the socket may send single datagrams next (the latency probe)
         NativeMemory.Free(_messages);
         NativeMemory.Free(_iovecs);
         NativeMemory.Free(_destination);
         _handle.DangerousRelease();
-    }
-
-    private static bool TrySetSegmentSize(Socket socket, int size)
-    {
-        try
-        {
-            Span<byte> value = stackalloc byte[sizeof(int)];
-            MemoryMarshal.Write(value, in size);
-            socket.SetRawSocketOption(SOL_UDP, UDP_SEGMENT, value);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-        catch (ObjectDisposedException)
-        {
-            return false;
-        }
     }
 }

@@ -164,8 +164,10 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                         segment = length;
                     }
 
-                    // One datagram, or each datagram of a GRO run (all but the last exactly `segment` long).
-                    for (int offset = 0; offset < length || offset == 0; offset += segment)
+                    // One datagram (an empty one included), or each datagram of a GRO run (all but
+                    // the last exactly `segment` long).
+                    int offset = 0;
+                    do
                     {
                         int size = Math.Min(segment, length - offset);
                         if (CountReceived(size, fromPeer))
@@ -173,11 +175,9 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                             CountOutcome(writer.Append(link, Memory<byte>.Empty, new ReadOnlySpan<byte>(data + offset, size)));
                         }
 
-                        if (length == 0)
-                        {
-                            break;
-                        }
+                        offset += segment;
                     }
+                    while (offset < length);
                 }
 
                 writer.Flush();
@@ -280,37 +280,36 @@ public sealed unsafe class BatchedUdpPump : UdpPump
             int last = _count - 1;
             bool joins = _pump._gso && last >= 0 && length > 0 && length == _runSize[last]
                 && _runLength[last] < Gso.MaxSegments && (_runLength[last] + 1) * length <= Gso.MaxRunBytes;
-            if (!joins && _count == BatchSize)
+            if (!joins)
             {
-                SendPending();
-            }
-
-            ref var message = ref _messages[last < 0 ? 0 : last];
-            if (joins)
-            {
-                // One more segment of the last message (its iovecs are the last ones used).
-                if (++_runLength[last] == 2)
+                if (_count == BatchSize)
                 {
-                    message.Header.Control = _control + (last * Gso.ControlSize);
-                    message.Header.ControlLength = Gso.ControlSize;
-                    Gso.WriteSegmentSize(message.Header.Control, length);
+                    SendPending();
                 }
-            }
-            else
-            {
-                message = ref _messages[_count];
-                message.Header.Name = _pump._sendToAddress;
-                message.Header.NameLength = (uint)_pump._sendToLength;
-                message.Header.Iov = &_iovecs[_iovecsUsed];
-                message.Header.IovLength = 0;
-                message.Header.Control = null;
-                message.Header.ControlLength = 0;
-                message.Header.Flags = 0;
+
+                ref var next = ref _messages[_count];
+                next.Header.Name = _pump._sendToAddress;
+                next.Header.NameLength = (uint)_pump._sendToLength;
+                next.Header.Iov = &_iovecs[_iovecsUsed];
+                next.Header.IovLength = 0;
+                next.Header.Control = null;
+                next.Header.ControlLength = 0;
+                next.Header.Flags = 0;
                 _runSize[_count] = length;
                 _runLength[_count] = 1;
                 _count++;
             }
+            else if (++_runLength[last] == 2)
+            {
+                // The run's second datagram: from now on the message carries its segment size.
+                ref var run = ref _messages[last];
+                run.Header.Control = _control + (last * Gso.ControlSize);
+                run.Header.ControlLength = Gso.ControlSize;
+                Gso.WriteSegmentSize(run.Header.Control, length);
+            }
 
+            // The datagram's bytes go on the last message (a run's iovecs are the last ones used).
+            ref var message = ref _messages[_count - 1];
             foreach (var segment in payload)
             {
                 if (segment.IsEmpty)

@@ -42,6 +42,23 @@ internal static unsafe class Gso
         }
     }
 
+    /// <summary>
+    /// Sets a socket-wide segment size (0 turns it off): every send is then cut into datagrams of that
+    /// size. False when the kernel does not offer UDP_SEGMENT or the socket is closed.
+    /// </summary>
+    public static bool TrySetSegmentSize(Socket udp, int segmentSize)
+    {
+        try
+        {
+            udp.SetRawSocketOption(SOL_UDP, UDP_SEGMENT, BitConverter.GetBytes(segmentSize));
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Writes the UDP_SEGMENT control message (cmsghdr then the u16 segment size) at <paramref name="control"/>.</summary>
     public static void WriteSegmentSize(void* control, int segmentSize)
     {
