@@ -107,9 +107,9 @@ public sealed class TunnelOptions
         new("tcp-timeout", null, "SECONDS", $"declare a silent peer dead after about this long (default {DefaultTcpTimeout}, 0 = off)",
             (o, v) => o.TcpTimeoutSeconds = ParseSeconds("--tcp-timeout", v!)) { Group = Tcp },
         new("tcp-keepalive", null, "SECONDS", "idle time before keepalive probes (default a third of --tcp-timeout)",
-            (o, v) => o.TcpKeepAliveSeconds = ParsePositiveSeconds("--tcp-keepalive", v!)) { Group = Tcp },
+            (o, v) => o.TcpKeepAliveSeconds = ParseSeconds("--tcp-keepalive", v!, minimum: 1)) { Group = Tcp },
         new("connect-timeout", null, "SECONDS", $"give up a connection attempt after this long, then back off (default {DefaultConnectTimeout})",
-            (o, v) => o.ConnectTimeout = TimeSpan.FromSeconds(ParsePositiveSeconds("--connect-timeout", v!))) { Group = Tcp },
+            (o, v) => o.ConnectTimeout = TimeSpan.FromSeconds(ParseSeconds("--connect-timeout", v!, minimum: 1))) { Group = Tcp },
         new("tcp-nodelay", null, null, "send each batch at once (default)",
             (o, _) => o.SetNoDelay(true)) { Group = Tcp },
         new("no-tcp-nodelay", null, null, "let the kernel coalesce small sends (Nagle): fewer packets, more latency",
@@ -247,16 +247,6 @@ public sealed class TunnelOptions
         _ => throw new UsageException($"--log-level: '{value}' is not error, warn, info, debug or trace"),
     };
 
-    private static int ParsePositiveSeconds(string option, string value)
-    {
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) || seconds < 1 || seconds > 3600)
-        {
-            throw new UsageException($"{option}: '{value}' is not a number of seconds from 1 to 3600");
-        }
-
-        return seconds;
-    }
-
     private static uint ParseMark(string value)
     {
         bool hex = value.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
@@ -268,11 +258,11 @@ public sealed class TunnelOptions
         return mark;
     }
 
-    private static int ParseSeconds(string option, string value)
+    private static int ParseSeconds(string option, string value, int minimum = 0)
     {
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) || seconds > 3600)
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) || seconds < minimum || seconds > 3600)
         {
-            throw new UsageException($"{option}: '{value}' is not a number of seconds from 0 to 3600");
+            throw new UsageException($"{option}: '{value}' is not a number of seconds from {minimum} to 3600");
         }
 
         return seconds;
