@@ -52,11 +52,7 @@ public sealed class Tunnel : IDisposable
         }
 
         _pump = UdpPump.Create(options.DataPath, _udp, options.UdpSendTo!, options.UdpPeerOnly, _codec, Stats);
-        PinnedBlockPool.Instance.Reserve(ReservedBlocks);
     }
-
-    /// <summary>A link's two pipes at their pause thresholds (1 MiB out, 256 KiB in), with room to spare.</summary>
-    private const int ReservedBlocks = 16;
 
     public TunnelStats Stats { get; } = new();
 

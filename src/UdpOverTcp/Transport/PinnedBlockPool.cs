@@ -17,7 +17,6 @@ public sealed class PinnedBlockPool : MemoryPool<byte>
     // A lock around a list, not ConcurrentStack: that allocates a node per push.
     private readonly Lock _gate = new();
     private readonly List<Block> _free = new(64);
-    private int _created;
 
     public static PinnedBlockPool Instance { get; } = new();
 
@@ -40,25 +39,7 @@ public sealed class PinnedBlockPool : MemoryPool<byte>
             }
         }
 
-        Interlocked.Increment(ref _created);
         return new Block(this);
-    }
-
-    /// <summary>
-    /// Makes sure at least <paramref name="blocks"/> blocks exist, so a link's pipes filling up to
-    /// their pause thresholds for the first time, mid-stream, does not allocate. The arrays are not
-    /// initialised: their pages cost memory only once used.
-    /// </summary>
-    public void Reserve(int blocks)
-    {
-        lock (_gate)
-        {
-            while (_created < blocks)
-            {
-                _free.Add(new Block(this));
-                _created++;
-            }
-        }
     }
 
     private void Return(Block block)
