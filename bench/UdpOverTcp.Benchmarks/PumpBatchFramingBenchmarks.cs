@@ -32,15 +32,7 @@ public class PumpBatchFramingBenchmarks
         // The receive slots, as recvmmsg leaves them: a batch of datagrams side by side.
         _slots = new byte[Batch * Size];
         Random.Shared.NextBytes(_slots);
-        // The same options as TcpLink's output pipe.
-        _pipe = new Pipe(new PipeOptions(
-            pauseWriterThreshold: 1024 * 1024,
-            resumeWriterThreshold: 512 * 1024,
-            pool: PinnedBlockPool.Instance,
-            minimumSegmentSize: PinnedBlockPool.BlockSize,
-            readerScheduler: PipeScheduler.Inline,
-            writerScheduler: PipeScheduler.Inline,
-            useSynchronizationContext: false));
+        _pipe = new Pipe(TcpLink.OutputOptions);
     }
 
     [Benchmark(OperationsPerInvoke = Batch)]

@@ -285,9 +285,7 @@ public sealed class Tunnel : IDisposable
     private TcpLink CreateLink(Socket socket)
     {
         TcpKeepAlive.Apply(socket, _options.TcpTimeoutSeconds, _options.TcpKeepAliveSeconds);
-        var link = new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame);
-        socket.NoDelay = _options.TcpNoDelay;
-        return link;
+        return new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame, _options.TcpNoDelay);
     }
 
     /// <summary>Runs one link to its end: TCP → UDP delivery here, UDP → TCP in the pump.</summary>

@@ -23,10 +23,11 @@ public sealed class TcpLink
     private int _aborted;
 
     /// <param name="maxFrameWithHeader">The input pipe must be able to hold one whole frame, or the reader could never see it.</param>
-    public TcpLink(Socket socket, int maxFrameWithHeader)
+    /// <param name="noDelay">TCP_NODELAY: each batch leaves at once (--no-tcp-nodelay turns it off).</param>
+    public TcpLink(Socket socket, int maxFrameWithHeader, bool noDelay)
     {
         _socket = socket;
-        _socket.NoDelay = true;
+        _socket.NoDelay = noDelay;
         Remote = socket.RemoteEndPoint?.ToString() ?? "?";
 
         // Bound memory per direction: the writer pauses above the threshold. The output side never
@@ -35,23 +36,21 @@ public sealed class TcpLink
         // TCP send right after the UDP batch; the UDP delivery right after the TCP read) instead of
         // queueing it to the thread pool: fewer thread hops on a 2-core box, and no work-item allocation.
         long inputPause = Math.Max(4L * maxFrameWithHeader, 256 * 1024);
-        _input = new Pipe(new PipeOptions(
-            pauseWriterThreshold: inputPause,
-            resumeWriterThreshold: inputPause / 2,
-            pool: PinnedBlockPool.Instance,
-            minimumSegmentSize: PinnedBlockPool.BlockSize,
-            readerScheduler: PipeScheduler.Inline,
-            writerScheduler: PipeScheduler.Inline,
-            useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(
-            pauseWriterThreshold: 1024 * 1024,
-            resumeWriterThreshold: 512 * 1024,
-            pool: PinnedBlockPool.Instance,
-            minimumSegmentSize: PinnedBlockPool.BlockSize,
-            readerScheduler: PipeScheduler.Inline,
-            writerScheduler: PipeScheduler.Inline,
-            useSynchronizationContext: false));
+        _input = new Pipe(Options(inputPause));
+        _output = new Pipe(OutputOptions);
     }
+
+    /// <summary>The output pipe's options: what the UDP pump frames a batch into (the benchmarks use them too).</summary>
+    internal static PipeOptions OutputOptions { get; } = Options(1024 * 1024);
+
+    private static PipeOptions Options(long pauseWriterThreshold) => new(
+        pauseWriterThreshold: pauseWriterThreshold,
+        resumeWriterThreshold: pauseWriterThreshold / 2,
+        pool: PinnedBlockPool.Instance,
+        minimumSegmentSize: PinnedBlockPool.BlockSize,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        useSynchronizationContext: false);
 
     /// <summary>The peer, for log lines.</summary>
     public string Remote { get; }
