@@ -52,21 +52,18 @@ public sealed class MixedTunnelPair : IAsyncDisposable
     }
 
     /// <summary>
-    /// Numbered datagrams of mixed sizes (<paramref name="smallest"/> to 65507 bytes) from X to Y and
+    /// Numbered datagrams of mixed sizes (0 to 65507 bytes) from X to Y and
     /// from Y to X at once, each checked.
     /// </summary>
-    public async Task ExchangeBothWaysAsync(int count, int seed, int smallest = 0)
+    public async Task ExchangeBothWaysAsync(int count, int seed)
     {
         // App X sends to 127.0.0.1:B and sees replies from 127.0.0.1:B; the same for Y with A.
         var xEntry = new IPEndPoint(IPAddress.Loopback, _bx);
         var yEntry = new IPEndPoint(IPAddress.Loopback, _ay);
         await Task.WhenAll(
-            VerifiedExchange.RunAsync(AppX, xEntry, AppY, yEntry, Sizes(count, seed, smallest)),
-            VerifiedExchange.RunAsync(AppY, yEntry, AppX, xEntry, Sizes(count, seed + 1000, smallest)));
+            VerifiedExchange.RunAsync(AppX, xEntry, AppY, yEntry, VerifiedExchange.MixedSizes(count, seed)),
+            VerifiedExchange.RunAsync(AppY, yEntry, AppX, xEntry, VerifiedExchange.MixedSizes(count, seed + 1000)));
     }
-
-    private static int[] Sizes(int count, int seed, int smallest) =>
-        [.. VerifiedExchange.MixedSizes(count, seed).Select(size => Math.Max(size, smallest))];
 
     /// <summary>SIGTERM to both ends, as systemd would: each must stop cleanly with exit code 0.</summary>
     public async Task StopAsync()
