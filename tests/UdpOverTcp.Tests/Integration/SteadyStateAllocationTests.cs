@@ -9,17 +9,22 @@ namespace UdpOverTcp.Tests.Integration;
 public sealed class AllocationCounting;
 
 /// <summary>
-/// Allocation counts are deterministic where times are not: after a warm-up, moving 200,000
-/// datagrams each way through a tunnel pair must allocate (almost) nothing. The counter is
-/// process-wide, so the test runs alone, and the bound leaves room for stray runtime allocations
-/// (timers, other tests' processes winding down): one allocation of even the smallest object (24 B)
-/// per datagram would be 9.6 MB, and per batch of up to 32 datagrams still over 300 KB.
+/// Allocation counts are deterministic where times are not: after a warm-up, moving datagrams both
+/// ways through a tunnel pair must allocate (almost) nothing. The counter is process-wide, so the test
+/// runs alone, and it counts in four windows of 100,000 datagrams (50,000 each way) and judges the
+/// quietest: one-off allocations that are not the tunnel's can land in any one window (the test host
+/// serialising its messages with Newtonsoft.Json about a second in put 780 KB into one), but an
+/// allocation per datagram or per batch is in every window. The bound leaves room for stray runtime
+/// allocations (up to 22 KB per window seen): one allocation of even the smallest object (24 B) per
+/// datagram would be 2.4 MB a window, and one per batch of 32 datagrams still 75 KB.
 /// </summary>
 [Collection(nameof(AllocationCounting))]
 public sealed class SteadyStateAllocationTests
 {
     private const int Size = 64;
     private const int Window = 32;
+    private const int Windows = 4;
+    private const int PerWindowEachWay = 50_000;
 
     [Theory]
     [InlineData(UdpDataPath.Portable)]
@@ -29,11 +34,17 @@ public sealed class SteadyStateAllocationTests
         await using var pair = await TunnelPair.StartAsync(path: path);
         Exchange(pair, 50_000);   // fill the pools, reach steady state
 
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        Exchange(pair, 200_000);
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        var allocated = new long[Windows];
+        for (int i = 0; i < Windows; i++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            Exchange(pair, PerWindowEachWay);
+            allocated[i] = GC.GetTotalAllocatedBytes(precise: true) - before;
+        }
 
-        Assert.True(allocated < 256 * 1024, $"{path}: {allocated} bytes allocated while forwarding 400,000 datagrams ({allocated / 400_000.0:F2} per datagram)");
+        long quietest = allocated.Min();
+        Assert.True(quietest < 48 * 1024,
+            $"{path}: at least {quietest} bytes allocated per {2 * PerWindowEachWay:N0} datagrams ({quietest / (2.0 * PerWindowEachWay):F2} per datagram); windows: {string.Join(", ", allocated)}");
     }
 
     /// <summary>Both directions at once, each on its own thread, with allocation-free socket calls.</summary>
