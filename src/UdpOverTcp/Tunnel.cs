@@ -219,9 +219,7 @@ public sealed class Tunnel : IDisposable
             string? failure = null;
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(_options.ConnectTimeout);
-                await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+                await OffEngine.ConnectAsync(socket, endpoint, _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
                 if (_auth is not null && !await AuthenticateAsync(socket, TcpRole.Connect, cancellationToken).ConfigureAwait(false))
                 {
                     failure = "the peer failed authentication (is the secret the same on both ends?)";
@@ -285,7 +283,7 @@ public sealed class Tunnel : IDisposable
     private TcpLink CreateLink(Socket socket)
     {
         TcpKeepAlive.Apply(socket, _options.TcpTimeoutSeconds, _options.TcpKeepAliveSeconds);
-        return new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame, _options.TcpNoDelay);
+        return new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame, _options.TcpNoDelay, threaded: OperatingSystem.IsLinux() && _pump is BatchedUdpPump);
     }
 
     /// <summary>Runs one link to its end: TCP → UDP delivery here, UDP → TCP in the pump.</summary>

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Auth;
 
@@ -51,44 +52,50 @@ public sealed class LinkAuthenticator
         _ = HMACSHA256.HashData(nonce, nonce);
     }
 
-    /// <summary>True when the peer proved it knows the secret; false on any failure (wrong secret, garbage, EOF, timeout).</summary>
+    /// <summary>
+    /// True when the peer proved it knows the secret; false on any failure (wrong secret, garbage, EOF,
+    /// timeout, which closes the socket). Runs with blocking calls on a thread of its own (see
+    /// <see cref="OffEngine"/>), so the link can use its threaded loops afterwards.
+    /// </summary>
     public async Task<bool> AuthenticateAsync(Socket socket, TcpRole role, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Timeout);
         try
         {
-            var ours = new byte[HelloSize];
-            Magic.CopyTo(ours);
-            ours[4] = RoleByte(role);
-            RandomNumberGenerator.Fill(ours.AsSpan(5));
-            await socket.SendAsync(ours, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-
-            var theirs = new byte[HelloSize];
-            if (!await ReceiveExactlyAsync(socket, theirs, timeout.Token).ConfigureAwait(false)
-                || !theirs.AsSpan(0, 4).SequenceEqual(Magic)
-                || theirs[4] != RoleByte(Opposite(role)))
-            {
-                return false;
-            }
-
-            var (clientNonce, serverNonce) = role == TcpRole.Connect
-                ? (ours.AsMemory(5), theirs.AsMemory(5))
-                : (theirs.AsMemory(5), ours.AsMemory(5));
-            await socket.SendAsync(Proof(role, clientNonce.Span, serverNonce.Span), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-
-            var proof = new byte[ProofSize];
-            return await ReceiveExactlyAsync(socket, proof, timeout.Token).ConfigureAwait(false)
-                && CryptographicOperations.FixedTimeEquals(proof, Proof(Opposite(role), clientNonce.Span, serverNonce.Span));
+            return await OffEngine.RunAsync(socket, Timeout, cancellationToken, s => Handshake(s, role)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return false;   // timed out
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             return false;
         }
+    }
+
+    private bool Handshake(Socket socket, TcpRole role)
+    {
+        var ours = new byte[HelloSize];
+        Magic.CopyTo(ours);
+        ours[4] = RoleByte(role);
+        RandomNumberGenerator.Fill(ours.AsSpan(5));
+        SendAll(socket, ours);
+
+        var theirs = new byte[HelloSize];
+        if (!ReceiveExactly(socket, theirs)
+            || !theirs.AsSpan(0, 4).SequenceEqual(Magic)
+            || theirs[4] != RoleByte(Opposite(role)))
+        {
+            return false;
+        }
+
+        var clientNonce = (role == TcpRole.Connect ? ours : theirs).AsSpan(5);
+        var serverNonce = (role == TcpRole.Connect ? theirs : ours).AsSpan(5);
+        SendAll(socket, Proof(role, clientNonce, serverNonce));
+
+        var proof = new byte[ProofSize];
+        return ReceiveExactly(socket, proof)
+            && CryptographicOperations.FixedTimeEquals(proof, Proof(Opposite(role), clientNonce, serverNonce));
     }
 
     /// <summary>HMAC-SHA256(secret, label ‖ role ‖ client nonce ‖ server nonce).</summary>
@@ -106,11 +113,19 @@ public sealed class LinkAuthenticator
 
     private static TcpRole Opposite(TcpRole role) => role == TcpRole.Connect ? TcpRole.Listen : TcpRole.Connect;
 
-    private static async Task<bool> ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
+    private static void SendAll(Socket socket, ReadOnlySpan<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            bytes = bytes[socket.Send(bytes)..];
+        }
+    }
+
+    private static bool ReceiveExactly(Socket socket, Span<byte> buffer)
     {
         while (!buffer.IsEmpty)
         {
-            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            int n = socket.Receive(buffer);
             if (n == 0)
             {
                 return false;

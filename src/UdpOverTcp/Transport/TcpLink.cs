@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using UdpOverTcp.Transport.Linux;
 
 namespace UdpOverTcp.Transport;
 
@@ -9,8 +10,10 @@ namespace UdpOverTcp.Transport;
 /// a receive loop fills <see cref="Input"/>, a send loop drains <see cref="Output"/>. Everything
 /// written to Output between two sends leaves in one send, which is where coalescing comes from.
 /// The link ends as a whole: EOF, a reset or <see cref="Abort"/> completes both pipes.
+/// Two ways to run the loops: async on the .NET sockets engine (portable), or, on Linux with the
+/// batched UDP data path, a receive thread of the link's own (see TcpLink.Threads.cs).
 /// </summary>
-public sealed class TcpLink
+public sealed partial class TcpLink
 {
     /// <summary>Smallest buffer the receive loop asks the pipe for.</summary>
     private const int MinimumReceiveSize = 16 * 1024;
@@ -19,14 +22,33 @@ public sealed class TcpLink
     private readonly Pipe _input;
     private readonly Pipe _output;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly bool _threaded;
+
+    /// <summary>The threaded loops' wait for room in a full socket; null for the async loops.</summary>
+    private readonly SocketWriteWaiter? _writeWaiter;
     private Task _loops = Task.CompletedTask;
     private int _aborted;
 
     /// <param name="maxFrameWithHeader">The input pipe must be able to hold one whole frame, or the reader could never see it.</param>
     /// <param name="noDelay">TCP_NODELAY: each batch leaves at once (--no-tcp-nodelay turns it off).</param>
-    public TcpLink(Socket socket, int maxFrameWithHeader, bool noDelay)
+    /// <param name="threaded">
+    /// Linux only: the threaded loops. The socket must never have waited in an async operation
+    /// (connect and handshake synchronously): the sockets engine would otherwise keep watching it.
+    /// </param>
+    public TcpLink(Socket socket, int maxFrameWithHeader, bool noDelay, bool threaded = false)
     {
+        if (threaded && !OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("the threaded TCP link needs Linux");
+        }
+
         _socket = socket;
+        _threaded = threaded;
+        if (threaded && OperatingSystem.IsLinux())
+        {
+            _writeWaiter = new SocketWriteWaiter(socket.SafeHandle, () => IsClosed);
+        }
+
         _socket.NoDelay = noDelay;
         Remote = socket.RemoteEndPoint?.ToString() ?? "?";
 
@@ -71,6 +93,19 @@ public sealed class TcpLink
 
     public void Start()
     {
+        if (_threaded && OperatingSystem.IsLinux())
+        {
+            _loops = Task.WhenAll(StartReceiveThread(), SendLoopAsync());
+            // The threads use the descriptor until they end, so only then is the socket closed.
+            _loops.ContinueWith(static (_, state) =>
+            {
+                var link = (TcpLink)state!;
+                link._socket.Dispose();
+                link._closed.TrySetResult();
+            }, this, TaskScheduler.Default);
+            return;
+        }
+
         _loops = Task.WhenAll(ReceiveLoopAsync(), SendLoopAsync());
         _loops.ContinueWith(static (_, state) => ((TcpLink)state!)._closed.TrySetResult(), this, TaskScheduler.Default);
     }
@@ -87,6 +122,8 @@ public sealed class TcpLink
         try
         {
             // Shutdown first so a half-written send is not left dangling and the peer sees FIN promptly.
+            // It also wakes the threaded loops' poll calls; they close the socket when they end (closing
+            // it here could wait forever on a thread that is itself calling Abort).
             _socket.Shutdown(SocketShutdown.Both);
         }
         catch (SocketException)
@@ -96,7 +133,11 @@ public sealed class TcpLink
         {
         }
 
-        _socket.Dispose();
+        if (!_threaded)
+        {
+            _socket.Dispose();
+        }
+
         _output.Reader.CancelPendingRead();
         _input.Writer.CancelPendingFlush();
     }
@@ -159,8 +200,20 @@ public sealed class TcpLink
                 var buffer = result.Buffer;
                 foreach (var segment in buffer)
                 {
-                    // On stream sockets SendAsync completes only when the whole segment is sent.
-                    await _socket.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
+                    if (_writeWaiter is not null && OperatingSystem.IsLinux())
+                    {
+                        // Not a helper async method: its state machine would be one more allocation per wait.
+                        int offset = 0;
+                        while (!TrySendOffEngine(segment, ref offset))
+                        {
+                            await _writeWaiter.WaitAsync().ConfigureAwait(false);
+                        }
+                    }
+                    else
+                    {
+                        // On stream sockets SendAsync completes only when the whole segment is sent.
+                        await _socket.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
+                    }
                 }
 
                 reader.AdvanceTo(buffer.End);
@@ -174,11 +227,20 @@ public sealed class TcpLink
         {
             reason = Describe(e);
         }
+        catch (LinkSendException e)
+        {
+            reason = e.Message;
+        }
         catch (ObjectDisposedException)
         {
         }
         finally
         {
+            if (OperatingSystem.IsLinux())
+            {
+                _writeWaiter?.Stop();
+            }
+
             Abort(reason);   // first, for the same reason as in the receive loop
             // The pump's next flush returns IsCompleted and it stops writing to this link.
             await reader.CompleteAsync().ConfigureAwait(false);

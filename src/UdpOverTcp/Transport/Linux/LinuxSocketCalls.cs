@@ -15,9 +15,18 @@ internal static unsafe partial class LinuxSocketCalls
     /// <summary>msg_flags: the datagram was longer than the buffer.</summary>
     public const int MSG_TRUNC = 0x20;
 
+    /// <summary>send/recv: this call only does not block, whatever the socket's mode.</summary>
+    public const int MSG_DONTWAIT = 0x40;
+
+    /// <summary>send: a reset peer gives EPIPE, not a SIGPIPE that would end the process.</summary>
+    public const int MSG_NOSIGNAL = 0x4000;
+
     public const int EINTR = 4;
     public const int EBADF = 9;
     public const int EAGAIN = 11;
+    public const int EPIPE = 32;
+    public const int ECONNRESET = 104;
+    public const int ETIMEDOUT = 110;
 
     public const short POLLIN = 0x1;
     public const short POLLOUT = 0x4;
@@ -61,6 +70,12 @@ internal static unsafe partial class LinuxSocketCalls
 
     [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
     public static partial int SendMMsg(int fd, MMsgHdr* messages, uint count, int flags);
+
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    public static partial nint Recv(int fd, void* buffer, nuint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    public static partial nint Send(int fd, void* buffer, nuint length, int flags);
 
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);

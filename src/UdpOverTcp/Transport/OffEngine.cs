@@ -1,0 +1,52 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace UdpOverTcp.Transport;
+
+/// <summary>
+/// Set-up work on a new TCP socket (connect, the handshake) done with blocking calls on a thread of
+/// its own instead of async calls. An async call that has to wait hands the socket to the .NET
+/// sockets engine for good, and a socket the engine watches cannot use the threaded link loops
+/// (see TcpLink.Threads.cs). Set-up is rare and short, so a thread per attempt costs nothing that matters.
+/// A deadline or cancellation closes the socket, which ends the blocking call.
+/// </summary>
+internal static class OffEngine
+{
+    /// <summary>Runs <paramref name="work"/> on its own thread; throws OperationCanceledException when the deadline passed or the token was cancelled.</summary>
+    public static Task<T> RunAsync<T>(Socket socket, TimeSpan deadline, CancellationToken cancellationToken, Func<Socket, T> work) =>
+        Task.Factory.StartNew(
+            () => Run(socket, deadline, cancellationToken, work),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+
+    /// <summary>Connects <paramref name="socket"/> (blocking connect, cut short by the deadline).</summary>
+    public static Task ConnectAsync(Socket socket, EndPoint endpoint, TimeSpan deadline, CancellationToken cancellationToken) =>
+        RunAsync(socket, deadline, cancellationToken, s =>
+        {
+            s.Connect(endpoint);
+            return true;
+        });
+
+    private static T Run<T>(Socket socket, TimeSpan deadline, CancellationToken cancellationToken, Func<Socket, T> work)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(deadline);
+        T result;
+        try
+        {
+            using (timeout.Token.Register(static s => ((Socket)s!).Dispose(), socket))
+            {
+                result = work(socket);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException && timeout.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(timeout.Token);
+        }
+
+        // The deadline may have closed the socket just as the work finished: then it is of no use.
+        timeout.Token.ThrowIfCancellationRequested();
+        return result;
+    }
+}
