@@ -102,6 +102,7 @@ public static class BenchCommand
 
             progress.Show("bench: latency, plain UDP");
             var plainLatency = LatencyProbe.Measure(plain, cancellationToken);
+            var plainEchoThreadLatency = LatencyProbe.MeasureWithEchoThread(plain, cancellationToken);
             progress.Show("bench: latency, tunnel");
             var tunnelLatency = LatencyProbe.Measure(tunnel, cancellationToken);
 
@@ -126,6 +127,7 @@ public static class BenchCommand
                 tunnel.ReceiveSocket.LocalEndPoint!.ToString()!,
                 sizes,
                 plainLatency,
+                plainEchoThreadLatency,
                 tunnelLatency);
         }
         finally

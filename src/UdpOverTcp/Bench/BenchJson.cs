@@ -44,6 +44,7 @@ internal static class BenchJson
         json.WriteStartObject("latency");
         json.WriteNumber("size", LatencyProbe.Size);
         WriteLatency(json, "plain", report.PlainLatency);
+        WriteLatency(json, "plainEchoThread", report.PlainEchoThreadLatency);
         WriteLatency(json, "tunnel", report.TunnelLatency);
         json.WriteEndObject();
         json.WriteEndObject();

@@ -46,4 +46,5 @@ public sealed record BenchReport(
     string TunnelReceiveOn,
     IReadOnlyList<SizeReport> Sizes,
     LatencyResult? PlainLatency,
+    LatencyResult? PlainEchoThreadLatency,
     LatencyResult? TunnelLatency);

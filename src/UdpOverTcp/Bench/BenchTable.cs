@@ -41,7 +41,10 @@ internal static class BenchTable
         output.WriteLine();
         output.WriteLine($"latency, {LatencyProbe.Size} B ping-pong  {"round trips",11}  {"p50",9}  {"p99",9}  {"p999",9}  {"max",9}");
         output.WriteLine(LatencyRow("plain UDP", report.PlainLatency));
+        output.WriteLine(LatencyRow("plain UDP, echo thread", report.PlainEchoThreadLatency));
         output.WriteLine(LatencyRow("tunnel", report.TunnelLatency));
+        output.WriteLine("plain UDP: one thread sends and answers, never sleeping. echo thread: the answer comes from a second");
+        output.WriteLine("thread, so each round trip wakes two sleeping threads, as two real apps would; the tunnels wake four more.");
     }
 
     private static string Row(int size, PathReport path, bool search, double? ratio)

@@ -11,7 +11,11 @@ public sealed record LatencyResult(int RoundTrips, int Lost, double P50, double 
 /// <summary>
 /// Ping-pong: one datagram out along the path, answered back along it, one at a time. A single
 /// thread plays both apps (the sender and the echoing receiver), so the figure holds only the path:
-/// no hand-off between the bench's own threads. Samples go into a preallocated array of Stopwatch
+/// no hand-off between the bench's own threads. On plain UDP that thread never sleeps (loopback
+/// delivers within the send); through the tunnels it sleeps twice per round trip, as two apps on
+/// two hosts would. <see cref="MeasureWithEchoThread"/> gives plain UDP the same two sleeps (the
+/// answer comes from a thread of its own): the machine's cost of waking a thread, which the tunnels'
+/// four more wake-ups per round trip pay again. Samples go into a preallocated array of Stopwatch
 /// ticks; the count and the time are bounded.
 /// </summary>
 internal static class LatencyProbe
@@ -32,7 +36,54 @@ internal static class LatencyProbe
     private const int PongTrial = TrialSequence.MaxTrial;
 
     /// <summary>Returns null when nothing came back (the path has no way back to the sender).</summary>
-    public static LatencyResult? Measure(BenchPath path, CancellationToken cancellationToken)
+    public static LatencyResult? Measure(BenchPath path, CancellationToken cancellationToken) =>
+        Measure(path, answeredElsewhere: false, cancellationToken);
+
+    /// <summary>As <see cref="Measure(BenchPath, CancellationToken)"/>, with the far app on a thread of its own.</summary>
+    public static LatencyResult? MeasureWithEchoThread(BenchPath path, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        path.ReceiveSocket.ReceiveTimeout = TimeoutMilliseconds;   // before the echo's first receive: it must see the stop
+        var echo = new Thread(() => Echo(path.ReceiveSocket, stop.Token)) { IsBackground = true, Name = "bench echo" };
+        echo.Start();
+        try
+        {
+            return Measure(path, answeredElsewhere: true, cancellationToken);
+        }
+        finally
+        {
+            stop.Cancel();
+            echo.Join();   // it wakes within the receive timeout
+        }
+    }
+
+    /// <summary>The far app: answers every ping with its pong, to whoever delivered it.</summary>
+    private static void Echo(Socket socket, CancellationToken stop)
+    {
+        var buffer = new byte[65536];
+        var from = new SocketAddress(socket.AddressFamily);
+        while (!stop.IsCancellationRequested)
+        {
+            int n;
+            try
+            {
+                n = socket.ReceiveFrom(buffer, SocketFlags.None, from);
+            }
+            catch (SocketException)
+            {
+                continue;   // the receive timeout (to look at the stop flag), or an ICMP error about an earlier datagram
+            }
+
+            if (n >= SequencedPayload.MinimumSize && TrialSequence.TrialOf(BinaryPrimitives.ReadInt64LittleEndian(buffer)) == PingTrial)
+            {
+                long sequence = TrialSequence.Compose(PongTrial, TrialSequence.IndexOf(BinaryPrimitives.ReadInt64LittleEndian(buffer)));
+                SequencedPayload.Fill(buffer.AsSpan(0, Size), sequence);
+                socket.SendTo(buffer.AsSpan(0, Size), SocketFlags.None, from);
+            }
+        }
+    }
+
+    private static LatencyResult? Measure(BenchPath path, bool answeredElsewhere, CancellationToken cancellationToken)
     {
         var samples = new long[RoundTrips];
         var ping = new byte[Size];
@@ -56,8 +107,12 @@ internal static class LatencyProbe
             long start = Stopwatch.GetTimestamp();
             path.SendSocket.SendTo(ping, SocketFlags.None, target);
             // The far app: take the ping, answer whoever delivered it (the far tunnel end, or the plain sender).
-            bool answered = Await(path.ReceiveSocket, received, TrialSequence.Compose(PingTrial, i), from);
-            if (answered)
+            bool answered = answeredElsewhere || Await(path.ReceiveSocket, received, TrialSequence.Compose(PingTrial, i), from);
+            if (answeredElsewhere)
+            {
+                answered = Await(path.SendSocket, received, TrialSequence.Compose(PongTrial, i), from);
+            }
+            else if (answered)
             {
                 SequencedPayload.Fill(received.AsSpan(0, Size), TrialSequence.Compose(PongTrial, i));
                 path.ReceiveSocket.SendTo(received.AsSpan(0, Size), SocketFlags.None, from);

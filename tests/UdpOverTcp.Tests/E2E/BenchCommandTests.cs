@@ -46,6 +46,7 @@ public class BenchCommandTests
         var latency = root.GetProperty("latency");
         Assert.Equal(64, latency.GetProperty("size").GetInt32());
         AssertLatency(latency.GetProperty("plain"));
+        AssertLatency(latency.GetProperty("plainEchoThread"));
         AssertLatency(latency.GetProperty("tunnel"));
     }
 
