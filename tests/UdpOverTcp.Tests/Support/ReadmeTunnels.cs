@@ -32,12 +32,21 @@ public sealed class ReadmeTunnels : IAsyncDisposable
     public static async Task<ReadmeTunnels> StartAsync(params string[] extraArgs)
     {
         var setup = new ReadmeTunnels(extraArgs);
-        setup.ListenSide = setup.StartListenSide();
-        await setup.ListenSide.WaitForLineAsync("listening on tcp");
-        setup.ConnectSide = setup.StartConnectSide();
-        await setup.ConnectSide.WaitForLineAsync("link up: connected");
-        await setup.ListenSide.WaitForLineAsync("link up: accepted");
-        return setup;
+        try
+        {
+            setup.ListenSide = setup.StartListenSide();
+            await setup.ListenSide.WaitForLineAsync("listening on tcp");
+            setup.ConnectSide = setup.StartConnectSide();
+            await setup.ConnectSide.WaitForLineAsync("link up: connected");
+            await setup.ListenSide.WaitForLineAsync("link up: accepted");
+            return setup;
+        }
+        catch
+        {
+            // The caller never gets the setup to dispose: a started end would outlive the test run.
+            await setup.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Kills the listen side (SIGKILL) and starts it again; returns once it has a link.</summary>
