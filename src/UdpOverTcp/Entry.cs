@@ -59,6 +59,11 @@ internal static class Entry
     {
         // Before binding: once the ports answer, SIGTERM already means a clean stop.
         using var stop = StopOnSignal();
+        if (Environment.GetEnvironmentVariable(TunnelOptions.StopAtStdinEndVariable) == "1")
+        {
+            stop.AtStdinEnd();
+        }
+
         Tunnel tunnel;
         try
         {
@@ -171,6 +176,20 @@ internal static class Entry
         }
 
         public CancellationToken Token => _cts.Token;
+
+        /// <summary>Also stops when stdin reaches end of file (see <see cref="TunnelOptions.StopAtStdinEndVariable"/>).</summary>
+        public void AtStdinEnd() => StdinEnd.OnEnd(() =>
+        {
+            Log.Debug("stdin ended: stopping");
+            try
+            {
+                _cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Already stopping for another reason.
+            }
+        });
 
         public void Dispose()
         {

@@ -14,8 +14,8 @@ namespace UdpOverTcp.Bench;
 /// </summary>
 /// <remarks>
 /// Started with posix_spawn rather than System.Diagnostics.Process, which costs the AOT binary some
-/// 360 KB for what the bench needs here: a pipe for stderr, /dev/null for stdin and stdout, kill and
-/// waitpid. Linux and macOS (where pipe2 is missing: see <see cref="Spawn"/>); on Windows the bench
+/// 360 KB for what the bench needs here: a pipe for stderr, one for stdin (the child sees end of file
+/// on it when this process ends, even by SIGKILL), /dev/null for stdout, kill and waitpid. Linux and macOS (where pipe2 is missing: see <see cref="Spawn"/>); on Windows the bench
 /// cannot start tunnels (use --external). The child's CPU time comes from /proc, so on macOS it is unknown.
 /// </remarks>
 internal sealed unsafe partial class ChildProcess : IDisposable
@@ -29,6 +29,7 @@ internal sealed unsafe partial class ChildProcess : IDisposable
     private readonly List<string> _lines = [];
     private readonly string _name;
     private readonly Thread _reader;
+    private readonly int _stdinWrite;
     private readonly Lock _reapLock = new();
 
     /// <summary>The waitpid status once the child has been reaped; null while it runs.</summary>
@@ -49,19 +50,26 @@ internal sealed unsafe partial class ChildProcess : IDisposable
         }
 
         var stderr = CreatePipe();
+        var stdin = CreatePipe();
         try
         {
-            Id = Spawn(program, [program, .. args], ChildEnvironment(environment), stderr.Write);
+            Id = Spawn(program, [program, .. args], ChildEnvironment(environment), stdin.Read, stderr.Write);
         }
         catch
         {
             _ = Close(stderr.Read);
             _ = Close(stderr.Write);
+            _ = Close(stdin.Read);
+            _ = Close(stdin.Write);
             throw;
         }
 
         // The child has its own copy of the write end: once it exits, the read end sees end of file.
         _ = Close(stderr.Write);
+        // And the other way round: the child's stdin sees end of file once this process ends, however
+        // it ends (SIGKILL included), because only this process holds the write end (close-on-exec).
+        _ = Close(stdin.Read);
+        _stdinWrite = stdin.Write;
         _reader = new Thread(() => ReadLines(stderr.Read)) { IsBackground = true, Name = $"{name} tunnel stderr" };
         _reader.Start();
     }
@@ -143,6 +151,7 @@ internal sealed unsafe partial class ChildProcess : IDisposable
 
         // The reader stops at end of file, which the child's death brings: the kernel closes its fd 2.
         _ = _reader.Join(ReapTimeout);
+        _ = Close(_stdinWrite);
     }
 
     /// <summary>Reaps the child if it has exited, without waiting; true once it has.</summary>
@@ -308,8 +317,8 @@ internal sealed unsafe partial class ChildProcess : IDisposable
         return (fds[0], fds[1]);
     }
 
-    /// <summary>posix_spawn with stdin and stdout on /dev/null and stderr on <paramref name="stderr"/>; returns the pid.</summary>
-    private static int Spawn(string program, List<string> argv, List<string> envp, int stderr)
+    /// <summary>posix_spawn with stdin on <paramref name="stdin"/>, stdout on /dev/null and stderr on <paramref name="stderr"/>; returns the pid.</summary>
+    private static int Spawn(string program, List<string> argv, List<string> envp, int stdin, int stderr)
     {
         // The file actions, the attributes and the signal set are opaque and differ by libc (glibc's
         // attributes are 336 bytes, macOS's one pointer): room to spare, aligned for anything they hold.
@@ -335,10 +344,10 @@ internal sealed unsafe partial class ChildProcess : IDisposable
             fixed (byte* devNull = "/dev/null\0"u8)
             {
                 // addopen copies the path (glibc, musl, macOS), so it need not outlive this block.
-                Check(FileActionsAddOpen(actions, 0, devNull, O_RDONLY, 0), "posix_spawn_file_actions_addopen");
                 Check(FileActionsAddOpen(actions, 1, devNull, O_WRONLY, 0), "posix_spawn_file_actions_addopen");
             }
 
+            Check(FileActionsAddDup2(actions, stdin, 0), "posix_spawn_file_actions_adddup2");
             Check(FileActionsAddDup2(actions, stderr, 2), "posix_spawn_file_actions_adddup2");
 
             // The runtime ignores SIGPIPE, and an ignored signal stays ignored across exec: give the
@@ -476,7 +485,6 @@ internal sealed unsafe partial class ChildProcess : IDisposable
 
     private const nuint OpaqueSize = 512;
     private const int O_CLOEXEC_LINUX = 0x80000;
-    private const int O_RDONLY = 0;
     private const int O_WRONLY = 1;
     private const int WNOHANG = 1;
     private const int EINTR = 4;

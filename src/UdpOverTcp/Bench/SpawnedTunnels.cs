@@ -37,7 +37,8 @@ internal sealed class SpawnedTunnels : IDisposable
     {
         string program = Environment.ProcessPath ?? throw new BenchException("cannot tell where this program is, to start the tunnels");
         string loopback = app.AddressFamily == AddressFamily.InterNetworkV6 ? "[::1]:0" : "127.0.0.1:0";
-        var environment = new Dictionary<string, string>();
+        // The children stop when their stdin ends, which happens when the bench does, even if it is killed.
+        var environment = new Dictionary<string, string> { [TunnelOptions.StopAtStdinEndVariable] = "1" };
         if (dataPath is { } path)
         {
             environment[TunnelOptions.DataPathVariable] = path == UdpDataPath.Batched ? "batched" : "portable";

@@ -51,6 +51,30 @@ public class BenchCommandTests
     }
 
     [Fact]
+    public async Task A_killed_bench_takes_its_tunnels_with_it()
+    {
+        // Many short trials, so the bench is still busy when the first tunnel trial is reported (-v).
+        using var bench = TunnelProcess.Start("bench", "--size", "64,100,200,300,400,500,600,700,800,900", "--duration", "0.2", "--rate", "1000", "-v");
+        await bench.WaitForLineAsync(" tunnel trial 1:");
+        var tunnels = ProcessExit.ChildrenOf(bench.Id);
+        Assert.Equal(2, tunnels.Count);
+        var exits = tunnels.Select(ProcessExit.Watch).ToList();
+        try
+        {
+            bench.Signal(9);   // SIGKILL: no clean-up code of the bench's runs
+            // Their stdin, a pipe only the bench held open, ends: both stop as on SIGTERM.
+            await Task.WhenAll(exits.Select(e => e?.ExitedAsync() ?? Task.CompletedTask)).Within("the bench's tunnels to exit");
+        }
+        finally
+        {
+            foreach (var exit in exits)
+            {
+                exit?.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task External_drives_tunnels_started_elsewhere_through_both_ends_and_back()
     {
         // As the help says: both ends deliver to RECV_ADDR, the bench sends into the near end from it.
