@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using UdpOverTcp.Framing;
 using UdpOverTcp.Transport;
@@ -25,9 +26,16 @@ public class PumpBatchFramingBenchmarks
     [Params(FramingKind.U32LittleEndian, FramingKind.U16BigEndian)]
     public FramingKind Framing { get; set; }
 
+    private TcpLink _link = null!;
+    private LinkWriter _linkWriter = null!;
+
     [GlobalSetup]
     public void Setup()
     {
+        // The pump's own bookkeeping on a link that is never started (no socket traffic): what
+        // BatchedUdpPump does per batch, from the datagrams to the flush.
+        _link = new TcpLink(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), 65539, noDelay: true);
+        _linkWriter = new LinkWriter(new FrameCodec(Framing));
         _codec = new FrameCodec(Framing);
         // The receive slots, as recvmmsg leaves them: a batch of datagrams side by side.
         _slots = new byte[Batch * Size];
@@ -51,8 +59,25 @@ public class PumpBatchFramingBenchmarks
             throw new InvalidOperationException("the pipe paused: the reader below must keep it empty");
         }
 
-        // The send loop's side: take everything written.
-        var reader = _pipe.Reader;
+        return TakeAll(_pipe.Reader);
+    }
+
+    /// <summary>The same batch through the pump's LinkWriter (the frames are advanced into the pipe once per batch).</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public long LinkWriterBatchAndFlush()
+    {
+        for (int i = 0; i < Batch; i++)
+        {
+            _linkWriter.Append(_link, Memory<byte>.Empty, _slots.AsSpan(i * Size, Size));
+        }
+
+        _linkWriter.Flush();
+        return TakeAll(_link.OutputReaderForBenchmarks);
+    }
+
+    /// <summary>The send loop's side: takes everything written.</summary>
+    private static long TakeAll(PipeReader reader)
+    {
         if (!reader.TryRead(out var result))
         {
             throw new InvalidOperationException("nothing to read after a flush");

@@ -143,6 +143,8 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                 }
 
                 var link = Link;
+                int datagrams = 0;
+                long bytes = 0;
                 for (int i = 0; i < received; i++)
                 {
                     int length = (int)messages[i].Length;
@@ -154,7 +156,8 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                     messages[i].Header.ControlLength = controls is null ? 0u : Gso.GroControlSize;   // likewise
                     if (truncated)
                     {
-                        CountReceived(int.MaxValue);   // counted as too large
+                        datagrams++;
+                        _ = Admit(int.MaxValue, fromPeer: true);   // counted as too large
                         continue;
                     }
 
@@ -170,7 +173,9 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                     do
                     {
                         int size = Math.Min(segment, length - offset);
-                        if (CountReceived(size, fromPeer))
+                        datagrams++;
+                        bytes += size;
+                        if (Admit(size, fromPeer))
                         {
                             CountOutcome(writer.Append(link, Memory<byte>.Empty, new ReadOnlySpan<byte>(data + offset, size)));
                         }
@@ -180,6 +185,7 @@ public sealed unsafe class BatchedUdpPump : UdpPump
                     while (offset < length);
                 }
 
+                CountReceivedBatch(datagrams, bytes);
                 writer.Flush();
             }
         }

@@ -24,6 +24,14 @@ internal sealed class LinkWriter(FrameCodec codec)
     private bool _unflushed;
 
     /// <summary>
+    /// Pipe memory of the current link that frames are being written into, and how much of it they fill.
+    /// Advanced once, at the flush or when the next frame does not fit: Pipe.Advance takes the pipe's
+    /// lock, which per datagram was 3.5 % of the tunnel's CPU time at 64 B.
+    /// </summary>
+    private Memory<byte> _frames;
+    private int _framesLength;
+
+    /// <summary>
     /// Pipe memory of at least <paramref name="size"/> bytes on <paramref name="current"/> when the pump
     /// already writes to that link and nothing holds it back, so the next datagram can be received
     /// in place; empty otherwise (receive into scratch memory).
@@ -36,6 +44,7 @@ internal sealed class LinkWriter(FrameCodec codec)
             return Memory<byte>.Empty;
         }
 
+        Commit();
         return _link.Output.GetMemory(size);
     }
 
@@ -63,7 +72,7 @@ internal sealed class LinkWriter(FrameCodec codec)
 
             if (pipeMemory.IsEmpty)
             {
-                codec.WriteFrame(current.Output, datagram);
+                AppendFrame(current, datagram);
             }
             else
             {
@@ -74,6 +83,7 @@ internal sealed class LinkWriter(FrameCodec codec)
         else
         {
             // Copy first: the datagram may sit in the old link's pipe memory, which completing returns to the pool.
+            // Frames not yet advanced on the old link are dropped with it: it is dead or replaced.
             codec.WriteFrame(current.Output, datagram);
             Retire();
             _link = current;
@@ -88,6 +98,7 @@ internal sealed class LinkWriter(FrameCodec codec)
     {
         if (_unflushed && _link is not null)
         {
+            Commit();
             _unflushed = false;
             _flush = _link.Output.FlushAsync(CancellationToken.None);
             _flushPending = true;
@@ -114,6 +125,36 @@ internal sealed class LinkWriter(FrameCodec codec)
         _flushPending = false;
         _unflushed = false;
         _flush = default;
+        _frames = default;
+        _framesLength = 0;
+    }
+
+    /// <summary>Writes one frame behind the ones already in <see cref="_frames"/>, taking new pipe memory when it is full.</summary>
+    private void AppendFrame(TcpLink link, ReadOnlySpan<byte> datagram)
+    {
+        int size = codec.HeaderSize + datagram.Length;
+        if (_frames.Length - _framesLength < size)
+        {
+            Commit();
+            _frames = link.Output.GetMemory(size);
+        }
+
+        var destination = _frames.Span[_framesLength..];
+        codec.WriteHeader(destination, datagram.Length);
+        datagram.CopyTo(destination[codec.HeaderSize..]);
+        _framesLength += size;
+    }
+
+    /// <summary>Advances the link's pipe over the frames written into <see cref="_frames"/>.</summary>
+    private void Commit()
+    {
+        if (_framesLength > 0)
+        {
+            _link!.Output.Advance(_framesLength);
+        }
+
+        _frames = default;
+        _framesLength = 0;
     }
 
     private void Settle()

@@ -83,6 +83,9 @@ public sealed partial class TcpLink
     /// <summary>Bytes to the peer. Written only by the UDP pump.</summary>
     public PipeWriter Output => _output.Writer;
 
+    /// <summary>The send loop's side of <see cref="Output"/>, for a benchmark that plays the send loop without a socket.</summary>
+    internal PipeReader OutputReaderForBenchmarks => _output.Reader;
+
     /// <summary>Completes when the link is dead (both loops have ended).</summary>
     public Task Closed => _closed.Task;
 

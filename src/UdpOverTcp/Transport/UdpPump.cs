@@ -128,8 +128,23 @@ public abstract class UdpPump
     /// </summary>
     protected bool CountReceived(int length, bool fromPeer = true)
     {
-        Interlocked.Increment(ref Stats.UdpReceived);
-        Interlocked.Add(ref Stats.UdpReceivedBytes, length);
+        CountReceivedBatch(1, length);
+        return Admit(length, fromPeer);
+    }
+
+    /// <summary>Counts a batch of datagrams from the app at once: two atomic adds per batch, not per datagram.</summary>
+    protected void CountReceivedBatch(int datagrams, long bytes)
+    {
+        Interlocked.Add(ref Stats.UdpReceived, datagrams);
+        Interlocked.Add(ref Stats.UdpReceivedBytes, bytes);
+    }
+
+    /// <summary>
+    /// False when a datagram from the app must not go on (too large to frame, or from a stranger
+    /// under --udp-peer-only), which is counted; the datagram itself is counted by the caller.
+    /// </summary>
+    protected bool Admit(int length, bool fromPeer)
+    {
         if (Log.IsEnabled(LogLevel.Trace))
         {
             Log.Trace($"udp->tcp datagram of {length} bytes{(fromPeer ? "" : " from a stranger")}");
