@@ -20,13 +20,31 @@ internal static class OffEngine
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
 
-    /// <summary>Connects <paramref name="socket"/> (blocking connect, cut short by the deadline).</summary>
-    public static Task ConnectAsync(Socket socket, EndPoint endpoint, TimeSpan deadline, CancellationToken cancellationToken) =>
-        RunAsync(socket, deadline, cancellationToken, s =>
+    /// <summary>
+    /// Connects <paramref name="socket"/>: on Linux a blocking connect cut short by the deadline; elsewhere,
+    /// where the links use the async loops anyway, the usual async connect (closing a socket to end a
+    /// blocking connect is only tested on Linux).
+    /// </summary>
+    public static Task ConnectAsync(Socket socket, EndPoint endpoint, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return ConnectOnEngineAsync(socket, endpoint, deadline, cancellationToken);
+        }
+
+        return RunAsync(socket, deadline, cancellationToken, s =>
         {
             s.Connect(endpoint);
             return true;
         });
+    }
+
+    private static async Task ConnectOnEngineAsync(Socket socket, EndPoint endpoint, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(deadline);
+        await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+    }
 
     private static T Run<T>(Socket socket, TimeSpan deadline, CancellationToken cancellationToken, Func<Socket, T> work)
     {
