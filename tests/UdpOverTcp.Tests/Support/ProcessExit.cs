@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using UdpOverTcp.Transport.Linux;
 
 namespace UdpOverTcp.Tests.Support;
 
@@ -10,7 +11,6 @@ namespace UdpOverTcp.Tests.Support;
 public sealed partial class ProcessExit : IDisposable
 {
     private const int ESRCH = 3;
-    private const short POLLIN = 1;
 
     private readonly int _fd;
 
@@ -40,8 +40,7 @@ public sealed partial class ProcessExit : IDisposable
     public Task ExitedAsync() => Task.Factory.StartNew(
         () =>
         {
-            var pollFd = new PollFd { Fd = _fd, Events = POLLIN };
-            while (Poll(ref pollFd, 1, -1) <= 0)
+            while (!LinuxSocketCalls.WaitFor(_fd, LinuxSocketCalls.POLLIN, -1))
             {
             }
         },
@@ -51,19 +50,8 @@ public sealed partial class ProcessExit : IDisposable
 
     public void Dispose() => _ = Close(_fd);
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short ReturnedEvents;
-    }
-
     [LibraryImport("libc", EntryPoint = "pidfd_open", SetLastError = true)]
     private static partial int PidFdOpen(int pid, uint flags);
-
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static partial int Poll(ref PollFd fds, nuint count, int timeoutMilliseconds);
 
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);

@@ -117,10 +117,15 @@ internal static unsafe partial class LinuxSocketCalls
         return sent;
     }
 
-    /// <summary>Waits until the socket is ready for <paramref name="events"/> or the timeout passes.</summary>
-    public static void WaitFor(int fd, short events, int timeoutMilliseconds)
+    /// <summary>
+    /// Waits until the socket is ready for <paramref name="events"/> or the timeout passes. False when
+    /// the wait ended without that (timed out, or a signal interrupted it): look again. True when it is
+    /// ready, or when poll itself failed: the next call on the socket says why.
+    /// </summary>
+    public static bool WaitFor(int fd, short events, int timeoutMilliseconds)
     {
         var pollFd = new PollFd { Fd = fd, Events = events };
-        _ = Poll(&pollFd, 1, timeoutMilliseconds);
+        int ready = Poll(&pollFd, 1, timeoutMilliseconds);
+        return ready > 0 || (ready < 0 && Marshal.GetLastPInvokeError() != EINTR);
     }
 }

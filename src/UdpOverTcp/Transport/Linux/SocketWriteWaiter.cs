@@ -76,7 +76,7 @@ internal sealed class SocketWriteWaiter : IValueTaskSource
             _handle.DangerousAddRef(ref added);
             int fd = (int)_handle.DangerousGetHandle();
             // POLLOUT also comes with an error or a shutdown (POLLERR/POLLHUP are always reported).
-            while (!_isClosed() && Wait(fd) == 0)
+            while (!_isClosed() && !WaitFor(fd, POLLOUT, CheckMilliseconds))
             {
             }
         }
@@ -90,13 +90,6 @@ internal sealed class SocketWriteWaiter : IValueTaskSource
                 _handle.DangerousRelease();
             }
         }
-    }
-
-    private static unsafe int Wait(int fd)
-    {
-        var pollFd = new PollFd { Fd = fd, Events = POLLOUT };
-        int ready = LinuxSocketCalls.Poll(&pollFd, 1, CheckMilliseconds);
-        return ready < 0 && Marshal.GetLastPInvokeError() == EINTR ? 0 : ready;
     }
 
     void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
