@@ -22,9 +22,7 @@ public sealed partial class TcpLink
     private readonly Pipe _input;
     private readonly Pipe _output;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly bool _threaded;
-
-    /// <summary>The threaded loops' wait for room in a full socket; null for the async loops.</summary>
+    /// <summary>The threaded loops' wait for room in a full socket; null for the async loops, so it also says which loops run.</summary>
     private readonly SocketWriteWaiter? _writeWaiter;
     private Task _loops = Task.CompletedTask;
     private int _aborted;
@@ -43,7 +41,6 @@ public sealed partial class TcpLink
         }
 
         _socket = socket;
-        _threaded = threaded;
         if (threaded && OperatingSystem.IsLinux())
         {
             _writeWaiter = new SocketWriteWaiter(socket.SafeHandle, () => IsClosed);
@@ -91,12 +88,14 @@ public sealed partial class TcpLink
 
     public bool IsClosed => Volatile.Read(ref _aborted) != 0;
 
+    private bool Threaded => _writeWaiter is not null;
+
     /// <summary>Why the link ended, for the log line; null while it is up.</summary>
     public string? CloseReason { get; private set; }
 
     public void Start()
     {
-        if (_threaded && OperatingSystem.IsLinux())
+        if (Threaded && OperatingSystem.IsLinux())
         {
             _loops = Task.WhenAll(StartReceiveThread(), SendLoopAsync());
             // The threads use the descriptor until they end, so only then is the socket closed.
@@ -136,7 +135,7 @@ public sealed partial class TcpLink
         {
         }
 
-        if (!_threaded)
+        if (!Threaded)
         {
             _socket.Dispose();
         }
