@@ -42,8 +42,15 @@ public sealed class Tunnel : IDisposable
         _udp = BindUdp(options);
         try
         {
-            CheckFwMark(options);
-            _listeners = options.Role == TcpRole.Listen ? ListenAll(options) : [];
+            if (options.Role == TcpRole.Listen)
+            {
+                _listeners = ListenAll(options);   // sets --fwmark on each listener, failing here as the probe would
+            }
+            else
+            {
+                CheckFwMark(options);
+                _listeners = [];
+            }
         }
         catch
         {
@@ -422,7 +429,7 @@ public sealed class Tunnel : IDisposable
         }
     }
 
-    /// <summary>Fails at start-up, not at the first connection, when the mark cannot be set (no CAP_NET_ADMIN).</summary>
+    /// <summary>The connect side: fails at start-up, not at the first connection, when the mark cannot be set (no CAP_NET_ADMIN).</summary>
     private static void CheckFwMark(TunnelOptions options)
     {
         if (options.FwMark is not null)
