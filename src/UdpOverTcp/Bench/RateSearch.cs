@@ -30,15 +30,19 @@ public sealed record SearchResult(IReadOnlyList<TrialResult> Trials, TrialResult
 /// Finds the lossless rate — the highest offered rate with under 0.1 % loss — with short trials:
 /// doubling from <see cref="StartRate"/> until a trial fails (quartering instead if the first fails),
 /// then bisecting (geometrically) between the best pass and the lowest fail until they are within
-/// <see cref="Precision"/>. Bounded: at most <see cref="MaxTrials"/> trials. Pure: the trial is a
-/// function, so the search is tested without sockets.
+/// <see cref="Precision"/>. A rate fails only when a second trial at it fails too: on a shared
+/// machine one burst of another process or of the hypervisor (steal time) longer than the sink's
+/// socket buffer lasts loses datagrams on any path, and one such trial used to end the doubling
+/// early and set the figure (plain UDP ranged from 18,798 to 1.5M/s between runs). Bounded: at most
+/// <see cref="MaxTrials"/> trials. Pure: the trial is a function, so the search is tested without sockets.
 /// </summary>
 public static class RateSearch
 {
     public const double StartRate = 10_000;
     public const double MinRate = 500;
     public const double MaxRate = 5_000_000;
-    public const int MaxTrials = 16;
+    /// <summary>Room for a typical search (about 13 trials) with each failure confirmed.</summary>
+    public const int MaxTrials = 24;
 
     /// <summary>Stop when the lowest fail is within 5 % of the best pass.</summary>
     public const double Precision = 0.05;
@@ -90,6 +94,12 @@ public static class RateSearch
 
             var result = trial(rate);
             trials.Add(result);
+            if (!result.Passed && trials.Count < MaxTrials)
+            {
+                result = trial(rate);
+                trials.Add(result);
+            }
+
             if (result.Passed)
             {
                 best = best is null || result.OfferedRate > best.OfferedRate ? result : best;

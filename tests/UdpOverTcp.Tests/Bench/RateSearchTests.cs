@@ -33,6 +33,52 @@ public class RateSearchTests
     }
 
     [Fact]
+    public void One_failed_trial_is_tried_again_so_a_hiccup_does_not_set_the_figure()
+    {
+        // The first trial at 40,000/s meets a stall of the machine (say, steal time) and loses a tenth.
+        var trials = new List<double>();
+        bool stalled = false;
+        var result = RateSearch.Run(rate =>
+        {
+            if (rate == 40_000 && !stalled)
+            {
+                stalled = true;
+                trials.Add(rate);
+                return Trial(rate, rate, lossFraction: 0.1);
+            }
+
+            return Simulate(rate, 100_000, trials);
+        });
+
+        Assert.Equal([10_000, 20_000, 40_000, 40_000, 80_000], trials.Take(5));
+        Assert.Equal(SearchLimit.Loss, result.Limit);
+        Assert.True(result.Best!.OfferedRate >= 100_000 / (1 + RateSearch.Precision), $"best {result.Best.OfferedRate}");
+    }
+
+    [Fact]
+    public void A_rate_fails_only_after_two_failed_trials_in_a_row_and_a_pass_is_never_repeated()
+    {
+        var trials = new List<double>();
+        RateSearch.Run(rate => Simulate(rate, 100_000, trials));
+
+        for (int i = 0; i < trials.Count; i++)
+        {
+            if (trials[i] <= 100_000)
+            {
+                Assert.True(i == 0 || trials[i - 1] != trials[i], $"the pass at {trials[i]} was repeated");
+            }
+            else
+            {
+                // Failures come in pairs: this one and the one before or after it are the same rate.
+                bool paired = (i > 0 && trials[i - 1] == trials[i]) || (i + 1 < trials.Count && trials[i + 1] == trials[i]);
+                Assert.True(paired, $"the fail at {trials[i]} was not confirmed: {string.Join(", ", trials)}");
+            }
+        }
+
+        Assert.Equal(trials.Count(r => r > 100_000), 2 * trials.Where(r => r > 100_000).Distinct().Count());
+    }
+
+    [Fact]
     public void A_path_faster_than_the_search_stops_at_the_maximum()
     {
         var result = RateSearch.Run(rate => Simulate(rate, double.MaxValue, []));
