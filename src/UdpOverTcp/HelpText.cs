@@ -51,8 +51,11 @@ public static class HelpText
         For each size, finds the lossless rate (the highest offered rate with under 0.1 % loss) of plain
         UDP over loopback (the ceiling of the bench's own generator and sink) and of the same traffic
         through two tunnel processes (this binary, started on ephemeral loopback ports and stopped at the
-        end), with short trials: doubling the rate, then bisecting. Datagrams carry sequence numbers, so
-        reordered, corrupted and duplicated ones are counted. Then 64 B ping-pong latency of both paths.
+        end), with short trials: doubling the rate, then bisecting; a rate fails only if two trials in a
+        row at it do. Datagrams carry sequence numbers, so reordered, corrupted and duplicated ones are
+        counted. Then 64 B ping-pong latency of both paths. On Linux the report gives the steal time of
+        the run: CPU time a virtual machine's hypervisor gave to other guests, which loses datagrams on
+        any path and makes figures vary from run to run.
 
         Options:
         {OptionParser.FormatHelp(BenchOptions.Table)}

@@ -59,6 +59,7 @@ public static class BenchCommand
     private static BenchReport Run(BenchOptions options, BenchProgress progress, CancellationToken cancellationToken)
     {
         var family = options.ExternalSendTo?.AddressFamily ?? AddressFamily.InterNetwork;
+        var machineAtStart = CpuSteal.Read();
         using var plain = BenchPath.PlainUdp(family);
         SpawnedTunnels? spawned = null;
         BenchPath? tunnel = null;
@@ -128,7 +129,8 @@ public static class BenchCommand
                 sizes,
                 plainLatency,
                 plainEchoThreadLatency,
-                tunnelLatency);
+                tunnelLatency,
+                CpuTimes.StolenFraction(machineAtStart, CpuSteal.Read()));
         }
         finally
         {
@@ -152,7 +154,7 @@ public static class BenchCommand
             {
                 progress.Clear();
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bench: {size} B {path.Name} trial {trials}: offered {rate:N0}/s, sent {result.SentRate:N0}/s ({result.Generator.Skipped} written off), delivered {result.Counts.Unique:N0} of {result.Sent:N0}, loss {result.LossFraction * 100:0.000} %, {(result.Passed ? "pass" : "fail")}"));
+                    $"bench: {size} B {path.Name} trial {trials}: offered {rate:N0}/s, sent {result.SentRate:N0}/s ({result.Generator.Skipped} written off), delivered {result.Counts.Unique:N0} of {result.Sent:N0}, loss {result.LossFraction * 100:0.000} %, {(result.Passed ? "pass" : "fail")}{(result.StolenFraction is { } stolen ? $", steal {stolen * 100:0.0} %" : "")}"));
             }
 
             return result;

@@ -15,6 +15,7 @@ internal static class BenchJson
         json.WriteNumber("cores", report.Cores);
         json.WriteString("os", report.Os);
         json.WriteString("runtimeIdentifier", report.RuntimeIdentifier);
+        WriteNumberOrNull(json, "stealPercent", Percent(report.StolenFraction));
         json.WriteEndObject();
 
         json.WriteStartObject("settings");
@@ -87,6 +88,7 @@ internal static class BenchJson
         json.WriteBoolean("passed", shown.Passed);
         WriteNumberOrNull(json, "tunnelCpuSecondsPerMillion", Round(shown.TunnelCpuPerMillion));
         WriteNumberOrNull(json, "benchCpuSecondsPerMillion", Round(shown.BenchCpuPerMillion));
+        WriteNumberOrNull(json, "stealPercent", Percent(shown.StolenFraction));
         json.WriteEndObject();
 
         // Every trial of the search, overloaded ones included.
@@ -119,6 +121,8 @@ internal static class BenchJson
     }
 
     private static double? Round(double? value) => value is { } v ? Math.Round(v, 4) : null;
+
+    private static double? Percent(double? fraction) => fraction is { } f ? Math.Round(f * 100, 2) : null;
 
     private static void WriteNumberOrNull(JsonTextWriter json, string name, double? value)
     {

@@ -33,6 +33,7 @@ public sealed record SizeReport(int Size, PathReport Plain, PathReport Tunnel)
 }
 
 /// <summary>Everything one bench run measured, with what is needed to say how.</summary>
+/// <param name="StolenFraction">The machine's CPU time the hypervisor took during the whole run (<see cref="CpuSteal"/>); null where unknown.</param>
 public sealed record BenchReport(
     string Version,
     int Cores,
@@ -47,4 +48,5 @@ public sealed record BenchReport(
     IReadOnlyList<SizeReport> Sizes,
     LatencyResult? PlainLatency,
     LatencyResult? PlainEchoThreadLatency,
-    LatencyResult? TunnelLatency);
+    LatencyResult? TunnelLatency,
+    double? StolenFraction);

@@ -5,10 +5,14 @@ namespace UdpOverTcp.Bench;
 /// <summary>The human-readable report: one row per size and path, then the latencies.</summary>
 internal static class BenchTable
 {
+    /// <summary>Steal from which the table explains what it does to the figures.</summary>
+    private const double NoticeableSteal = 0.01;
+
     public static void Write(TextWriter output, BenchReport report)
     {
         bool search = report.FixedRate is null;
-        output.WriteLine($"udp-over-tcp {report.Version} bench: {report.Cores} cores, {report.Os} ({report.RuntimeIdentifier})");
+        string steal = report.StolenFraction is { } stolen ? Invariant($" ({stolen * 100:0.0} % steal)") : "";
+        output.WriteLine($"udp-over-tcp {report.Version} bench: {report.Cores} cores{steal}, {report.Os} ({report.RuntimeIdentifier})");
         output.WriteLine($"tunnels: {report.Tunnels}, data path {report.DataPath}; generator -> {report.TunnelSendTo}, sink on {report.TunnelReceiveOn}");
         output.WriteLine(search
             ? Invariant($"lossless rate: the highest offered rate with under {TrialResult.LossThreshold * 100:0.#} % loss, found with {report.TrialSeconds:0.##} s trials")
@@ -36,6 +40,12 @@ internal static class BenchTable
         if (atMaximum)
         {
             output.WriteLine(Invariant($"+: lossless at {RateSearch.MaxRate:N0}/s, the highest rate the search tries."));
+        }
+
+        if (report.StolenFraction >= NoticeableSteal)
+        {
+            output.WriteLine(Invariant($"steal: the hypervisor ran other guests for {report.StolenFraction * 100:0.0} % of this machine's CPU time during the run; on a shared VM"));
+            output.WriteLine("that comes in bursts that lose datagrams on any path, so figures vary from run to run: compare runs with little steal.");
         }
 
         output.WriteLine();

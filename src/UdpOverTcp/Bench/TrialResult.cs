@@ -3,7 +3,8 @@ namespace UdpOverTcp.Bench;
 /// <summary>One trial: datagrams of one size offered at one rate for a fixed time, and what arrived.</summary>
 /// <param name="TunnelCpu">User + system time of the tunnel processes during the trial; null when they are not ours to measure.</param>
 /// <param name="BenchCpu">User + system time of this process (generator and sink) during the trial.</param>
-public sealed record TrialResult(double OfferedRate, int Size, GeneratorRun Generator, SinkCounts Counts, TimeSpan? TunnelCpu, TimeSpan BenchCpu)
+/// <param name="StolenFraction">The machine's CPU time the hypervisor took during the trial (<see cref="CpuSteal"/>); null where unknown.</param>
+public sealed record TrialResult(double OfferedRate, int Size, GeneratorRun Generator, SinkCounts Counts, TimeSpan? TunnelCpu, TimeSpan BenchCpu, double? StolenFraction = null)
 {
     /// <summary>A trial passes below 0.1 % loss.</summary>
     public const double LossThreshold = 0.001;

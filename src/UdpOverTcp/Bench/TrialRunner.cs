@@ -4,8 +4,8 @@ namespace UdpOverTcp.Bench;
 
 /// <summary>
 /// Runs trials of one datagram size on one path: offer a rate for the trial's duration, wait for the
-/// datagrams still in flight, then count. The CPU time of the tunnel processes and of this process is
-/// taken over the same span.
+/// datagrams still in flight, then count. The CPU time of the tunnel processes and of this process, and
+/// the machine's steal time, are taken over the same span.
 /// </summary>
 internal sealed class TrialRunner : IDisposable
 {
@@ -45,14 +45,16 @@ internal sealed class TrialRunner : IDisposable
         _sink.BeginTrial(trial, _size);
         var tunnelCpuBefore = _path.TunnelCpu?.Invoke();
         var benchCpuBefore = BenchCpu();
+        var machineBefore = CpuSteal.Read();
 
         var run = _generator.Run(trial, rate, duration, cancellationToken);
         var counts = Drain(run.Sent);
 
         var tunnelCpu = _path.TunnelCpu?.Invoke() - tunnelCpuBefore;
         var benchCpu = BenchCpu() - benchCpuBefore;
+        var stolen = CpuTimes.StolenFraction(machineBefore, CpuSteal.Read());
         cancellationToken.ThrowIfCancellationRequested();
-        return new TrialResult(rate, _size, run, counts, tunnelCpu, benchCpu);
+        return new TrialResult(rate, _size, run, counts, tunnelCpu, benchCpu, stolen);
     }
 
     public void Dispose()

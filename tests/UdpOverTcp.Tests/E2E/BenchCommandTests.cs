@@ -26,6 +26,7 @@ public class BenchCommandTests
         var root = json.RootElement;
         Assert.Equal(HelpText.Version, root.GetProperty("version").GetString());
         Assert.True(root.GetProperty("machine").GetProperty("cores").GetInt32() > 0);
+        AssertSteal(root.GetProperty("machine"));
         var settings = root.GetProperty("settings");
         Assert.Equal("rate", settings.GetProperty("mode").GetString());
         Assert.Equal(2000, settings.GetProperty("rate").GetInt64());
@@ -124,6 +125,10 @@ public class BenchCommandTests
         Assert.Contains("tunnel", stdout);
         Assert.Contains("delivered/s", stdout);
         Assert.Contains("p999", stdout);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Matches(@"^udp-over-tcp \S+ bench: \d+ cores \(\d+\.\d % steal\), ", stdout);
+        }
     }
 
     [Theory]
@@ -184,6 +189,7 @@ public class BenchCommandTests
         Assert.Equal(0, trial.GetProperty("reordered").GetInt64());
         Assert.True(trial.GetProperty("passed").ValueKind is JsonValueKind.True or JsonValueKind.False);
         Assert.Equal(tunnelCpu ? JsonValueKind.Number : JsonValueKind.Null, trial.GetProperty("tunnelCpuSecondsPerMillion").ValueKind);
+        AssertSteal(trial);
 
         var all = path.GetProperty("allTrials");
         Assert.Equal(trial.GetProperty("sent").GetInt64(), all.GetProperty("sent").GetInt64());
@@ -191,6 +197,20 @@ public class BenchCommandTests
         Assert.Equal(0, all.GetProperty("corrupted").GetInt64());
         Assert.Equal(0, all.GetProperty("duplicated").GetInt64());
         Assert.Equal(0, all.GetProperty("reordered").GetInt64());
+    }
+
+    /// <summary>Steal time is read from /proc/stat: a percentage on Linux, null elsewhere.</summary>
+    private static void AssertSteal(JsonElement owner)
+    {
+        var steal = owner.GetProperty("stealPercent");
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.InRange(steal.GetDouble(), 0, 100);
+        }
+        else
+        {
+            Assert.Equal(JsonValueKind.Null, steal.ValueKind);
+        }
     }
 
     private static void AssertLatency(JsonElement latency)
