@@ -360,8 +360,8 @@ public sealed class Tunnel : IDisposable
                 DisableUdpConnReset(udp);
             }
 
-            SetBuffer(udp, SocketOptionName.ReceiveBuffer, options.UdpReceiveBuffer, "udp receive");
-            SetBuffer(udp, SocketOptionName.SendBuffer, options.UdpSendBuffer, "udp send");
+            SocketBuffers.Set(udp, SocketOptionName.ReceiveBuffer, options.UdpReceiveBuffer, "udp receive");
+            SocketBuffers.Set(udp, SocketOptionName.SendBuffer, options.UdpSendBuffer, "udp send");
             udp.Bind(endpoint);
             return udp;
         }
@@ -453,31 +453,8 @@ public sealed class Tunnel : IDisposable
 
     private static void SetTcpBuffers(Socket socket, TunnelOptions options)
     {
-        SetBuffer(socket, SocketOptionName.SendBuffer, options.TcpSendBuffer, "tcp send");
-        SetBuffer(socket, SocketOptionName.ReceiveBuffer, options.TcpReceiveBuffer, "tcp receive");
-    }
-
-    /// <summary>Asks for <paramref name="bytes"/> (0: leave the OS default) and accepts what the OS grants, saying so at debug level.</summary>
-    private static void SetBuffer(Socket socket, SocketOptionName option, int bytes, string what)
-    {
-        if (bytes == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            socket.SetSocketOption(SocketOptionLevel.Socket, option, bytes);
-            if (Log.IsEnabled(LogLevel.Debug))
-            {
-                // Linux reports double the request (its bookkeeping overhead) and caps it at net.core.[rw]mem_max.
-                Log.Debug($"{what} buffer: asked for {bytes} bytes, the OS reports {socket.GetSocketOption(SocketOptionLevel.Socket, option)}");
-            }
-        }
-        catch (SocketException e)
-        {
-            Log.Warn($"{what} buffer of {bytes} bytes refused: {e.Message}; using the OS default");
-        }
+        SocketBuffers.Set(socket, SocketOptionName.SendBuffer, options.TcpSendBuffer, "tcp send");
+        SocketBuffers.Set(socket, SocketOptionName.ReceiveBuffer, options.TcpReceiveBuffer, "tcp receive");
     }
 
     /// <summary>Without this, Windows fails the next receive with WSAECONNRESET after an ICMP port unreachable.</summary>

@@ -72,7 +72,7 @@ public sealed class TunnelOptions
     private int _verbosity;
     private bool _noDelayGiven;
 
-    /// <summary>UDP buffers sized for bursts; the OS may grant less (net.core.rmem_max / wmem_max).</summary>
+    /// <summary>UDP buffers sized for bursts; without CAP_NET_ADMIN, Linux grants at most net.core.rmem_max / wmem_max (see SocketBuffers).</summary>
     public const int DefaultUdpBuffer = 4 * 1024 * 1024;
     public bool ShowHelp { get; set; }
     public bool ShowVersion { get; set; }
@@ -116,7 +116,7 @@ public sealed class TunnelOptions
             (o, _) => o.SetNoDelay(false)) { Group = Tcp },
         new("fwmark", null, "MARK", "Linux: set SO_MARK on TCP sockets, for policy routing around a VPN (needs CAP_NET_ADMIN)",
             (o, v) => o.FwMark = ParseMark(v!)) { Group = Tcp },
-        new("udp-recv-buffer", null, "BYTES", "UDP receive buffer to ask the OS for, e.g. 4M (default 4M; 0 = OS default)",
+        new("udp-recv-buffer", null, "BYTES", "UDP receive buffer, e.g. 4M (default 4M; 0 = OS default); past net.core.rmem_max with CAP_NET_ADMIN",
             (o, v) => o.UdpReceiveBuffer = ByteSize.Parse("--udp-recv-buffer", v!)) { Group = Buffers },
         new("udp-send-buffer", null, "BYTES", "UDP send buffer (default 4M; 0 = OS default)",
             (o, v) => o.UdpSendBuffer = ByteSize.Parse("--udp-send-buffer", v!)) { Group = Buffers },
