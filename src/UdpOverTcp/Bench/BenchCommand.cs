@@ -126,6 +126,7 @@ public static class BenchCommand
                 dataPath,
                 tunnel.Target.ToString(),
                 tunnel.ReceiveSocket.LocalEndPoint!.ToString()!,
+                Transport.SocketBuffers.Granted(tunnel.ReceiveSocket, SocketOptionName.ReceiveBuffer),
                 sizes,
                 plainLatency,
                 plainEchoThreadLatency,

@@ -27,6 +27,7 @@ internal static class BenchJson
         json.WriteString("dataPath", report.DataPath);
         json.WriteString("sendTo", report.TunnelSendTo);
         json.WriteString("receiveOn", report.TunnelReceiveOn);
+        json.WriteNumber("sinkReceiveBufferBytes", report.SinkReceiveBufferBytes);
         json.WriteEndObject();
 
         json.WriteStartArray("results");

@@ -33,6 +33,7 @@ public sealed record SizeReport(int Size, PathReport Plain, PathReport Tunnel)
 }
 
 /// <summary>Everything one bench run measured, with what is needed to say how.</summary>
+/// <param name="SinkReceiveBufferBytes">The receive buffer the OS granted the sink's socket (<see cref="BenchPath.SocketBufferBytes"/> asked).</param>
 /// <param name="StolenFraction">The machine's CPU time the hypervisor took during the whole run (<see cref="CpuSteal"/>); null where unknown.</param>
 public sealed record BenchReport(
     string Version,
@@ -45,6 +46,7 @@ public sealed record BenchReport(
     string DataPath,
     string TunnelSendTo,
     string TunnelReceiveOn,
+    int SinkReceiveBufferBytes,
     IReadOnlyList<SizeReport> Sizes,
     LatencyResult? PlainLatency,
     LatencyResult? PlainEchoThreadLatency,

@@ -33,6 +33,7 @@ public class BenchCommandTests
         Assert.Equal(0.2, settings.GetProperty("trialSeconds").GetDouble());
         Assert.Equal(0.1, settings.GetProperty("lossThresholdPercent").GetDouble());
         Assert.Contains("child processes", settings.GetProperty("tunnels").GetString());
+        Assert.True(settings.GetProperty("sinkReceiveBufferBytes").GetInt32() > 0);
         if (io is not null)
         {
             Assert.StartsWith(io, settings.GetProperty("dataPath").GetString());
