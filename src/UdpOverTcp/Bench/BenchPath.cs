@@ -73,8 +73,9 @@ internal sealed class BenchPath : IDisposable
                 socket.DualMode = true;
             }
 
-            Transport.SocketBuffers.Set(socket, SocketOptionName.ReceiveBuffer, SocketBufferBytes, "bench udp receive");
-            Transport.SocketBuffers.Set(socket, SocketOptionName.SendBuffer, SocketBufferBytes, "bench udp send");
+            // Quietly: the report says what the sink got, once, instead of a warning per socket.
+            Transport.SocketBuffers.Request(socket, SocketOptionName.ReceiveBuffer, SocketBufferBytes);
+            Transport.SocketBuffers.Request(socket, SocketOptionName.SendBuffer, SocketBufferBytes);
             socket.Bind(endpoint);
             return socket;
         }

@@ -42,6 +42,12 @@ internal static class BenchTable
             output.WriteLine(Invariant($"+: lossless at {RateSearch.MaxRate:N0}/s, the highest rate the search tries."));
         }
 
+        if (report.SinkReceiveBufferBytes < BenchPath.SocketBufferBytes)
+        {
+            output.WriteLine(Invariant($"sink: its receive buffer is {report.SinkReceiveBufferBytes:N0} B of the {BenchPath.SocketBufferBytes:N0} asked for (net.core.rmem_max caps it; run as root or"));
+            output.WriteLine("raise the sysctl): when the sink is not scheduled for a moment its buffer overflows, on either path.");
+        }
+
         if (report.StolenFraction >= NoticeableSteal)
         {
             output.WriteLine(Invariant($"steal: the hypervisor ran other guests for {report.StolenFraction * 100:0.0} % of this machine's CPU time during the run; on a shared VM"));

@@ -28,12 +28,7 @@ internal static class SocketBuffers
 
         try
         {
-            if (!(OperatingSystem.IsLinux() && TrySetPastTheCap(socket, option, bytes)))
-            {
-                socket.SetSocketOption(SocketOptionLevel.Socket, option, bytes);
-            }
-
-            int granted = Granted(socket, option);
+            int granted = Request(socket, option, bytes);
             if (granted < bytes)
             {
                 string cap = OperatingSystem.IsLinux()
@@ -50,6 +45,18 @@ internal static class SocketBuffers
         {
             Log.Warn($"{what} buffer of {bytes} bytes refused: {e.Message}; using the OS default");
         }
+    }
+
+    /// <summary>Asks for <paramref name="bytes"/>, past the cap where allowed, and returns what the OS granted; says nothing.</summary>
+    /// <exception cref="SocketException">The OS refused the size outright.</exception>
+    public static int Request(Socket socket, SocketOptionName option, int bytes)
+    {
+        if (!(OperatingSystem.IsLinux() && TrySetPastTheCap(socket, option, bytes)))
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, option, bytes);
+        }
+
+        return Granted(socket, option);
     }
 
     /// <summary>The size in force. Linux reports double what it grants (its bookkeeping overhead).</summary>
