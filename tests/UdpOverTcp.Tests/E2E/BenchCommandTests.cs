@@ -135,8 +135,7 @@ public class BenchCommandTests
     [SkippableFact]
     public async Task The_sink_gets_its_16_MiB_buffer_with_cap_net_admin_and_the_table_says_when_it_does_not()
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess, "needs root on Linux for CAP_NET_ADMIN; .ci/run runs as root");
-        Skip.IfNot(File.Exists("/usr/bin/setpriv"), "needs setpriv (util-linux) to drop CAP_NET_ADMIN");
+        WithoutCapabilities.SkipUnlessPossible();
         long cap = long.Parse(File.ReadAllText("/proc/sys/net/core/rmem_max").Trim());
         Skip.If(cap >= 16 << 20, "net.core.rmem_max already allows 16 MiB: nothing is capped without CAP_NET_ADMIN");
         string[] args = ["bench", "-s", "64", "-d", "0.1", "-r", "1000"];
@@ -146,7 +145,7 @@ public class BenchCommandTests
         Assert.Contains("(16,777,216 B receive buffer)", stdout);
         Assert.DoesNotContain("sink: its receive buffer", stdout);
 
-        using var capped = TunnelProcess.StartProgram(["/usr/bin/setpriv", "--bounding-set=-net_admin", "--", PublishedBinary.Path, .. args]);
+        using var capped = WithoutCapabilities.Start("net_admin", args);
         Assert.Equal(0, await capped.WaitForExitAsync());
         Assert.Empty(capped.Lines);   // no warning per socket: the table says it once
         Assert.Contains($"sink: its receive buffer is {cap.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} B of the 16,777,216 asked for (net.core.rmem_max caps it;", capped.Stdout);

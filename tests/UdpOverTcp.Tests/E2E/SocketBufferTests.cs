@@ -23,10 +23,8 @@ public sealed class SocketBufferTests
     public async Task Without_it_the_capped_size_is_used_and_the_sysctl_named_in_a_warning()
     {
         long asked = PastTheCap();
-        Skip.IfNot(File.Exists("/usr/bin/setpriv"), "needs setpriv (util-linux) to drop CAP_NET_ADMIN");
-        using var tunnel = TunnelProcess.StartProgram(
-            "/usr/bin/setpriv", "--bounding-set=-net_admin", "--",
-            PublishedBinary.Path, "-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9", "--udp-recv-buffer", asked.ToString());
+        WithoutCapabilities.SkipUnlessPossible();
+        using var tunnel = WithoutCapabilities.Start("net_admin", "-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9", "--udp-recv-buffer", asked.ToString());
 
         var line = await tunnel.WaitForLineAsync("udp receive buffer:");
         Assert.Contains($" WARN  udp receive buffer: asked for {asked} bytes, got {RmemMax()} (net.core.rmem_max caps it: raise it with sysctl, or run with CAP_NET_ADMIN)", line);
