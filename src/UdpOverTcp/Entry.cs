@@ -72,7 +72,7 @@ internal static class Entry
         catch (SocketException e)
         {
             Log.Error(e.SocketErrorCode == SocketError.AccessDenied && options.FwMark is not null
-                ? $"cannot start: --fwmark: {e.Message} (setting SO_MARK needs CAP_NET_ADMIN)"
+                ? $"cannot start: --fwmark: {e.Message} (setting SO_MARK needs CAP_NET_ADMIN, or CAP_NET_RAW on Linux 5.17+)"
                 : $"cannot start: {e.Message} ({DescribeBind(options)})");
             return ExitCodes.Failure;
         }

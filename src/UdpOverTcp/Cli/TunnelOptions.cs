@@ -114,7 +114,7 @@ public sealed class TunnelOptions
             (o, _) => o.SetNoDelay(true)) { Group = Tcp },
         new("no-tcp-nodelay", null, null, "let the kernel coalesce small sends (Nagle): fewer packets, more latency",
             (o, _) => o.SetNoDelay(false)) { Group = Tcp },
-        new("fwmark", null, "MARK", "Linux: set SO_MARK on TCP sockets, for policy routing around a VPN (needs CAP_NET_ADMIN)",
+        new("fwmark", null, "MARK", "Linux: set SO_MARK on TCP sockets, for policy routing around a VPN (needs CAP_NET_ADMIN or, on 5.17+, CAP_NET_RAW)",
             (o, v) => o.FwMark = ParseMark(v!)) { Group = Tcp },
         new("udp-recv-buffer", null, "BYTES", "UDP receive buffer, e.g. 4M (default 4M; 0 = OS default); past net.core.rmem_max with CAP_NET_ADMIN",
             (o, v) => o.UdpReceiveBuffer = ByteSize.Parse("--udp-recv-buffer", v!)) { Group = Buffers },

@@ -111,6 +111,31 @@ public sealed class OperationsTests
         Assert.Contains("fwmark:0x1092", sockets);
     }
 
+    [SkippableTheory]
+    [InlineData("-l")]
+    [InlineData("-t")]
+    public async Task Fwmark_without_cap_net_admin_or_cap_net_raw_fails_at_start_with_one_line_naming_both(string role)
+    {
+        WithoutCapabilities.SkipUnlessPossible();
+        using var tunnel = WithoutCapabilities.Start("net_admin,net_raw", role, $"127.0.0.1:{FreePort.Tcp()}", "-u", "127.0.0.1:0", "-p", "9", "--fwmark", "7");
+
+        Assert.Equal(1, await tunnel.WaitForExitAsync());
+        var line = Assert.Single(tunnel.Lines);
+        Assert.Contains(" ERROR cannot start: --fwmark: ", line);
+        Assert.EndsWith("(setting SO_MARK needs CAP_NET_ADMIN, or CAP_NET_RAW on Linux 5.17+)", line);
+    }
+
+    [SkippableFact]
+    public async Task Fwmark_with_cap_net_raw_alone_is_enough_from_linux_5_17()
+    {
+        WithoutCapabilities.SkipUnlessPossible();
+        Skip.If(Environment.OSVersion.Version < new Version(5, 17), "CAP_NET_RAW sets SO_MARK from Linux 5.17");
+        int tcpPort = FreePort.Tcp();
+        using var tunnel = WithoutCapabilities.Start("net_admin", "-l", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9", "--fwmark", "7");
+        await tunnel.WaitForLineAsync("listening on tcp");
+        Assert.Contains("fwmark:0x7", Run("ss", "-tlnHe", $"( sport = :{tcpPort} )"));
+    }
+
     private static int ListenPort(string listeningLine)
     {
         // "listening on tcp 127.0.0.1:PORT, udp ..."
