@@ -184,21 +184,12 @@ public static class BenchCommand
     /// </summary>
     private static string OperatingSystemName()
     {
-        try
+        foreach (var line in (SystemFile.TryRead("/etc/os-release") ?? "").Split('\n'))
         {
-            foreach (var line in System.Text.Encoding.UTF8.GetString(File.ReadAllBytes("/etc/os-release")).Split('\n'))
+            if (line.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))
             {
-                if (line.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))
-                {
-                    return line["PRETTY_NAME=".Length..].Trim('"');
-                }
+                return line["PRETTY_NAME=".Length..].Trim('"');
             }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
         }
 
         return Environment.OSVersion.VersionString;

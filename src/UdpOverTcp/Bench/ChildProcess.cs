@@ -433,26 +433,10 @@ internal sealed unsafe partial class ChildProcess : IDisposable
     }
 
     /// <summary>utime + stime, fields 14 and 15 of /proc/&lt;pid&gt;/stat, in clock ticks; null if unreadable.</summary>
-    private static TimeSpan? ReadCpuTime(int pid)
-    {
-        string stat;
-        try
-        {
-            stat = Encoding.UTF8.GetString(File.ReadAllBytes($"/proc/{pid}/stat"));
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-
-        return ParseCpuTicks(stat) is { } ticks && ClockTicksPerSecond() is > 0 and var perSecond
+    private static TimeSpan? ReadCpuTime(int pid) =>
+        SystemFile.TryRead($"/proc/{pid}/stat") is { } stat && ParseCpuTicks(stat) is { } ticks && ClockTicksPerSecond() is > 0 and var perSecond
             ? TimeSpan.FromSeconds(ticks / (double)perSecond)
             : null;
-    }
 
     /// <summary>
     /// utime + stime from a /proc/&lt;pid&gt;/stat line. Field 2 is the command name in parentheses and may

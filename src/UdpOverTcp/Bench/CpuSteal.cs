@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace UdpOverTcp.Bench;
 
@@ -24,23 +23,7 @@ public static class CpuSteal
     /// <summary>The counters now, or null where there is no /proc/stat (not Linux) or it cannot be read.</summary>
     public static CpuTimes? Read()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return null;
-        }
-
-        try
-        {
-            return Parse(Encoding.ASCII.GetString(File.ReadAllBytes("/proc/stat")));
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
+        return OperatingSystem.IsLinux() && SystemFile.TryRead("/proc/stat") is { } stat ? Parse(stat) : null;
     }
 
     /// <summary>
