@@ -39,5 +39,5 @@ public sealed class SocketBufferTests
         return RmemMax() + (1 << 20);
     }
 
-    private static long RmemMax() => long.Parse(File.ReadAllText("/proc/sys/net/core/rmem_max").Trim());
+    private static long RmemMax() => Sysctl.Read("net/core/rmem_max");
 }
