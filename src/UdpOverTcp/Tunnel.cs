@@ -441,10 +441,10 @@ public sealed class Tunnel : IDisposable
 
     private static void SetFwMark(Socket socket, TunnelOptions options)
     {
-        const int SOL_SOCKET = 1, SO_MARK = 36;   // Linux's asm-generic/socket.h (SocketOptionLevel.Socket is Windows' 0xffff)
+        const int SO_MARK = 36;   // Linux's asm-generic/socket.h
         if (options.FwMark is uint mark)
         {
-            socket.SetRawSocketOption(SOL_SOCKET, SO_MARK, BitConverter.GetBytes(mark));
+            socket.SetRawSocketOption(Transport.Linux.LinuxSocketCalls.SOL_SOCKET, SO_MARK, BitConverter.GetBytes(mark));
         }
     }
 

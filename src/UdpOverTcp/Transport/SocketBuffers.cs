@@ -13,8 +13,7 @@ namespace UdpOverTcp.Transport;
 /// </summary>
 internal static class SocketBuffers
 {
-    // Linux's asm-generic/socket.h (SocketOptionLevel.Socket is Windows' 0xffff).
-    private const int SOL_SOCKET = 1;
+    // Linux's asm-generic/socket.h.
     private const int SO_SNDBUFFORCE = 32;
     private const int SO_RCVBUFFORCE = 33;
 
@@ -73,7 +72,7 @@ internal static class SocketBuffers
         MemoryMarshal.Write(value, in bytes);   // an int in the machine's byte order
         try
         {
-            socket.SetRawSocketOption(SOL_SOCKET, option == SocketOptionName.ReceiveBuffer ? SO_RCVBUFFORCE : SO_SNDBUFFORCE, value);
+            socket.SetRawSocketOption(Linux.LinuxSocketCalls.SOL_SOCKET, option == SocketOptionName.ReceiveBuffer ? SO_RCVBUFFORCE : SO_SNDBUFFORCE, value);
             return true;
         }
         catch (SocketException)

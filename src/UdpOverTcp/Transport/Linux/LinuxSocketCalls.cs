@@ -21,6 +21,9 @@ internal static unsafe partial class LinuxSocketCalls
     /// <summary>send: a reset peer gives EPIPE, not a SIGPIPE that would end the process.</summary>
     public const int MSG_NOSIGNAL = 0x4000;
 
+    /// <summary>setsockopt level of the socket options (asm-generic/socket.h; SocketOptionLevel.Socket is Windows' 0xffff).</summary>
+    public const int SOL_SOCKET = 1;
+
     public const int EINTR = 4;
     public const int EBADF = 9;
     public const int EAGAIN = 11;
