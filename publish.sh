@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Native AOT binary for each RID given to artifacts/<rid>/udp-over-tcp and packages it as
-# artifacts/udp-over-tcp-<version>-<rid>.tar.gz (binary, LICENSE-MIT, LICENSE-APACHE, README.md in a
-# folder udp-over-tcp-<version>-<rid>/), then writes artifacts/SHA256SUMS over every archive present.
+# Builds the two Native AOT executables for each RID given, the tunnel artifacts/<rid>/udp-over-tcp and
+# the bench artifacts/<rid>/udp-over-tcp-bench, and packages them as
+# artifacts/udp-over-tcp-<version>-<rid>.tar.gz (both binaries, LICENSE-MIT, LICENSE-APACHE, README.md
+# in a folder udp-over-tcp-<version>-<rid>/), then writes artifacts/SHA256SUMS over every archive present.
 #
 # Usage: ./publish.sh                 this host's RID only (what CI and the README's first command use)
 #        ./publish.sh RID...          e.g. ./publish.sh linux-arm64 linux-musl-x64
@@ -37,7 +38,7 @@ cd "$(dirname "$0")"
 
 ALL_RIDS=(linux-x64 linux-arm64 linux-musl-x64)
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 
 rids=()
 for arg in "$@"; do
@@ -161,8 +162,8 @@ package() {
   local stage
   stage=$(mktemp -d)
   mkdir "$stage/$name"
-  cp "artifacts/$rid/udp-over-tcp" LICENSE-MIT LICENSE-APACHE README.md "$stage/$name/"
-  chmod 755 "$stage/$name/udp-over-tcp"
+  cp "artifacts/$rid/udp-over-tcp" "artifacts/$rid/udp-over-tcp-bench" LICENSE-MIT LICENSE-APACHE README.md "$stage/$name/"
+  chmod 755 "$stage/$name/udp-over-tcp" "$stage/$name/udp-over-tcp-bench"
   chmod 644 "$stage/$name/LICENSE-MIT" "$stage/$name/LICENSE-APACHE" "$stage/$name/README.md"
   if tar --version 2>/dev/null | grep -q 'GNU tar'; then
     # Same inputs, same archive: fixed owner, order and time (the last commit's).
@@ -196,16 +197,29 @@ for rid in "${rids[@]}"; do
     failed+=("$rid")
     continue
   fi
-  if ! dotnet publish src/UdpOverTcp/UdpOverTcp.csproj -c Release -r "$rid" -o "artifacts/$rid" \
-      -p:DebugType=none -p:DebugSymbols=false ${EXTRA[@]+"${EXTRA[@]}"} -nologo; then
+  # Both executables into one folder: the tunnel, then the bench (which starts the tunnel beside it).
+  ok=1
+  for project in src/UdpOverTcp/UdpOverTcp.csproj src/UdpOverTcp.Bench/UdpOverTcp.Bench.csproj; do
+    if ! dotnet publish "$project" -c Release -r "$rid" -o "artifacts/$rid" \
+        -p:DebugType=none -p:DebugSymbols=false ${EXTRA[@]+"${EXTRA[@]}"} -nologo; then
+      ok=0
+      break
+    fi
+  done
+  if [ "$ok" -eq 0 ]; then
     failed+=("$rid")
     continue
   fi
-  ls -l "artifacts/$rid/udp-over-tcp"
+  ls -l "artifacts/$rid/udp-over-tcp" "artifacts/$rid/udp-over-tcp-bench"
   if [ "$rid" = "$host_rid" ]; then
-    shown=$("artifacts/$rid/udp-over-tcp" --version)
-    if [ "$shown" != "udp-over-tcp $version" ]; then
-      echo "publish.sh: the binary says '$shown', Directory.Build.props says $version" >&2
+    for program in udp-over-tcp udp-over-tcp-bench; do
+      shown=$("artifacts/$rid/$program" --version)
+      if [ "$shown" != "$program $version" ]; then
+        echo "publish.sh: $program says '$shown', Directory.Build.props says $version" >&2
+        ok=0
+      fi
+    done
+    if [ "$ok" -eq 0 ]; then
       failed+=("$rid")
       continue
     fi

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using UdpOverTcp.Auth;
-using UdpOverTcp.Bench;
 using UdpOverTcp.Cli;
 
 namespace UdpOverTcp;
@@ -15,15 +14,7 @@ internal static class Entry
         {
             if (args.Length > 0 && args[0] == "bench")
             {
-                var benchOptions = BenchOptions.Parse(args.AsSpan(1));
-                if (benchOptions.ShowHelp)
-                {
-                    Console.Out.Write(HelpText.Bench());
-                    return ExitCodes.Ok;
-                }
-
-                using var benchStop = StopOnSignal();
-                return await BenchCommand.RunAsync(benchOptions, Console.Out, benchStop.Token).ConfigureAwait(false);
+                return BenchAlias.Run(args.AsSpan(1));
             }
 
             var options = TunnelOptions.Parse(args, Environment.GetEnvironmentVariable(TunnelOptions.DataPathVariable));
@@ -58,7 +49,7 @@ internal static class Entry
     private static async Task<int> RunTunnelAsync(TunnelOptions options)
     {
         // Before binding: once the ports answer, SIGTERM already means a clean stop.
-        using var stop = StopOnSignal();
+        using var stop = new SignalStop();
         if (Environment.GetEnvironmentVariable(TunnelOptions.StopAtStdinEndVariable) == "1")
         {
             stop.AtStdinEnd();
@@ -156,53 +147,4 @@ internal static class Entry
     private static string DescribeBind(TunnelOptions options) => options.Role == TcpRole.Listen
         ? $"udp {options.UdpBind}, tcp {options.TcpEndpoint}"
         : $"udp {options.UdpBind}";
-
-    /// <summary>A token cancelled by Ctrl+C, SIGTERM or SIGHUP, which then end the process cleanly (exit 0) instead of killing it.</summary>
-    private static SignalStop StopOnSignal() => new();
-
-    private sealed class SignalStop : IDisposable
-    {
-        private readonly CancellationTokenSource _cts = new();
-        private readonly PosixSignalRegistration _int;
-        private readonly PosixSignalRegistration _term;
-        private readonly PosixSignalRegistration? _hup;
-
-        public SignalStop()
-        {
-            _int = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle);
-            _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
-            // The terminal closed or the service manager asked: there is no configuration file to reload, so stop.
-            _hup = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, Handle);
-        }
-
-        public CancellationToken Token => _cts.Token;
-
-        /// <summary>Also stops when stdin reaches end of file (see <see cref="TunnelOptions.StopAtStdinEndVariable"/>).</summary>
-        public void AtStdinEnd() => StdinEnd.OnEnd(() =>
-        {
-            Log.Debug("stdin ended: stopping");
-            try
-            {
-                _cts.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // Already stopping for another reason.
-            }
-        });
-
-        public void Dispose()
-        {
-            _int.Dispose();
-            _term.Dispose();
-            _hup?.Dispose();
-            _cts.Dispose();
-        }
-
-        private void Handle(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            _cts.Cancel();
-        }
-    }
 }

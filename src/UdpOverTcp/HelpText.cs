@@ -1,5 +1,4 @@
 using System.Reflection;
-using UdpOverTcp.Bench;
 using UdpOverTcp.Cli;
 
 namespace UdpOverTcp;
@@ -15,7 +14,7 @@ public static class HelpText
 
         Usage:
           udp-over-tcp (--tcp-listen ADDR | --tcp-connect ADDR) --udp-bind ADDR --udp-sendto ADDR [options]
-          udp-over-tcp bench [options]      lossless rate and latency: plain UDP vs two tunnel ends on loopback
+          udp-over-tcp bench [options]      runs udp-over-tcp-bench, beside this binary (see its --help)
 
         ADDR is PORT, IPv4:PORT or [IPv6]:PORT. Datagrams received on --udp-bind go over TCP; datagrams
         from TCP are sent to --udp-sendto from the --udp-bind socket, so replies come from the port the
@@ -39,42 +38,6 @@ public static class HelpText
 
         Signals: SIGINT, SIGTERM and SIGHUP stop cleanly; SIGUSR1 prints the statistics line.
         Exit codes: 0 stopped by a signal, 1 could not start (e.g. port in use, unreadable secret), 2 usage error.
-
-        """;
-
-    public static string Bench() => $"""
-        udp-over-tcp bench - plain UDP and two tunnel ends, side by side: lossless rate, loss, latency, CPU
-
-        Usage:
-          udp-over-tcp bench [options]
-
-        For each size, finds the lossless rate (the highest offered rate with under 0.1 % loss) of plain
-        UDP over loopback (the ceiling of the bench's own generator and sink) and of the same traffic
-        through two tunnel processes (this binary, started on ephemeral loopback ports and stopped at the
-        end), with short trials: doubling the rate, then bisecting; a rate fails only if two trials in a
-        row at it do. Datagrams carry sequence numbers, so reordered, corrupted and duplicated ones are
-        counted. Then 64 B ping-pong latency of both paths. On Linux the report gives the steal time of
-        the run: CPU time a virtual machine's hypervisor gave to other guests, which loses datagrams on
-        any path and makes figures vary from run to run.
-
-        Options:
-        {OptionParser.FormatHelp(BenchOptions.Table)}
-        --external: measure tunnels you started. The bench binds RECV_ADDR and is the app at both ends:
-        it sends to SEND_ADDR (the near end's --udp-bind, on loopback) from RECV_ADDR, and both ends'
-        --udp-sendto must point at RECV_ADDR, so the far end delivers there and the ping-pong's answers
-        come back through the near end. On one host (the TCP path may be anything, e.g. an ssh -L forward):
-          udp-over-tcp -l 127.0.0.1:7878 -u 127.0.0.1:7001 -p 127.0.0.1:7000       # far end
-          udp-over-tcp -t 127.0.0.1:7878 -u 127.0.0.1:7002 -p 127.0.0.1:7000       # near end
-          udp-over-tcp bench --external 127.0.0.1:7002 127.0.0.1:7000
-        Across hosts (the bench on X, the far end on Y), the far end delivers back to X over the network:
-          Y $ udp-over-tcp -l 7878 -u 7001 -p X:7000
-          X $ udp-over-tcp -t Y:7878 -u 127.0.0.1:7002 -p 127.0.0.1:7000
-          X $ udp-over-tcp bench --external 127.0.0.1:7002 0.0.0.0:7000
-        The figures then include that last plain UDP hop from Y to X. The tunnels' CPU time is not
-        measured with --external (they are not the bench's children), nor on macOS. On Windows the
-        bench cannot start the tunnels: start both ends yourself and use --external.
-
-        Exit codes: 0 done (or interrupted), 1 the bench could not run (e.g. a tunnel did not start), 2 usage error.
 
         """;
 }

@@ -21,4 +21,26 @@ public class SpawnedTunnelsTests
         var e = Assert.Throws<BenchException>(() => SpawnedTunnels.ParseEndpoints("listening somewhere"));
         Assert.Contains("listening somewhere", e.Message);
     }
+
+    [Fact]
+    public void The_tunnel_is_the_one_tunnel_names_as_a_full_path()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            string relative = Path.GetRelativePath(Environment.CurrentDirectory, file);
+            Assert.Equal(file, SpawnedTunnels.Locate(relative));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void A_tunnel_that_does_not_exist_is_a_bench_failure()
+    {
+        var e = Assert.Throws<BenchException>(() => SpawnedTunnels.Locate("/nonexistent/udp-over-tcp"));
+        Assert.Equal("--tunnel: /nonexistent/udp-over-tcp does not exist", e.Message);
+    }
 }

@@ -20,18 +20,21 @@ public class BenchOptionsTests
         Assert.Null(o.ExternalReceiveOn);
         Assert.False(o.Verbose);
         Assert.False(o.ShowHelp);
+        Assert.False(o.ShowVersion);
+        Assert.Null(o.TunnelPath);
     }
 
     [Fact]
     public void Every_option_is_settable()
     {
-        var o = BenchOptions.Parse(["--size", "8,1400,65507", "-d", "0.5", "--rate", "2000", "--json", "--io", "portable", "-v"]);
+        var o = BenchOptions.Parse(["--size", "8,1400,65507", "-d", "0.5", "--rate", "2000", "--json", "--io", "portable", "-v", "--tunnel", "/opt/uot/udp-over-tcp"]);
         Assert.Equal([8, 1400, 65507], o.Sizes);
         Assert.Equal(0.5, o.DurationSeconds);
         Assert.Equal(2000, o.Rate);
         Assert.True(o.Json);
         Assert.Equal(UdpDataPath.Portable, o.DataPath);
         Assert.True(o.Verbose);
+        Assert.Equal("/opt/uot/udp-over-tcp", o.TunnelPath);
     }
 
     [Theory]
@@ -63,6 +66,11 @@ public class BenchOptionsTests
     [InlineData("-h")]
     [InlineData("--help")]
     public void Help(string flag) => Assert.True(BenchOptions.Parse([flag]).ShowHelp);
+
+    [Theory]
+    [InlineData("-V")]
+    [InlineData("--version")]
+    public void Version(string flag) => Assert.True(BenchOptions.Parse([flag]).ShowVersion);
 
     [Fact]
     public void External_takes_two_addresses_send_then_receive()
@@ -118,6 +126,8 @@ public class BenchOptionsTests
     [InlineData("--external: SEND_ADDR and RECV_ADDR must both be IPv4 or both IPv6 (or RECV_ADDR [::]:PORT)", "--external", "[::1]:7002", "127.0.0.1:7000")]
     [InlineData("--external: SEND_ADDR and RECV_ADDR must both be IPv4 or both IPv6 (or RECV_ADDR [::]:PORT)", "--external", "7002", "[::1]:7000")]
     [InlineData("--io applies to the tunnels the bench starts; with --external, set UDP_OVER_TCP_IO where you start yours", "--external", "7002", "7000", "--io", "portable")]
+    [InlineData("--tunnel names the binary the bench starts; with --external it starts none", "--external", "7002", "7000", "--tunnel", "/bin/true")]
+    [InlineData("--tunnel needs a value (PATH)", "--tunnel")]
     [InlineData("--rate given more than once", "--rate", "5", "-r", "6")]
     [InlineData("unknown option '--bogus'", "--bogus")]
     [InlineData("unknown option '-x'", "-x")]
@@ -130,13 +140,13 @@ public class BenchOptionsTests
     [Fact]
     public void Help_lists_every_option_of_the_table_with_its_values()
     {
-        string help = HelpText.Bench();
+        string help = BenchHelp.Text();
         foreach (var spec in BenchOptions.Table)
         {
             Assert.Contains(spec.Display, help);
         }
 
         Assert.Contains("--external SEND_ADDR RECV_ADDR", help);
-        Assert.Contains("bench --external 127.0.0.1:7002 127.0.0.1:7000", help);
+        Assert.Contains("udp-over-tcp-bench --external 127.0.0.1:7002 127.0.0.1:7000", help);
     }
 }

@@ -29,6 +29,19 @@ public sealed class Arm64UnderQemuTests
         Assert.Equal(hostStdout, arm64.Stdout);
     }
 
+    [SkippableFact]
+    public async Task The_bench_beside_it_runs_and_its_version_matches_the_host_build()
+    {
+        var run = Arm64("udp-over-tcp-bench");
+        using var arm64 = TunnelProcess.StartProgram(run(["--version"]));
+        Assert.Equal(0, await arm64.WaitForExitAsync());
+
+        var (code, hostStdout, _) = await TunnelProcess.RunBenchAsync("--version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^udp-over-tcp-bench \d+\.\d+\.\d+\n$", arm64.Stdout);
+        Assert.Equal(hostStdout, arm64.Stdout);
+    }
+
     /// <remarks>
     /// Empty datagrams included: Debian 12's qemu-user (7.2) reports a sendmmsg message with no iovec
     /// as sent and sends nothing (QEMU 8.0 fixed it), so the batched path gives an empty datagram one
@@ -55,10 +68,15 @@ public sealed class Arm64UnderQemuTests
         await pair.StopAsync();
     }
 
-    /// <summary>The command line that runs the ARM64 binary with the given arguments.</summary>
-    private static Func<string[], string[]> Arm64()
+    /// <summary>The command line that runs the ARM64 tunnel (or <paramref name="program"/> beside it) with the given arguments.</summary>
+    private static Func<string[], string[]> Arm64(string program = "udp-over-tcp")
     {
-        string binary = CrossBuild.Require(Rid);
+        string binary = Path.Combine(Path.GetDirectoryName(CrossBuild.Require(Rid))!, program);
+        if (!File.Exists(binary))
+        {
+            CrossBuild.Missing(Rid, $"{binary} is missing: run ./publish.sh {Rid} first");
+        }
+
         Assert.True(CrossBuild.ElfMachine(binary) == ElfMachineAArch64, $"{binary} is not an AArch64 executable");
 
         string? qemu = CrossBuild.FindOnPath("qemu-aarch64", "qemu-aarch64-static");

@@ -5,7 +5,7 @@ using UdpOverTcp.Tests.Support;
 namespace UdpOverTcp.Tests.E2E;
 
 /// <summary>
-/// The published binary's bench, with tiny bounded settings: the JSON has its fields and the tunnel
+/// The published bench, udp-over-tcp-bench, with tiny bounded settings: the JSON has its fields and the tunnel
 /// delivered datagrams without corrupting, duplicating or reordering any. Never a speed assertion.
 /// </summary>
 public class BenchCommandTests
@@ -17,8 +17,8 @@ public class BenchCommandTests
     [InlineData("portable")]
     public async Task Spawned_tunnels_deliver_everything_intact_and_the_json_has_every_field(string? io)
     {
-        string[] args = io is null ? ["bench", .. Tiny] : ["bench", .. Tiny, "--io", io];
-        var (code, stdout, stderr) = await TunnelProcess.RunAsync(args);
+        string[] args = io is null ? Tiny : [.. Tiny, "--io", io];
+        var (code, stdout, stderr) = await TunnelProcess.RunBenchAsync(args);
 
         Assert.True(code == 0, $"exit {code}: {string.Join('\n', stderr)}");
         Assert.Empty(stderr);   // no progress line when stderr is not a terminal; the children's logs are the bench's own
@@ -56,7 +56,7 @@ public class BenchCommandTests
     public async Task A_killed_bench_takes_its_tunnels_with_it()
     {
         // Many short trials, so the bench is still busy when the first tunnel trial is reported (-v).
-        using var bench = TunnelProcess.Start("bench", "--size", "64,100,200,300,400,500,600,700,800,900", "--duration", "0.2", "--rate", "1000", "-v");
+        using var bench = TunnelProcess.StartBench("--size", "64,100,200,300,400,500,600,700,800,900", "--duration", "0.2", "--rate", "1000", "-v");
         await bench.WaitForLineAsync(" tunnel trial 1:");
         var tunnels = ProcessExit.ChildrenOf(bench.Id);
         Assert.Equal(2, tunnels.Count);
@@ -89,7 +89,7 @@ public class BenchCommandTests
         await near.WaitForLineAsync("link up: connected");
         await far.WaitForLineAsync("link up: accepted");
 
-        var (code, stdout, stderr) = await TunnelProcess.RunAsync(["bench", "--external", entry.ToString(), receiveOn, .. Tiny]);
+        var (code, stdout, stderr) = await TunnelProcess.RunBenchAsync(["--external", entry.ToString(), receiveOn, .. Tiny]);
 
         Assert.True(code == 0, $"exit {code}: {string.Join('\n', stderr)}");
         using var json = JsonDocument.Parse(stdout);
@@ -111,16 +111,16 @@ public class BenchCommandTests
     {
         int nobody = FreePort.Udp();
         int receivePort = FreePort.Udp();
-        var (code, stdout, stderr) = await TunnelProcess.RunAsync(["bench", "--external", nobody.ToString(), receivePort.ToString(), .. Tiny]);
+        var (code, stdout, stderr) = await TunnelProcess.RunBenchAsync(["--external", nobody.ToString(), receivePort.ToString(), .. Tiny]);
         Assert.Equal(1, code);
         Assert.Equal("", stdout);
-        Assert.StartsWith("udp-over-tcp bench: nothing sent to", Assert.Single(stderr));
+        Assert.StartsWith("udp-over-tcp-bench: nothing sent to", Assert.Single(stderr));
     }
 
     [Fact]
     public async Task Table_output_names_both_paths_and_the_latencies()
     {
-        var (code, stdout, stderr) = await TunnelProcess.RunAsync("bench", "-s", "100", "-d", "0.1", "-r", "1000");
+        var (code, stdout, stderr) = await TunnelProcess.RunBenchAsync("-s", "100", "-d", "0.1", "-r", "1000");
         Assert.True(code == 0, $"exit {code}: {string.Join('\n', stderr)}");
         Assert.Contains("plain UDP", stdout);
         Assert.Contains("tunnel", stdout);
@@ -138,14 +138,14 @@ public class BenchCommandTests
         WithoutCapabilities.SkipUnlessPossible();
         long cap = Sysctl.Read("net/core/rmem_max");
         Skip.If(cap >= 16 << 20, "net.core.rmem_max already allows 16 MiB: nothing is capped without CAP_NET_ADMIN");
-        string[] args = ["bench", "-s", "64", "-d", "0.1", "-r", "1000"];
+        string[] args = ["-s", "64", "-d", "0.1", "-r", "1000"];
 
-        var (code, stdout, stderr) = await TunnelProcess.RunAsync(args);
+        var (code, stdout, stderr) = await TunnelProcess.RunBenchAsync(args);
         Assert.True(code == 0, $"exit {code}: {string.Join('\n', stderr)}");
         Assert.Contains("(16,777,216 B receive buffer)", stdout);
         Assert.DoesNotContain("sink: its receive buffer", stdout);
 
-        using var capped = WithoutCapabilities.Start("net_admin", args);
+        using var capped = WithoutCapabilities.StartBench("net_admin", args);
         Assert.Equal(0, await capped.WaitForExitAsync());
         Assert.Empty(capped.Lines);   // no warning per socket: the table says it once
         Assert.Contains($"sink: its receive buffer is {cap.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} B of the 16,777,216 asked for (net.core.rmem_max caps it;", capped.Stdout);
@@ -156,7 +156,7 @@ public class BenchCommandTests
     [InlineData("-h")]
     public async Task Help_prints_the_options_and_the_external_setup_and_exits_0(string flag)
     {
-        var (code, stdout, stderr) = await TunnelProcess.RunAsync("bench", flag);
+        var (code, stdout, stderr) = await TunnelProcess.RunBenchAsync(flag);
         Assert.Equal(0, code);
         Assert.Empty(stderr);
         foreach (var spec in BenchOptions.Table)
@@ -164,28 +164,87 @@ public class BenchCommandTests
             Assert.Contains(spec.Display, stdout);
         }
 
-        Assert.Contains("bench --external", stdout);
+        Assert.Contains("udp-over-tcp-bench --external", stdout);
+    }
+
+    [Fact]
+    public async Task Version_prints_the_version_and_exits_0()
+    {
+        var (code, stdout, _) = await TunnelProcess.RunBenchAsync("--version");
+        Assert.Equal(0, code);
+        Assert.Equal($"udp-over-tcp-bench {HelpText.Version}\n", stdout);
+    }
+
+    [Fact]
+    public async Task Without_a_tunnel_beside_it_the_bench_says_so_and_exits_1_and_tunnel_names_another()
+    {
+        await AloneInAFolder(PublishedBinary.BenchPath, async bench =>
+        {
+            var (code, stdout, stderr) = await TunnelProcess.RunProgramAsync(bench, "-s", "64", "-d", "0.1", "-r", "1000");
+            Assert.Equal(1, code);
+            Assert.Equal("", stdout);
+            Assert.Equal($"udp-over-tcp-bench: cannot find the tunnel binary {Path.Combine(Path.GetDirectoryName(bench)!, "udp-over-tcp")}: the bench starts the udp-over-tcp beside it (or the one --tunnel PATH names)", Assert.Single(stderr));
+
+            (code, stdout, stderr) = await TunnelProcess.RunProgramAsync(bench, "-s", "64", "-d", "0.1", "-r", "1000", "--tunnel", PublishedBinary.Path);
+            Assert.True(code == 0, $"exit {code}: {string.Join('\n', stderr)}");
+            Assert.Contains("2 child processes on loopback", stdout);
+        });
     }
 
     [Theory]
-    [InlineData("--rate", "0")]
-    [InlineData("--rate")]
-    [InlineData("--duration", "100")]
-    [InlineData("--size", "7")]
-    [InlineData("--json=1")]
-    [InlineData("--io", "fast")]
-    [InlineData("--external", "7000")]
-    [InlineData("--external", "10.1.1.1:7000", "7001")]
-    [InlineData("--external", "7000", "7001", "--io", "portable")]
-    [InlineData("--bogus")]
-    public async Task Usage_errors_print_one_line_and_a_hint_and_exit_2(params string[] args)
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public async Task The_tunnels_bench_command_runs_the_bench_beside_it(string flag)
     {
-        var (code, stdout, stderr) = await TunnelProcess.RunAsync(["bench", .. args]);
+        var (code, stdout, stderr) = await TunnelProcess.RunAsync("bench", flag);
+        Assert.Equal(0, code);
+        Assert.Empty(stderr);
+        Assert.StartsWith($"udp-over-tcp-bench {HelpText.Version} - ", stdout);
+        Assert.Equal((await TunnelProcess.RunBenchAsync(flag)).Stdout, stdout);
+    }
+
+    [Fact]
+    public async Task The_tunnels_bench_command_passes_the_exit_code_and_messages_through()
+    {
+        var (code, stdout, stderr) = await TunnelProcess.RunAsync("bench", "--size", "3");
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
-        Assert.Equal(2, stderr.Count);
-        Assert.StartsWith("udp-over-tcp: ", stderr[0]);
-        Assert.Equal("Try 'udp-over-tcp --help' for more information.", stderr[1]);
+        Assert.Equal(["udp-over-tcp-bench: --size: '3' is not a size from 8 to 65507", "Try 'udp-over-tcp-bench --help' for more information."], stderr);
+
+        int nobody = FreePort.Udp();
+        int receivePort = FreePort.Udp();
+        (code, stdout, stderr) = await TunnelProcess.RunAsync(["bench", "--external", nobody.ToString(), receivePort.ToString(), .. Tiny]);
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("udp-over-tcp-bench: nothing sent to", Assert.Single(stderr));
+    }
+
+    [Fact]
+    public async Task The_tunnels_bench_command_without_the_bench_beside_it_says_so_and_exits_1()
+    {
+        await AloneInAFolder(PublishedBinary.Path, async tunnel =>
+        {
+            var (code, stdout, stderr) = await TunnelProcess.RunProgramAsync(tunnel, "bench", "--help");
+            Assert.Equal(1, code);
+            Assert.Equal("", stdout);
+            Assert.Equal($"udp-over-tcp: cannot run the bench, {Path.Combine(Path.GetDirectoryName(tunnel)!, "udp-over-tcp-bench")}: No such file or directory (it is published beside udp-over-tcp)", Assert.Single(stderr));
+        });
+    }
+
+    /// <summary>Runs <paramref name="test"/> with a copy of <paramref name="binary"/> (same name) alone in a new folder.</summary>
+    private static async Task AloneInAFolder(string binary, Func<string, Task> test)
+    {
+        var folder = Directory.CreateTempSubdirectory("uot-alone-");
+        try
+        {
+            string copy = Path.Combine(folder.FullName, Path.GetFileName(binary));
+            File.Copy(binary, copy);
+            await test(copy);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     private static void AssertPath(JsonElement path, bool tunnelCpu)

@@ -3,8 +3,10 @@ using System.Runtime.InteropServices;
 namespace UdpOverTcp.Tests.Support;
 
 /// <summary>
-/// The Native AOT binary the e2e tests run: $UDP_OVER_TCP_BIN, or artifacts/&lt;rid&gt;/udp-over-tcp
-/// as ./publish.sh leaves it. Missing is a failure with instructions, never a silent skip.
+/// The Native AOT binaries the e2e tests run: the tunnel, $UDP_OVER_TCP_BIN or
+/// artifacts/&lt;rid&gt;/udp-over-tcp as ./publish.sh leaves it, and the bench udp-over-tcp-bench
+/// beside it (where the bench looks for the tunnel). Missing is a failure with instructions, never a
+/// silent skip.
 /// </summary>
 public static class PublishedBinary
 {
@@ -12,6 +14,17 @@ public static class PublishedBinary
     private static readonly Lazy<string> Root = new(FindRepositoryRoot);
 
     public static string Path => Located.Value;
+
+    /// <summary>udp-over-tcp-bench, in the folder of <see cref="Path"/>.</summary>
+    public static string BenchPath
+    {
+        get
+        {
+            string path = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, OperatingSystem.IsWindows() ? "udp-over-tcp-bench.exe" : "udp-over-tcp-bench");
+            return File.Exists(path) ? path
+                : throw new FileNotFoundException($"{path} is missing: run ./publish.sh first (it builds the bench beside the tunnel)");
+        }
+    }
 
     /// <summary>The folder that holds UdpOverTcp.sln.</summary>
     public static string RepositoryRoot => Root.Value;

@@ -5,7 +5,7 @@ using System.Text;
 namespace UdpOverTcp.Tests.Support;
 
 /// <summary>
-/// The published binary running as a child process. Its stderr log lines are collected so a test
+/// The published binary (or the published bench, or another program) running as a child process. Its stderr log lines are collected so a test
 /// can await the line that says a state was reached ("link up") instead of sleeping.
 /// </summary>
 public sealed partial class TunnelProcess : IDisposable
@@ -67,13 +67,24 @@ public sealed partial class TunnelProcess : IDisposable
     /// <summary>Starts the published binary inside a network namespace.</summary>
     public static TunnelProcess StartIn(NetworkNamespace host, params string[] args) => new(host.Wrap(PublishedBinary.Path, args));
 
+    /// <summary>Starts the published bench, udp-over-tcp-bench, with <paramref name="args"/>.</summary>
+    public static TunnelProcess StartBench(params string[] args) => new([PublishedBinary.BenchPath, .. args]);
+
     /// <summary>Starts any program, e.g. ssh, whose stderr lines are then awaited the same way.</summary>
     public static TunnelProcess StartProgram(params string[] commandLine) => new(commandLine);
 
     /// <summary>Runs to completion and returns the exit code with everything printed.</summary>
-    public static async Task<(int ExitCode, string Stdout, IReadOnlyList<string> Stderr)> RunAsync(params string[] args)
+    public static Task<(int ExitCode, string Stdout, IReadOnlyList<string> Stderr)> RunAsync(params string[] args) =>
+        RunProgramAsync([PublishedBinary.Path, .. args]);
+
+    /// <summary>Runs the published bench to completion, as <see cref="RunAsync"/>.</summary>
+    public static Task<(int ExitCode, string Stdout, IReadOnlyList<string> Stderr)> RunBenchAsync(params string[] args) =>
+        RunProgramAsync([PublishedBinary.BenchPath, .. args]);
+
+    /// <summary>Runs any program to completion, as <see cref="RunAsync"/>.</summary>
+    public static async Task<(int ExitCode, string Stdout, IReadOnlyList<string> Stderr)> RunProgramAsync(params string[] commandLine)
     {
-        using var p = Start(args);
+        using var p = new TunnelProcess(commandLine);
         int code = await p.WaitForExitAsync();
         return (code, p.Stdout, p.Lines);
     }

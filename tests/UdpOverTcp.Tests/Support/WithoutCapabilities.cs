@@ -16,6 +16,11 @@ public static class WithoutCapabilities
     }
 
     /// <summary>Starts the binary with <paramref name="args"/>, without the capabilities listed, e.g. "net_admin,net_raw".</summary>
-    public static TunnelProcess Start(string capabilities, params string[] args) =>
-        TunnelProcess.StartProgram([Setpriv, "--bounding-set=" + string.Join(',', capabilities.Split(',').Select(c => "-" + c)), "--", PublishedBinary.Path, .. args]);
+    public static TunnelProcess Start(string capabilities, params string[] args) => StartProgram(capabilities, [PublishedBinary.Path, .. args]);
+
+    /// <summary>Starts the published bench with <paramref name="args"/>, without the capabilities listed (nor have its tunnels).</summary>
+    public static TunnelProcess StartBench(string capabilities, params string[] args) => StartProgram(capabilities, [PublishedBinary.BenchPath, .. args]);
+
+    private static TunnelProcess StartProgram(string capabilities, string[] commandLine) =>
+        TunnelProcess.StartProgram([Setpriv, "--bounding-set=" + string.Join(',', capabilities.Split(',').Select(c => "-" + c)), "--", .. commandLine]);
 }

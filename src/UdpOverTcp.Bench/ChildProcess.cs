@@ -46,7 +46,7 @@ internal sealed unsafe partial class ChildProcess : IDisposable
         _name = name;
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
         {
-            throw new BenchException("the bench cannot start the tunnels on this OS: start both tunnel ends yourself and run bench --external SEND_ADDR RECV_ADDR (see bench --help)");
+            throw new BenchException("the bench cannot start the tunnels on this OS: start both tunnel ends yourself and run udp-over-tcp-bench --external SEND_ADDR RECV_ADDR (see its --help)");
         }
 
         var stderr = CreatePipe();

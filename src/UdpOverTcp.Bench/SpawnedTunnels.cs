@@ -6,8 +6,8 @@ using UdpOverTcp.Transport;
 namespace UdpOverTcp.Bench;
 
 /// <summary>
-/// Two tunnel ends as the user runs them: this same binary, started twice as child processes on
-/// ephemeral loopback ports. The listen end is the far one, the connect end the near one; both
+/// Two tunnel ends as the user runs them: the udp-over-tcp binary (see <see cref="Locate"/>), started
+/// twice as child processes on ephemeral loopback ports. The listen end is the far one, the connect end the near one; both
 /// deliver to the bench's app socket (see <see cref="BenchPath"/>). The ports the OS picked are read
 /// from their start-up log lines, so nothing races for a "free" port.
 /// </summary>
@@ -32,10 +32,25 @@ internal sealed class SpawnedTunnels : IDisposable
     /// <summary>The data path the children report using, e.g. "batched (recvmmsg/sendmmsg)".</summary>
     public string DataPath { get; }
 
-    /// <summary>Starts both ends, delivering to <paramref name="app"/>, and waits until their link is up.</summary>
-    public static SpawnedTunnels Start(IPEndPoint app, UdpDataPath? dataPath)
+    /// <summary>The tunnel binary to start: <paramref name="given"/> (--tunnel), else udp-over-tcp in this program's directory.</summary>
+    public static string Locate(string? given)
     {
-        string program = Environment.ProcessPath ?? throw new BenchException("cannot tell where this program is, to start the tunnels");
+        string path = given ?? Path.Combine(
+            Path.GetDirectoryName(Environment.ProcessPath) ?? AppContext.BaseDirectory,
+            OperatingSystem.IsWindows() ? "udp-over-tcp.exe" : "udp-over-tcp");
+        if (!File.Exists(path))
+        {
+            throw new BenchException(given is null
+                ? $"cannot find the tunnel binary {path}: the bench starts the udp-over-tcp beside it (or the one --tunnel PATH names)"
+                : $"--tunnel: {path} does not exist");
+        }
+
+        return Path.GetFullPath(path);
+    }
+
+    /// <summary>Starts both ends of <paramref name="program"/>, delivering to <paramref name="app"/>, and waits until their link is up.</summary>
+    public static SpawnedTunnels Start(string program, IPEndPoint app, UdpDataPath? dataPath)
+    {
         string loopback = app.AddressFamily == AddressFamily.InterNetworkV6 ? "[::1]:0" : "127.0.0.1:0";
         // The children stop when their stdin ends, which happens when the bench does, even if it is killed.
         var environment = new Dictionary<string, string> { [TunnelOptions.StopAtStdinEndVariable] = "1" };

@@ -6,17 +6,17 @@ using System.Runtime.InteropServices;
 namespace UdpOverTcp.Bench;
 
 /// <summary>
-/// The built-in <c>bench</c>: plain UDP over loopback (the ceiling of this generator and sink on this
+/// udp-over-tcp-bench: plain UDP over loopback (the ceiling of this generator and sink on this
 /// machine) and the same traffic through two tunnel processes, side by side in one run. Per size: the
 /// lossless rate of each (or one trial at --rate), its loss, reordering, corruption and duplication,
-/// and the tunnels' CPU time; then ping-pong latency of both. The tunnels are this binary started
-/// twice on ephemeral loopback ports, or, with --external, ones the user started.
+/// and the tunnels' CPU time; then ping-pong latency of both. The tunnels are the udp-over-tcp binary
+/// beside this program started twice on ephemeral loopback ports, or, with --external, ones the user started.
 /// </summary>
 public static class BenchCommand
 {
     private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(5);
 
-    public static Task<int> RunAsync(BenchOptions options, TextWriter output, CancellationToken cancellationToken)
+    public static int Run(BenchOptions options, TextWriter output, CancellationToken cancellationToken)
     {
         var progress = BenchProgress.ForConsole();
         try
@@ -34,25 +34,25 @@ public static class BenchCommand
                 BenchTable.Write(output, report);
             }
 
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         }
         catch (BenchException e)
         {
             progress.Clear();
-            Console.Error.WriteLine($"udp-over-tcp bench: {e.Message}");
-            return Task.FromResult(ExitCodes.Failure);
+            Console.Error.WriteLine($"udp-over-tcp-bench: {e.Message}");
+            return ExitCodes.Failure;
         }
         catch (SocketException e)
         {
             progress.Clear();
-            Console.Error.WriteLine($"udp-over-tcp bench: {e.Message}");
-            return Task.FromResult(ExitCodes.Failure);
+            Console.Error.WriteLine($"udp-over-tcp-bench: {e.Message}");
+            return ExitCodes.Failure;
         }
         catch (OperationCanceledException)
         {
             progress.Clear();
-            Console.Error.WriteLine("udp-over-tcp bench: interrupted");
-            return Task.FromResult(ExitCodes.Ok);
+            Console.Error.WriteLine("udp-over-tcp-bench: interrupted");
+            return ExitCodes.Ok;
         }
     }
 
@@ -76,11 +76,12 @@ public static class BenchCommand
             }
             else
             {
+                string program = SpawnedTunnels.Locate(options.TunnelPath);
                 var app = BenchPath.Bind(new IPEndPoint(family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 0));
                 try
                 {
                     progress.Show("bench: starting two tunnel processes");
-                    spawned = SpawnedTunnels.Start((IPEndPoint)app.LocalEndPoint!, options.DataPath);
+                    spawned = SpawnedTunnels.Start(program, (IPEndPoint)app.LocalEndPoint!, options.DataPath);
                 }
                 catch
                 {
@@ -97,7 +98,7 @@ public static class BenchCommand
             if (!LatencyProbe.WaitUntilDelivering(tunnel, DeliveryTimeout))
             {
                 throw new BenchException(options.IsExternal
-                    ? $"nothing sent to {tunnel.Target} arrived on {tunnel.ReceiveSocket.LocalEndPoint} within {DeliveryTimeout.TotalSeconds:0} s: are both tunnel ends up, and does the far end's --udp-sendto point at {tunnel.ReceiveSocket.LocalEndPoint}? (see bench --help)"
+                    ? $"nothing sent to {tunnel.Target} arrived on {tunnel.ReceiveSocket.LocalEndPoint} within {DeliveryTimeout.TotalSeconds:0} s: are both tunnel ends up, and does the far end's --udp-sendto point at {tunnel.ReceiveSocket.LocalEndPoint}? (see udp-over-tcp-bench --help)"
                     : $"nothing went through the tunnels within {DeliveryTimeout.TotalSeconds:0} s");
             }
 

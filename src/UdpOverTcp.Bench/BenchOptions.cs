@@ -5,7 +5,7 @@ using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Bench;
 
-/// <summary>Options of the built-in <c>bench</c> command.</summary>
+/// <summary>Options of udp-over-tcp-bench.</summary>
 public sealed class BenchOptions
 {
     public const int MaxSize = 65507;
@@ -36,10 +36,15 @@ public sealed class BenchOptions
 
     public bool IsExternal => ExternalSendTo is not null;
 
+    /// <summary>The tunnel binary the bench starts; null: udp-over-tcp beside the bench.</summary>
+    public string? TunnelPath { get; set; }
+
     /// <summary>Print every trial on stderr: how the search went, and what the generator managed.</summary>
     public bool Verbose { get; set; }
 
     public bool ShowHelp { get; set; }
+
+    public bool ShowVersion { get; set; }
 
     public static readonly IReadOnlyList<OptionSpec<BenchOptions>> Table =
     [
@@ -53,12 +58,16 @@ public sealed class BenchOptions
             (o, _) => o.Json = true),
         new("io", null, "KIND", "data path of the tunnels the bench starts: portable or batched (default: theirs)",
             (o, v) => o.DataPath = ParseDataPath(v!)),
+        new("tunnel", null, "PATH", "the tunnel binary to start (default: udp-over-tcp beside this program)",
+            (o, v) => o.TunnelPath = v),
         new("external", null, "SEND_ADDR RECV_ADDR", "measure tunnels you started: send to SEND_ADDR from RECV_ADDR, receive on RECV_ADDR",
             (o, v) => o.SetExternal(v!)) { ValueCount = 2 },
         new("verbose", 'v', null, "print every trial on stderr",
             (o, _) => o.Verbose = true),
         new("help", 'h', null, "print this help and exit",
             (o, _) => o.ShowHelp = true),
+        new("version", 'V', null, "print the version and exit",
+            (o, _) => o.ShowVersion = true),
     ];
 
     public static BenchOptions Parse(ReadOnlySpan<string> args)
@@ -68,6 +77,11 @@ public sealed class BenchOptions
         if (options.IsExternal && options.DataPath is not null)
         {
             throw new UsageException("--io applies to the tunnels the bench starts; with --external, set UDP_OVER_TCP_IO where you start yours");
+        }
+
+        if (options.IsExternal && options.TunnelPath is not null)
+        {
+            throw new UsageException("--tunnel names the binary the bench starts; with --external it starts none");
         }
 
         return options;
