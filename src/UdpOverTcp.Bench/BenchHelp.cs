@@ -36,8 +36,11 @@ internal static class BenchHelp
           X $ udp-over-tcp -t Y:7878 -u 127.0.0.1:7002 -p 127.0.0.1:7000
           X $ udp-over-tcp-bench --external 127.0.0.1:7002 0.0.0.0:7000
         The figures then include that last plain UDP hop from Y to X. The tunnels' CPU time is not
-        measured with --external (they are not the bench's children), nor on macOS. On Windows the
-        bench cannot start the tunnels: start both ends yourself and use --external.
+        measured with --external (they are not the bench's children).
+
+        The tunnels the bench starts stop when it ends. On Linux also when it is killed: they are started
+        through setpriv --pdeathsig TERM (util-linux), so the kernel stops them when the bench goes.
+        Elsewhere, a killed bench leaves them running.
 
         Exit codes: 0 done (or interrupted), 1 the bench could not run (e.g. a tunnel did not start), 2 usage error.
 

@@ -15,10 +15,10 @@ internal sealed class SpawnedTunnels : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
 
-    private readonly ChildProcess _far;
-    private readonly ChildProcess _near;
+    private readonly ChildTunnel _far;
+    private readonly ChildTunnel _near;
 
-    private SpawnedTunnels(ChildProcess far, ChildProcess near, IPEndPoint entry, string dataPath)
+    private SpawnedTunnels(ChildTunnel far, ChildTunnel near, IPEndPoint entry, string dataPath)
     {
         _far = far;
         _near = near;
@@ -52,20 +52,19 @@ internal sealed class SpawnedTunnels : IDisposable
     public static SpawnedTunnels Start(string program, IPEndPoint app, UdpDataPath? dataPath)
     {
         string loopback = app.AddressFamily == AddressFamily.InterNetworkV6 ? "[::1]:0" : "127.0.0.1:0";
-        // The children stop when their stdin ends, which happens when the bench does, even if it is killed.
-        var environment = new Dictionary<string, string> { [TunnelOptions.StopAtStdinEndVariable] = "1" };
+        var environment = new Dictionary<string, string>();
         if (dataPath is { } path)
         {
             environment[TunnelOptions.DataPathVariable] = path == UdpDataPath.Batched ? "batched" : "portable";
         }
 
         // -v: the data path and link events are logged at debug level; nothing is logged per datagram.
-        var far = new ChildProcess("listen", program, ["-v", "-l", loopback, "-u", loopback, "-p", app.ToString()], environment);
-        ChildProcess? near = null;
+        var far = new ChildTunnel("listen", program, ["-v", "-l", loopback, "-u", loopback, "-p", app.ToString()], environment);
+        ChildTunnel? near = null;
         try
         {
             var (tcp, _) = ParseEndpoints(far.WaitForLine("listening on tcp ", StartTimeout));
-            near = new ChildProcess("connect", program, ["-v", "-t", tcp.ToString(), "-u", loopback, "-p", app.ToString()], environment);
+            near = new ChildTunnel("connect", program, ["-v", "-t", tcp.ToString(), "-u", loopback, "-p", app.ToString()], environment);
             var (_, entry) = ParseEndpoints(near.WaitForLine("connecting to tcp ", StartTimeout));
             string kind = near.WaitForLine("udp data path: ", StartTimeout);
             near.WaitForLine("link up: connected", StartTimeout);

@@ -50,10 +50,6 @@ internal static class Entry
     {
         // Before binding: once the ports answer, SIGTERM already means a clean stop.
         using var stop = new SignalStop();
-        if (Environment.GetEnvironmentVariable(TunnelOptions.StopAtStdinEndVariable) == "1")
-        {
-            stop.AtStdinEnd();
-        }
 
         Tunnel tunnel;
         try

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using UdpOverTcp.Cli;
 
 namespace UdpOverTcp;
 
@@ -23,20 +22,6 @@ internal sealed class SignalStop : IDisposable
     }
 
     public CancellationToken Token => _cts.Token;
-
-    /// <summary>Also stops when stdin reaches end of file (see <see cref="TunnelOptions.StopAtStdinEndVariable"/>).</summary>
-    public void AtStdinEnd() => StdinEnd.OnEnd(() =>
-    {
-        Log.Debug("stdin ended: stopping");
-        try
-        {
-            _cts.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already stopping for another reason.
-        }
-    });
 
     public void Dispose()
     {

@@ -141,12 +141,6 @@ public sealed class TunnelOptions
     /// <summary>The environment variable that selects the UDP data path (see <see cref="UdpDataPath"/>).</summary>
     public const string DataPathVariable = "UDP_OVER_TCP_IO";
 
-    /// <summary>
-    /// Set to 1, the tunnel stops cleanly (as on SIGTERM) when its stdin reaches end of file: the bench
-    /// gives its child tunnels a pipe it alone holds open, so they end with it, even when it is killed.
-    /// </summary>
-    public const string StopAtStdinEndVariable = "UDP_OVER_TCP_STOP_AT_STDIN_END";
-
     /// <summary>Parses and validates; throws <see cref="UsageException"/> with a one-line message.</summary>
     /// <param name="dataPath">The value of <see cref="DataPathVariable"/>, if set.</param>
     public static TunnelOptions Parse(ReadOnlySpan<string> args, string? dataPath = null)

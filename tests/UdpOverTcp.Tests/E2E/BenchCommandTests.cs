@@ -64,7 +64,8 @@ public class BenchCommandTests
         try
         {
             bench.Signal(9);   // SIGKILL: no clean-up code of the bench's runs
-            // Their stdin, a pipe only the bench held open, ends: both stop as on SIGTERM.
+            // The thread that started them died with the bench: the kernel sends each its parent-death
+            // signal, SIGTERM (setpriv --pdeathsig), and both stop cleanly.
             await Task.WhenAll(exits.Select(e => e?.ExitedAsync() ?? Task.CompletedTask)).Within("the bench's tunnels to exit");
         }
         finally
