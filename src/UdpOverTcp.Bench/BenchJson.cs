@@ -1,14 +1,36 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
 namespace UdpOverTcp.Bench;
 
 /// <summary>
-/// The machine-readable report, written with <see cref="JsonTextWriter"/>: no reflection, trim- and
-/// AOT-safe, and no System.Text.Json in the binary. Rates are datagrams/s, times microseconds or seconds as named.
+/// The machine-readable report, written field by field with Utf8JsonWriter: no reflection or
+/// serializer, trim- and AOT-safe. Indented by two spaces, "\n" line ends on every OS, one line end
+/// after the closing brace. A number that is missing or not finite is null (JSON has no NaN).
+/// Rates are datagrams/s, times microseconds or seconds as named.
 /// </summary>
 internal static class BenchJson
 {
+    private static readonly JsonWriterOptions Options = new()
+    {
+        Indented = true,
+        NewLine = "\n",
+        // Strings as they are (an OS name with '+' or non-ASCII), escaped only where JSON requires it.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     public static void Write(Stream output, BenchReport report)
     {
-        using var json = new JsonTextWriter(output);
+        using (var json = new Utf8JsonWriter(output, Options))
+        {
+            Write(json, report);
+        }
+
+        output.WriteByte((byte)'\n');
+    }
+
+    private static void Write(Utf8JsonWriter json, BenchReport report)
+    {
         json.WriteStartObject();
         json.WriteString("version", report.Version);
         json.WriteStartObject("machine");
@@ -21,8 +43,8 @@ internal static class BenchJson
         json.WriteStartObject("settings");
         json.WriteString("mode", report.FixedRate is null ? "search" : "rate");
         WriteNumberOrNull(json, "rate", report.FixedRate);
-        json.WriteNumber("trialSeconds", report.TrialSeconds);
-        json.WriteNumber("lossThresholdPercent", TrialResult.LossThreshold * 100);
+        WriteNumberOrNull(json, "trialSeconds", report.TrialSeconds);
+        WriteNumberOrNull(json, "lossThresholdPercent", TrialResult.LossThreshold * 100);
         json.WriteString("tunnels", report.Tunnels);
         json.WriteString("dataPath", report.DataPath);
         json.WriteString("sendTo", report.TunnelSendTo);
@@ -50,17 +72,15 @@ internal static class BenchJson
         WriteLatency(json, "tunnel", report.TunnelLatency);
         json.WriteEndObject();
         json.WriteEndObject();
-        json.Flush();
-        output.WriteByte((byte)'\n');
     }
 
-    private static void WritePath(JsonTextWriter json, string name, PathReport path)
+    private static void WritePath(Utf8JsonWriter json, string name, PathReport path)
     {
         var shown = path.Search.Shown;
         json.WriteStartObject(name);
         // The lossless rate: null when no trial passed (at a fixed rate: when that one lost too much).
         WriteNumberOrNull(json, "losslessRate", path.Search.Best is null ? null : Math.Round(path.LosslessRate));
-        json.WriteNumber("losslessMegabytesPerSecond", Math.Round(path.LosslessMegabytesPerSecond, 3));
+        WriteNumberOrNull(json, "losslessMegabytesPerSecond", Math.Round(path.LosslessMegabytesPerSecond, 3));
         json.WriteString("limit", path.Search.Limit switch
         {
             SearchLimit.None => "none",
@@ -73,15 +93,15 @@ internal static class BenchJson
 
         // The reported trial: the best pass, or the last one.
         json.WriteStartObject("trial");
-        json.WriteNumber("offeredRate", Math.Round(shown.OfferedRate));
-        json.WriteNumber("sentRate", Math.Round(shown.SentRate));
-        json.WriteNumber("deliveredRate", Math.Round(shown.DeliveredRate));
-        json.WriteNumber("megabytesPerSecond", Math.Round(shown.MegabytesPerSecond, 3));
-        json.WriteNumber("seconds", Math.Round(shown.Generator.Seconds, 4));
+        WriteNumberOrNull(json, "offeredRate", Math.Round(shown.OfferedRate));
+        WriteNumberOrNull(json, "sentRate", Math.Round(shown.SentRate));
+        WriteNumberOrNull(json, "deliveredRate", Math.Round(shown.DeliveredRate));
+        WriteNumberOrNull(json, "megabytesPerSecond", Math.Round(shown.MegabytesPerSecond, 3));
+        WriteNumberOrNull(json, "seconds", Math.Round(shown.Generator.Seconds, 4));
         json.WriteNumber("sent", shown.Sent);
         json.WriteNumber("delivered", shown.Counts.Unique);
         json.WriteNumber("lost", shown.Lost);
-        json.WriteNumber("lossPercent", Math.Round(shown.LossFraction * 100, 4));
+        WriteNumberOrNull(json, "lossPercent", Math.Round(shown.LossFraction * 100, 4));
         json.WriteNumber("sendErrors", shown.Generator.Refused);
         json.WriteNumber("reordered", shown.Counts.Reordered);
         json.WriteNumber("corrupted", shown.Counts.Corrupted);
@@ -103,7 +123,7 @@ internal static class BenchJson
         json.WriteEndObject();
     }
 
-    private static void WriteLatency(JsonTextWriter json, string name, LatencyResult? latency)
+    private static void WriteLatency(Utf8JsonWriter json, string name, LatencyResult? latency)
     {
         if (latency is null)
         {
@@ -114,10 +134,10 @@ internal static class BenchJson
         json.WriteStartObject(name);
         json.WriteNumber("roundTrips", latency.RoundTrips);
         json.WriteNumber("lost", latency.Lost);
-        json.WriteNumber("p50Microseconds", Math.Round(latency.P50, 1));
-        json.WriteNumber("p99Microseconds", Math.Round(latency.P99, 1));
-        json.WriteNumber("p999Microseconds", Math.Round(latency.P999, 1));
-        json.WriteNumber("maxMicroseconds", Math.Round(latency.Max, 1));
+        WriteNumberOrNull(json, "p50Microseconds", Math.Round(latency.P50, 1));
+        WriteNumberOrNull(json, "p99Microseconds", Math.Round(latency.P99, 1));
+        WriteNumberOrNull(json, "p999Microseconds", Math.Round(latency.P999, 1));
+        WriteNumberOrNull(json, "maxMicroseconds", Math.Round(latency.Max, 1));
         json.WriteEndObject();
     }
 
@@ -125,9 +145,9 @@ internal static class BenchJson
 
     private static double? Percent(double? fraction) => fraction is { } f ? Math.Round(f * 100, 2) : null;
 
-    private static void WriteNumberOrNull(JsonTextWriter json, string name, double? value)
+    private static void WriteNumberOrNull(Utf8JsonWriter json, string name, double? value)
     {
-        if (value is { } v)
+        if (value is { } v && double.IsFinite(v))
         {
             json.WriteNumber(name, v);
         }
