@@ -1,8 +1,9 @@
 #!/usr/bin/env pwsh
-# Builds the Native AOT binary for each RID given to artifacts/<rid>/ and packages it as
-# artifacts/udp-over-tcp-<version>-<rid>.zip (win-*) or .tar.gz (osx-*, linux-*), holding the binary,
-# LICENSE-MIT, LICENSE-APACHE and README.md in a folder udp-over-tcp-<version>-<rid>/; then writes
-# artifacts/SHA256SUMS (sha256sum format) over every archive present.
+# Builds the two Native AOT executables for each RID given, the tunnel udp-over-tcp and the bench
+# udp-over-tcp-bench (.exe on Windows), to artifacts/<rid>/ and packages them as
+# artifacts/udp-over-tcp-<version>-<rid>.zip (win-*) or .tar.gz (osx-*, linux-*), holding both
+# binaries, LICENSE-MIT, LICENSE-APACHE and README.md in a folder udp-over-tcp-<version>-<rid>/; then
+# writes artifacts/SHA256SUMS (sha256sum format) over every archive present.
 #
 # Usage: ./publish.ps1                      this host's RID only
 #        ./publish.ps1 win-x64 win-arm64    RIDs: win-x64 win-arm64 osx-x64 osx-arm64 linux-x64 linux-arm64 linux-musl-x64
@@ -38,16 +39,20 @@ if ($Rids -contains '--all') { $All = $true; $Rids = @($Rids | Where-Object { $_
 if ($All) { $Rids += @($KnownRids | Where-Object { $_.StartsWith("$hostOs-") }) }
 if ($Rids.Count -eq 0) { $Rids = @($hostRid) }
 
-function Get-BinaryName([string] $rid) { if ($rid.StartsWith('win-')) { 'udp-over-tcp.exe' } else { 'udp-over-tcp' } }
+# The tunnel and the bench, which starts the tunnel beside it.
+$Programs = @('udp-over-tcp', 'udp-over-tcp-bench')
+$Projects = @('src/UdpOverTcp/UdpOverTcp.csproj', 'src/UdpOverTcp.Bench/UdpOverTcp.Bench.csproj')
+
+function Get-BinaryName([string] $rid, [string] $program) { if ($rid.StartsWith('win-')) { "$program.exe" } else { $program } }
 
 function New-Package([string] $rid) {
     $name = "udp-over-tcp-$version-$rid"
-    $binary = Join-Path "artifacts/$rid" (Get-BinaryName $rid)
-    if (-not (Test-Path $binary)) { throw "$binary is missing" }
+    $binaries = @($Programs | ForEach-Object { Join-Path "artifacts/$rid" (Get-BinaryName $rid $_) })
+    foreach ($binary in $binaries) { if (-not (Test-Path $binary)) { throw "$binary is missing" } }
 
     $stage = Join-Path ([System.IO.Path]::GetTempPath()) ([System.IO.Path]::GetRandomFileName())
     $folder = New-Item -ItemType Directory -Path (Join-Path $stage $name)
-    Copy-Item $binary, LICENSE-MIT, LICENSE-APACHE, README.md -Destination $folder
+    Copy-Item ($binaries + @('LICENSE-MIT', 'LICENSE-APACHE', 'README.md')) -Destination $folder
     try {
         if ($rid.StartsWith('win-')) {
             $archive = "artifacts/$name.zip"
@@ -59,7 +64,7 @@ function New-Package([string] $rid) {
         }
         else {
             $archive = "artifacts/$name.tar.gz"
-            if (-not $IsWindows) { chmod 755 (Join-Path $folder (Get-BinaryName $rid)) }
+            if (-not $IsWindows) { foreach ($program in $Programs) { chmod 755 (Join-Path $folder (Get-BinaryName $rid $program)) } }
             $env:COPYFILE_DISABLE = '1'   # macOS tar: no AppleDouble ._ files
             tar -C $stage -czf $archive $name
             if ($LASTEXITCODE -ne 0) { throw "tar failed for $archive" }
@@ -100,13 +105,17 @@ foreach ($rid in $Rids) {
             throw "Native AOT cannot build $rid on ${hostRid}: it compiles for the host's OS only"
         }
         Write-Host "publishing $rid -> artifacts/$rid/ (udp-over-tcp $version)"
-        dotnet publish src/UdpOverTcp/UdpOverTcp.csproj -c Release -r $rid -o "artifacts/$rid" -p:DebugType=none -p:DebugSymbols=false -nologo
-        if ($LASTEXITCODE -ne 0) { throw "dotnet publish failed for $rid" }
-        $binary = Join-Path "artifacts/$rid" (Get-BinaryName $rid)
-        Get-Item $binary | Format-Table Name, Length
-        if ($rid -eq $hostRid) {
-            $shown = & $binary --version
-            if ($shown -ne "udp-over-tcp $version") { throw "the binary says '$shown', Directory.Build.props says $version" }
+        foreach ($project in $Projects) {
+            dotnet publish $project -c Release -r $rid -o "artifacts/$rid" -p:DebugType=none -p:DebugSymbols=false -nologo
+            if ($LASTEXITCODE -ne 0) { throw "dotnet publish $project failed for $rid" }
+        }
+        foreach ($program in $Programs) {
+            $binary = Join-Path "artifacts/$rid" (Get-BinaryName $rid $program)
+            Get-Item $binary | Format-Table Name, Length
+            if ($rid -eq $hostRid) {
+                $shown = & $binary --version
+                if ($shown -ne "$program $version") { throw "$program says '$shown', Directory.Build.props says $version" }
+            }
         }
         New-Package $rid
         Write-Host "$rid took $([int]$watch.Elapsed.TotalSeconds) s"
