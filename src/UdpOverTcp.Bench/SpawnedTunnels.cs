@@ -7,9 +7,9 @@ namespace UdpOverTcp.Bench;
 
 /// <summary>
 /// Two tunnel ends as the user runs them: the udp-over-tcp binary (see <see cref="Locate"/>), started
-/// twice as child processes on ephemeral loopback ports. The listen end is the far one, the connect end the near one; both
-/// deliver to the bench's app socket (see <see cref="BenchPath"/>). The ports the OS picked are read
-/// from their start-up log lines, so nothing races for a "free" port.
+/// twice as child processes on ephemeral loopback ports. The listen end is the far one, the connect
+/// end the near one; both deliver to the bench's app socket (see <see cref="BenchPath"/>). The ports
+/// the OS picked are read from their start-up log lines, so nothing races for a "free" port.
 /// </summary>
 internal sealed class SpawnedTunnels : IDisposable
 {
