@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using CommunityToolkit.HighPerformance.Buffers;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Framing;
 
@@ -37,7 +38,7 @@ public class FrameCodecTests
 
         for (int split = 0; split <= stream.Length; split++)
         {
-            var sequence = Segments(stream, split, stream.Length - split);
+            var sequence = Segments.Cut(stream, split, stream.Length - split);
             Assert.Equal(payloads, DecodeAll(codec, ref sequence));
             Assert.Equal(0, sequence.Length);
         }
@@ -50,7 +51,7 @@ public class FrameCodecTests
         var codec = new FrameCodec(kind);
         byte[][] payloads = [Pattern(17, 3), [], Pattern(2, 200)];
         byte[] stream = Encode(codec, payloads);
-        var sequence = Segments(stream, Enumerable.Repeat(1, stream.Length).ToArray());
+        var sequence = Segments.Cut(stream, Enumerable.Repeat(1, stream.Length).ToArray());
         Assert.Equal(payloads, DecodeAll(codec, ref sequence));
     }
 
@@ -84,7 +85,7 @@ public class FrameCodecTests
     {
         var codec = new FrameCodec(kind);
         byte[] payload = Pattern(FrameCodec.DefaultMaxFrame, 77);
-        var sequence = Segments(Encode(codec, [payload]), 1000, codec.HeaderSize + payload.Length - 1000);
+        var sequence = Segments.Cut(Encode(codec, [payload]), 1000, codec.HeaderSize + payload.Length - 1000);
         Assert.True(codec.TryReadFrame(ref sequence, out var decoded));
         Assert.Equal(payload, decoded.ToArray());
     }
@@ -149,7 +150,7 @@ public class FrameCodecTests
                 left -= cut;
             }
 
-            var sequence = Segments(stream, [.. cuts]);
+            var sequence = Segments.Cut(stream, [.. cuts]);
             Assert.Equal(payloads, DecodeAll(codec, ref sequence));
         }
     }
@@ -205,34 +206,5 @@ public class FrameCodecTests
         }
 
         return frames;
-    }
-
-    /// <summary>A sequence over <paramref name="data"/> cut into segments of the given lengths (zero-length segments included).</summary>
-    private static ReadOnlySequence<byte> Segments(byte[] data, params int[] lengths)
-    {
-        Segment? first = null, last = null;
-        int offset = 0;
-        foreach (int length in lengths)
-        {
-            var segment = new Segment(data.AsMemory(offset, length), last);
-            first ??= segment;
-            last = segment;
-            offset += length;
-        }
-
-        return first is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, Segment? previous)
-        {
-            Memory = memory;
-            if (previous is not null)
-            {
-                RunningIndex = previous.RunningIndex + previous.Memory.Length;
-                previous.Next = this;
-            }
-        }
     }
 }
