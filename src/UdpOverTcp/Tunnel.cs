@@ -290,7 +290,8 @@ public sealed class Tunnel : IDisposable
     private TcpLink CreateLink(Socket socket)
     {
         TcpKeepAlive.Apply(socket, _options.TcpTimeoutSeconds, _options.TcpKeepAliveSeconds);
-        return new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame, _options.TcpNoDelay, threaded: OperatingSystem.IsLinux() && _pump is BatchedUdpPump);
+        var queueBound = _options.QueueDelay > TimeSpan.Zero ? new TimeBoundedQueue(_codec, _options.QueueDelay, Stats) : null;
+        return new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame, _options.TcpNoDelay, threaded: OperatingSystem.IsLinux() && _pump is BatchedUdpPump, queueBound);
     }
 
     /// <summary>Runs one link to its end: TCP → UDP delivery here, UDP → TCP in the pump.</summary>

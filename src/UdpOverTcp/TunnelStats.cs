@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 
 namespace UdpOverTcp;
@@ -16,6 +18,16 @@ public sealed class TunnelStats
     public long DroppedTooLarge;
     public long DroppedNotPeer;
 
+    /// <summary>Datagrams that waited longer than --queue-delay for the TCP link and were dropped at the head of its queue.</summary>
+    public long DroppedStale;
+
+    /// <summary>
+    /// How long the datagrams handed to TCP last had waited in the link's queue, and the longest such wait
+    /// since the previous statistics line, in Stopwatch ticks (written by the send loop, see TimeBoundedQueue).
+    /// </summary>
+    private long _queueDelayNow;
+    private long _queueDelayMax;
+
     // TCP → UDP: frames from the peer delivered to --udp-sendto.
     public long UdpSent;
     public long UdpSentBytes;
@@ -28,7 +40,18 @@ public sealed class TunnelStats
     public long AuthFailures;
     public long LinksRefused;
 
-    /// <summary>One compact line, e.g. for the exit summary.</summary>
+    /// <summary>The send loop: what it is about to send waited <paramref name="ticks"/> (0 when nothing was old enough to tell).</summary>
+    public void NoteQueueDelay(long ticks)
+    {
+        _queueDelayNow = ticks;
+        if (ticks > Volatile.Read(ref _queueDelayMax))
+        {
+            // One writer per link; with two links at once (a replacement) a lost maximum is harmless.
+            Volatile.Write(ref _queueDelayMax, ticks);
+        }
+    }
+
+    /// <summary>One compact line, e.g. for the exit summary. The queue delay's maximum starts again after each line.</summary>
     public string Summary()
     {
         var sb = new StringBuilder();
@@ -37,7 +60,10 @@ public sealed class TunnelStats
           .Append(Volatile.Read(ref DroppedNoLink)).Append(" no-link ")
           .Append(Volatile.Read(ref DroppedBackpressure)).Append(" backpressure ")
           .Append(Volatile.Read(ref DroppedTooLarge)).Append(" too-large ")
-          .Append(Volatile.Read(ref DroppedNotPeer)).Append(" not-peer; ");
+          .Append(Volatile.Read(ref DroppedNotPeer)).Append(" not-peer ")
+          .Append(Volatile.Read(ref DroppedStale)).Append(" stale, queue delay now ")
+          .Append(Milliseconds(Volatile.Read(ref _queueDelayNow))).Append(" ms max ")
+          .Append(Milliseconds(Interlocked.Exchange(ref _queueDelayMax, 0))).Append(" ms; ");
         sb.Append("tcp->udp ").Append(Volatile.Read(ref UdpSent)).Append(" datagrams ")
           .Append(Volatile.Read(ref UdpSentBytes)).Append(" bytes, ")
           .Append(Volatile.Read(ref UdpSendErrors)).Append(" send errors; ");
@@ -48,4 +74,7 @@ public sealed class TunnelStats
           .Append(Volatile.Read(ref LinksRefused)).Append(" refused");
         return sb.ToString();
     }
+
+    private static string Milliseconds(long ticks) =>
+        (ticks * 1000.0 / Stopwatch.Frequency).ToString("0.0", CultureInfo.InvariantCulture);
 }

@@ -60,6 +60,11 @@ public sealed class TunnelOptions
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(DefaultConnectTimeout);
 
+    /// <summary>Datagrams that waited longer than this for the TCP link are dropped (see TimeBoundedQueue); zero: never.</summary>
+    public TimeSpan QueueDelay { get; set; } = TimeSpan.FromMilliseconds(DefaultQueueDelayMilliseconds);
+
+    public const int DefaultQueueDelayMilliseconds = 5;
+
     public const int DefaultConnectTimeout = 10;
 
     /// <summary>SO_MARK for the TCP sockets (Linux policy routing); null: not set.</summary>
@@ -94,6 +99,8 @@ public sealed class TunnelOptions
             (o, v) => o.UdpBind = EndpointParser.Parse("--udp-bind", v!, IPAddress.Any, allowPortZero: true)) { Group = Endpoints },
         new("udp-sendto", 'p', "ADDR", "where datagrams from the TCP peer are delivered (defaults to 127.0.0.1)",
             (o, v) => o.UdpSendTo = EndpointParser.Parse("--udp-sendto", v!, IPAddress.Loopback, allowPortZero: false)) { Group = Endpoints },
+        new("queue-delay", null, "MS", $"drop datagrams that waited longer than this for the TCP link (default {DefaultQueueDelayMilliseconds}; 0 = never, queue by bytes only)",
+            (o, v) => o.QueueDelay = TimeSpan.FromMilliseconds(ParseMilliseconds("--queue-delay", v!))) { Group = Wire },
         new("framing", null, "KIND", "u32le: 4-byte little-endian length (default, the original Rust tool); u16be: RFC 4571",
             (o, v) => o.Framing = ParseFraming(v!)) { Group = Wire },
         new("max-frame", null, "BYTES", $"close a link whose peer announces a longer datagram (default {FrameCodec.DefaultMaxFrame})",
@@ -266,6 +273,16 @@ public sealed class TunnelOptions
         }
 
         return seconds;
+    }
+
+    private static int ParseMilliseconds(string option, string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int milliseconds) || milliseconds > 60_000)
+        {
+            throw new UsageException($"{option}: '{value}' is not a number of milliseconds from 0 to 60000");
+        }
+
+        return milliseconds;
     }
 
     private static UdpDataPath ParseDataPath(string? value) => value switch

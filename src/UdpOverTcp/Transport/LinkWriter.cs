@@ -100,7 +100,7 @@ internal sealed class LinkWriter(FrameCodec codec)
         {
             Commit();
             _unflushed = false;
-            _flush = _link.Output.FlushAsync(CancellationToken.None);
+            _flush = _link.FlushOutputAsync();
             _flushPending = true;
             Settle();
         }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using UdpOverTcp.Transport.Linux;
@@ -116,31 +117,51 @@ public sealed partial class TcpLink
     }
 
     /// <summary>
-    /// Sends <paramref name="segment"/> from <paramref name="offset"/> on with send(MSG_DONTWAIT): true
-    /// when all of it went, false when the socket is full (wait on the <see cref="SocketWriteWaiter"/>,
-    /// then call again); throws <see cref="LinkSendException"/> when the link has failed.
+    /// Sends what the socket takes now of <paramref name="bytes"/> with send(MSG_DONTWAIT): all of it, or
+    /// less when the socket is full (wait on the <see cref="SocketWriteWaiter"/>, then go on from there).
+    /// <paramref name="withinBudget"/>: "full" is the link's <see cref="UnsentBudget"/> of unsent bytes.
+    /// Throws <see cref="LinkSendException"/> when the link has failed.
     /// </summary>
     [SupportedOSPlatform("linux")]
-    private bool TrySendOffEngine(ReadOnlyMemory<byte> segment, ref int offset)
+    private long SendAvailable(in ReadOnlySequence<byte> bytes, bool withinBudget)
     {
-        while (offset < segment.Length)
+        long room = withinBudget ? _unsentBudget!.Room() : long.MaxValue;
+        long total = 0;
+        foreach (var segment in bytes)
         {
-            nint sent = SendSome(segment[offset..], out int errno);
-            if (sent >= 0)
+            int offset = 0;
+            while (offset < segment.Length)
             {
-                offset += (int)sent;
+                if (room <= 0)
+                {
+                    room = _unsentBudget!.Room();   // what went before may have left already, on a fast link
+                    if (room <= 0)
+                    {
+                        return total + offset;
+                    }
+                }
+
+                var next = segment[offset..];
+                nint sent = SendSome(next[..(int)Math.Min(next.Length, room)], out int errno);
+                if (sent >= 0)
+                {
+                    offset += (int)sent;
+                    room -= sent;
+                }
+                else if (errno == EAGAIN)
+                {
+                    return total + offset;
+                }
+                else if (errno != EINTR)
+                {
+                    throw new LinkSendException(IsClosed ? "closed" : Describe(errno));
+                }
             }
-            else if (errno == EAGAIN)
-            {
-                return false;
-            }
-            else if (errno != EINTR)
-            {
-                throw new LinkSendException(IsClosed ? "closed" : Describe(errno));
-            }
+
+            total += offset;
         }
 
-        return true;
+        return total;
     }
 
     [SupportedOSPlatform("linux")]

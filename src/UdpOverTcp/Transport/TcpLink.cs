@@ -24,6 +24,9 @@ public sealed partial class TcpLink
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     /// <summary>The threaded loops' wait for room in a full socket; null for the async loops, so it also says which loops run.</summary>
     private readonly SocketWriteWaiter? _writeWaiter;
+    private readonly TimeBoundedQueue? _queueBound;
+    /// <summary>The threaded loops' share of unsent bytes left to the kernel, with a time bound (Linux); null otherwise.</summary>
+    private readonly UnsentBudget? _unsentBudget;
     private Task _loops = Task.CompletedTask;
     private int _aborted;
 
@@ -33,7 +36,8 @@ public sealed partial class TcpLink
     /// Linux only: the threaded loops. The socket must never have waited in an async operation
     /// (connect and handshake synchronously): the sockets engine would otherwise keep watching it.
     /// </param>
-    public TcpLink(Socket socket, int maxFrameWithHeader, bool noDelay, bool threaded = false)
+    /// <param name="queueBound">Drops what waited too long to be sent (--queue-delay); null: the queue is bounded by bytes only.</param>
+    public TcpLink(Socket socket, int maxFrameWithHeader, bool noDelay, bool threaded = false, TimeBoundedQueue? queueBound = null)
     {
         if (threaded && !OperatingSystem.IsLinux())
         {
@@ -47,6 +51,16 @@ public sealed partial class TcpLink
         }
 
         _socket.NoDelay = noDelay;
+        _queueBound = queueBound;
+        if (queueBound is not null && _writeWaiter is not null && OperatingSystem.IsLinux())
+        {
+            _unsentBudget = new UnsentBudget(socket);
+        }
+        else if (queueBound is not null)
+        {
+            TcpNotSentLowWater.Apply(socket, TcpNotSentLowWater.DefaultBytes);
+        }
+
         Remote = socket.RemoteEndPoint?.ToString() ?? "?";
 
         // Bound memory per direction: the writer pauses above the threshold. The output side never
@@ -59,8 +73,13 @@ public sealed partial class TcpLink
         _output = new Pipe(OutputOptions);
     }
 
-    /// <summary>The output pipe's options: what the UDP pump frames a batch into (the benchmarks use them too).</summary>
-    internal static PipeOptions OutputOptions { get; } = Options(1024 * 1024);
+    /// <summary>
+    /// The output pipe's options: what the UDP pump frames a batch into (the benchmarks use them too).
+    /// Its byte bound is for memory; time is bounded by <see cref="TimeBoundedQueue"/>. 4 MiB, Linux's
+    /// largest TCP send buffer by default: with the kernel's unsent share kept small (UnsentBudget), a
+    /// burst waits here instead, and at 1 MiB a burst of 32 datagrams of 32 KB lost some to it.
+    /// </summary>
+    internal static PipeOptions OutputOptions { get; } = Options(4 * 1024 * 1024);
 
     private static PipeOptions Options(long pauseWriterThreshold) => new(
         pauseWriterThreshold: pauseWriterThreshold,
@@ -79,6 +98,13 @@ public sealed partial class TcpLink
 
     /// <summary>Bytes to the peer. Written only by the UDP pump.</summary>
     public PipeWriter Output => _output.Writer;
+
+    /// <summary>Flushes what the UDP pump framed into <see cref="Output"/>, noting when it was queued (see <see cref="TimeBoundedQueue"/>).</summary>
+    public ValueTask<FlushResult> FlushOutputAsync()
+    {
+        _queueBound?.Record(_output.Writer.UnflushedBytes);
+        return _output.Writer.FlushAsync(CancellationToken.None);
+    }
 
     /// <summary>The send loop's side of <see cref="Output"/>, for a benchmark that plays the send loop without a socket.</summary>
     internal PipeReader OutputReaderForBenchmarks => _output.Reader;
@@ -199,26 +225,59 @@ public sealed partial class TcpLink
                     break;
                 }
 
-                var buffer = result.Buffer;
-                foreach (var segment in buffer)
+                // Everything read is sent (or dropped as stale) before the next read: a read always starts on a frame boundary.
+                var unsent = result.Buffer;
+                while (!unsent.IsEmpty)
                 {
+                    if (_queueBound is not null)
+                    {
+                        unsent = _queueBound.DropStale(unsent);
+                        if (unsent.IsEmpty)
+                        {
+                            break;
+                        }
+                    }
+
                     if (_writeWaiter is not null && OperatingSystem.IsLinux())
                     {
-                        // Not a helper async method: its state machine would be one more allocation per wait.
-                        int offset = 0;
-                        while (!TrySendOffEngine(segment, ref offset))
+                        // Inline, not in a helper async method: its state machine would be one more allocation per wait.
+                        long sent = SendAvailable(unsent, withinBudget: _unsentBudget is not null);
+                        _queueBound?.Sent(sent);
+                        if (sent == unsent.Length)
+                        {
+                            break;
+                        }
+
+                        // The socket is full. A frame begun must be finished before anything can be dropped.
+                        long rest = _queueBound?.ToFrameEnd(unsent, sent) ?? 0;
+                        unsent = unsent.Slice(sent);
+                        while (rest > 0)
                         {
                             await _writeWaiter.WaitAsync().ConfigureAwait(false);
+                            sent = SendAvailable(unsent.Slice(0, rest), withinBudget: false);
+                            _queueBound?.Sent(sent);
+                            unsent = unsent.Slice(sent);
+                            rest -= sent;
                         }
+
+                        await _writeWaiter.WaitAsync().ConfigureAwait(false);
                     }
                     else
                     {
-                        // On stream sockets SendAsync completes only when the whole segment is sent.
-                        await _socket.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
+                        // On stream sockets SendAsync completes only when all of it is sent; with a bound, a
+                        // chunk at a time, so that what waits behind it is looked at again before it goes.
+                        var chunk = _queueBound is null ? unsent : unsent.Slice(0, _queueBound.ChunkLength(unsent));
+                        foreach (var segment in chunk)
+                        {
+                            await _socket.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
+                        }
+
+                        _queueBound?.Sent(chunk.Length);
+                        unsent = unsent.Slice(chunk.Length);
                     }
                 }
 
-                reader.AdvanceTo(buffer.End);
+                reader.AdvanceTo(result.Buffer.End);
                 if (result.IsCompleted)
                 {
                     break;
