@@ -81,7 +81,7 @@ public static class BenchCommand
                 try
                 {
                     progress.Show("bench: starting two tunnel processes");
-                    spawned = SpawnedTunnels.Start(program, (IPEndPoint)app.LocalEndPoint!, options.DataPath);
+                    spawned = SpawnedTunnels.Start(program, (IPEndPoint)app.LocalEndPoint!, options.DataPath, options.TunnelArgs);
                 }
                 catch
                 {
@@ -132,7 +132,8 @@ public static class BenchCommand
                 plainLatency,
                 plainEchoThreadLatency,
                 tunnelLatency,
-                CpuTimes.StolenFraction(machineAtStart, CpuSteal.Read()));
+                CpuTimes.StolenFraction(machineAtStart, CpuSteal.Read()),
+                string.Join(' ', options.TunnelArgs));
         }
         finally
         {

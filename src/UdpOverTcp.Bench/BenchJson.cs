@@ -47,6 +47,7 @@ internal static class BenchJson
         WriteNumberOrNull(json, "lossThresholdPercent", TrialResult.LossThreshold * 100);
         json.WriteString("tunnels", report.Tunnels);
         json.WriteString("dataPath", report.DataPath);
+        json.WriteString("tunnelArgs", report.TunnelArgs);
         json.WriteString("sendTo", report.TunnelSendTo);
         json.WriteString("receiveOn", report.TunnelReceiveOn);
         json.WriteNumber("sinkReceiveBufferBytes", report.SinkReceiveBufferBytes);

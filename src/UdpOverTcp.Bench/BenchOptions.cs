@@ -39,6 +39,9 @@ public sealed class BenchOptions
     /// <summary>The tunnel binary the bench starts; null: udp-over-tcp beside the bench.</summary>
     public string? TunnelPath { get; set; }
 
+    /// <summary>More arguments for both tunnel ends the bench starts, after its own (e.g. "--queue-delay 0").</summary>
+    public IReadOnlyList<string> TunnelArgs { get; set; } = [];
+
     /// <summary>Print every trial on stderr: how the search went, and what the generator managed.</summary>
     public bool Verbose { get; set; }
 
@@ -60,6 +63,8 @@ public sealed class BenchOptions
             (o, v) => o.DataPath = ParseDataPath(v!)),
         new("tunnel", null, "PATH", "the tunnel binary to start (default: udp-over-tcp beside this program)",
             (o, v) => o.TunnelPath = v),
+        new("tunnel-args", null, "\"ARGS\"", "more arguments for both tunnel ends the bench starts, split at spaces, e.g. \"--queue-delay 0\"",
+            (o, v) => o.TunnelArgs = v!.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)),
         new("external", null, "SEND_ADDR RECV_ADDR", "measure tunnels you started: send to SEND_ADDR from RECV_ADDR, receive on RECV_ADDR",
             (o, v) => o.SetExternal(v!)) { ValueCount = 2 },
         new("verbose", 'v', null, "print every trial on stderr",
@@ -82,6 +87,11 @@ public sealed class BenchOptions
         if (options.IsExternal && options.TunnelPath is not null)
         {
             throw new UsageException("--tunnel names the binary the bench starts; with --external it starts none");
+        }
+
+        if (options.IsExternal && options.TunnelArgs.Count > 0)
+        {
+            throw new UsageException("--tunnel-args are for the tunnels the bench starts; with --external, give them where you start yours");
         }
 
         return options;

@@ -48,8 +48,11 @@ internal sealed class SpawnedTunnels : IDisposable
         return Path.GetFullPath(path);
     }
 
-    /// <summary>Starts both ends of <paramref name="program"/>, delivering to <paramref name="app"/>, and waits until their link is up.</summary>
-    public static SpawnedTunnels Start(string program, IPEndPoint app, UdpDataPath? dataPath)
+    /// <summary>
+    /// Starts both ends of <paramref name="program"/>, delivering to <paramref name="app"/>, and waits until their link is up.
+    /// Each end gets <paramref name="extraArgs"/> after the bench's own arguments.
+    /// </summary>
+    public static SpawnedTunnels Start(string program, IPEndPoint app, UdpDataPath? dataPath, IReadOnlyList<string> extraArgs)
     {
         string loopback = app.AddressFamily == AddressFamily.InterNetworkV6 ? "[::1]:0" : "127.0.0.1:0";
         var environment = new Dictionary<string, string>();
@@ -59,12 +62,12 @@ internal sealed class SpawnedTunnels : IDisposable
         }
 
         // -v: the data path and link events are logged at debug level; nothing is logged per datagram.
-        var far = new ChildTunnel("listen", program, ["-v", "-l", loopback, "-u", loopback, "-p", app.ToString()], environment);
+        var far = new ChildTunnel("listen", program, ["-v", "-l", loopback, "-u", loopback, "-p", app.ToString(), .. extraArgs], environment);
         ChildTunnel? near = null;
         try
         {
             var (tcp, _) = ParseEndpoints(far.WaitForLine("listening on tcp ", StartTimeout));
-            near = new ChildTunnel("connect", program, ["-v", "-t", tcp.ToString(), "-u", loopback, "-p", app.ToString()], environment);
+            near = new ChildTunnel("connect", program, ["-v", "-t", tcp.ToString(), "-u", loopback, "-p", app.ToString(), .. extraArgs], environment);
             var (_, entry) = ParseEndpoints(near.WaitForLine("connecting to tcp ", StartTimeout));
             string kind = near.WaitForLine("udp data path: ", StartTimeout);
             near.WaitForLine("link up: connected", StartTimeout);

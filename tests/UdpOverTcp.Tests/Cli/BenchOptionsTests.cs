@@ -22,6 +22,7 @@ public class BenchOptionsTests
         Assert.False(o.ShowHelp);
         Assert.False(o.ShowVersion);
         Assert.Null(o.TunnelPath);
+        Assert.Empty(o.TunnelArgs);
     }
 
     [Fact]
@@ -35,6 +36,15 @@ public class BenchOptionsTests
         Assert.Equal(UdpDataPath.Portable, o.DataPath);
         Assert.True(o.Verbose);
         Assert.Equal("/opt/uot/udp-over-tcp", o.TunnelPath);
+    }
+
+    [Theory]
+    [InlineData("--tunnel-args", "--queue-delay 0")]
+    [InlineData("--tunnel-args=--queue-delay 0")]
+    [InlineData("--tunnel-args", "  --queue-delay\t 0 ")]
+    public void Tunnel_args_are_split_at_white_space(params string[] args)
+    {
+        Assert.Equal(["--queue-delay", "0"], BenchOptions.Parse(args).TunnelArgs);
     }
 
     [Theory]
@@ -128,6 +138,8 @@ public class BenchOptionsTests
     [InlineData("--io applies to the tunnels the bench starts; with --external, set UDP_OVER_TCP_IO where you start yours", "--external", "7002", "7000", "--io", "portable")]
     [InlineData("--tunnel names the binary the bench starts; with --external it starts none", "--external", "7002", "7000", "--tunnel", "/bin/true")]
     [InlineData("--tunnel needs a value (PATH)", "--tunnel")]
+    [InlineData("--tunnel-args are for the tunnels the bench starts; with --external, give them where you start yours", "--external", "7002", "7000", "--tunnel-args", "-q")]
+    [InlineData("--tunnel-args needs a value (\"ARGS\")", "--tunnel-args")]
     [InlineData("--rate given more than once", "--rate", "5", "-r", "6")]
     [InlineData("unknown option '--bogus'", "--bogus")]
     [InlineData("unknown option '-x'", "-x")]
