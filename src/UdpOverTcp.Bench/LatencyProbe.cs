@@ -255,12 +255,8 @@ internal static class LatencyProbe
     private static LatencyResult Summarise(Span<long> ticks, int lost)
     {
         ticks.Sort();
-        return new LatencyResult(ticks.Length, lost, Quantile(ticks, 0.50), Quantile(ticks, 0.99), Quantile(ticks, 0.999), Quantile(ticks, 1));
+        return new LatencyResult(ticks.Length, lost, Quantiles.Microseconds(ticks, 0.50), Quantiles.Microseconds(ticks, 0.99), Quantiles.Microseconds(ticks, 0.999), Quantiles.Microseconds(ticks, 1));
     }
-
-    /// <summary>The sample at <paramref name="quantile"/> of sorted <paramref name="ticks"/>, in microseconds.</summary>
-    private static double Quantile(ReadOnlySpan<long> ticks, double quantile) =>
-        ticks[(int)Math.Round(quantile * (ticks.Length - 1))] * 1e6 / Stopwatch.Frequency;
 
     /// <summary>
     /// Sends a datagram along the path every 100 ms until one arrives, so a path that delivers nothing
