@@ -5,27 +5,11 @@ namespace UdpOverTcp.Bench;
 /// <summary>The --link report as JSON: rates in Mbit/s of UDP payload, delays in milliseconds.</summary>
 internal static partial class BenchJson
 {
-    public static void Write(Stream output, LinkReport report)
-    {
-        using (var json = new Utf8JsonWriter(output, Options))
-        {
-            Write(json, report);
-        }
-
-        output.WriteByte((byte)'\n');
-    }
+    public static void Write(Stream output, LinkReport report) => Write(output, json => Write(json, report));
 
     private static void Write(Utf8JsonWriter json, LinkReport report)
     {
-        json.WriteStartObject();
-        json.WriteString("version", report.Version);
-        json.WriteStartObject("machine");
-        json.WriteNumber("cores", report.Cores);
-        json.WriteString("os", report.Os);
-        json.WriteString("kernel", report.Kernel);
-        json.WriteString("runtimeIdentifier", report.RuntimeIdentifier);
-        WriteNumberOrNull(json, "stealPercent", Percent(report.StolenFraction));
-        json.WriteEndObject();
+        WriteStart(json, report.Version, report.Cores, report.Os, report.Kernel, report.RuntimeIdentifier, report.StolenFraction);
 
         json.WriteStartObject("link");
         json.WriteString("rate", report.Rate.Text);
@@ -80,15 +64,7 @@ internal static partial class BenchJson
         json.WriteStartObject(name);
         WriteNumberOrNull(json, "sentMegabitsPerSecond", Math.Round(trial.SentRate * trial.Size * 8 / 1e6, 3));
         WriteNumberOrNull(json, "goodputMegabitsPerSecond", Math.Round(trial.GoodputBitsPerSecond / 1e6, 3));
-        WriteNumberOrNull(json, "seconds", Math.Round(trial.Generator.Seconds, 4));
-        json.WriteNumber("sent", trial.Sent);
-        json.WriteNumber("delivered", trial.Counts.Unique);
-        json.WriteNumber("lost", trial.Lost);
-        WriteNumberOrNull(json, "lossPercent", Math.Round(trial.LossFraction * 100, 4));
-        json.WriteNumber("sendErrors", trial.Generator.Refused);
-        json.WriteNumber("reordered", trial.Counts.Reordered);
-        json.WriteNumber("duplicated", trial.Counts.Duplicated);
-        json.WriteNumber("corrupted", trial.Counts.Corrupted);
+        WriteCounts(json, trial);
         json.WriteBoolean("generatorKeptUp", trial.KeptUp);
         if (trial.Delay is { } delay)
         {
