@@ -11,6 +11,7 @@ namespace UdpOverTcp.Bench;
 /// lossless rate of each (or one trial at --rate), its loss, reordering, corruption and duplication,
 /// and the tunnels' CPU time; then ping-pong latency of both. The tunnels are the udp-over-tcp binary
 /// beside this program started twice on ephemeral loopback ports, or, with --external, ones the user started.
+/// With --link, the same comparison across a shaped link between two network namespaces instead (<see cref="LinkBench"/>).
 /// </summary>
 public static class BenchCommand
 {
@@ -21,19 +22,17 @@ public static class BenchCommand
         var progress = BenchProgress.ForConsole();
         try
         {
-            var report = Run(options, progress, cancellationToken);
-            progress.Clear();
-            if (options.Json)
+            if (options.Link is not null)
             {
-                using var json = new MemoryStream();
-                BenchJson.Write(json, report);
-                output.Write(System.Text.Encoding.UTF8.GetString(json.GetBuffer(), 0, (int)json.Length));
-            }
-            else
-            {
-                BenchTable.Write(output, report);
+                var linkReport = LinkBench.Run(options, progress, cancellationToken);
+                progress.Clear();
+                Write(output, options.Json, json => BenchJson.Write(json, linkReport), text => BenchTable.Write(text, linkReport));
+                return ExitCodes.Ok;
             }
 
+            var report = Run(options, progress, cancellationToken);
+            progress.Clear();
+            Write(output, options.Json, json => BenchJson.Write(json, report), text => BenchTable.Write(text, report));
             return ExitCodes.Ok;
         }
         catch (BenchException e)
@@ -81,7 +80,7 @@ public static class BenchCommand
                 try
                 {
                     progress.Show("bench: starting two tunnel processes");
-                    spawned = SpawnedTunnels.Start(program, (IPEndPoint)app.LocalEndPoint!, options.DataPath);
+                    spawned = SpawnedTunnels.Start(program, (IPEndPoint)app.LocalEndPoint!, options.DataPath, options.TunnelArgs);
                 }
                 catch
                 {
@@ -132,12 +131,28 @@ public static class BenchCommand
                 plainLatency,
                 plainEchoThreadLatency,
                 tunnelLatency,
-                CpuTimes.StolenFraction(machineAtStart, CpuSteal.Read()));
+                CpuTimes.StolenFraction(machineAtStart, CpuSteal.Read()),
+                string.Join(' ', options.TunnelArgs));
         }
         finally
         {
             tunnel?.Dispose();
             spawned?.Dispose();
+        }
+    }
+
+    /// <summary>The report as JSON (--json) or as the table.</summary>
+    private static void Write(TextWriter output, bool asJson, Action<Stream> json, Action<TextWriter> table)
+    {
+        if (asJson)
+        {
+            using var buffer = new MemoryStream();
+            json(buffer);
+            output.Write(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        }
+        else
+        {
+            table(output);
         }
     }
 
@@ -183,7 +198,7 @@ public static class BenchCommand
     /// PRETTY_NAME from /etc/os-release, else the kernel's name. Not RuntimeInformation.OSDescription:
     /// reading the file with text readers pulled ~90 KB of line-reading code into the binary.
     /// </summary>
-    private static string OperatingSystemName()
+    public static string OperatingSystemName()
     {
         foreach (var line in (SystemFile.TryRead("/etc/os-release") ?? "").Split('\n'))
         {

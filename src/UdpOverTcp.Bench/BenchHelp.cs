@@ -10,6 +10,7 @@ internal static class BenchHelp
 
         Usage:
           udp-over-tcp-bench [options]
+          udp-over-tcp-bench --link RATE [options]
           udp-over-tcp bench [options]      the same, run through the tunnel binary
 
         For each size, finds the lossless rate (the highest offered rate with under 0.1 % loss) of plain
@@ -37,6 +38,17 @@ internal static class BenchHelp
           X $ udp-over-tcp-bench --external 127.0.0.1:7002 0.0.0.0:7000
         The figures then include that last plain UDP hop from Y to X. The tunnels' CPU time is not
         measured with --external (they are not the bench's children).
+
+        --link RATE (Linux, as root): the slow link of issue 12 instead of loopback. The bench builds two
+        network namespaces X and Y joined by a veth pair (198.18.0.1/30 and 198.18.0.2/30), shapes X -> Y
+        with tbf rate RATE burst 64kb latency 20ms, and sends a paced flow of --size B datagrams (default
+        1200), each stamped with its send time, from an app in X to an app in Y at 0.8, 1.2 and 2 times
+        RATE: over plain UDP, and through a tunnel connect end in X and listen end in Y (trials
+        interleaved, --duration each, default 10 s). It reports goodput, loss and one-way delay p50/p99/max
+        side by side. The namespaces are held only by the bench's own file descriptors, so they, the veth
+        pair and the tunnel ends in them vanish when it ends, even when it is killed. For example:
+          udp-over-tcp-bench --link 20mbit
+          udp-over-tcp-bench --link 20mbit --tunnel-args "--queue-delay 0"
 
         The tunnels the bench starts stop when it ends. On Linux also when it is killed: they are started
         through setpriv --pdeathsig TERM (util-linux), so the kernel stops them when the bench goes.

@@ -9,7 +9,7 @@ namespace UdpOverTcp.Bench;
 /// after the closing brace. A number that is missing or not finite is null (JSON has no NaN).
 /// Rates are datagrams/s, times microseconds or seconds as named.
 /// </summary>
-internal static class BenchJson
+internal static partial class BenchJson
 {
     private static readonly JsonWriterOptions Options = new()
     {
@@ -19,26 +19,40 @@ internal static class BenchJson
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static void Write(Stream output, BenchReport report)
+    public static void Write(Stream output, BenchReport report) => Write(output, json => Write(json, report));
+
+    /// <summary>One report, then one line end.</summary>
+    private static void Write(Stream output, Action<Utf8JsonWriter> report)
     {
         using (var json = new Utf8JsonWriter(output, Options))
         {
-            Write(json, report);
+            report(json);
         }
 
         output.WriteByte((byte)'\n');
     }
 
-    private static void Write(Utf8JsonWriter json, BenchReport report)
+    /// <summary>The start of every report: its opening brace, "version" and "machine" (with "kernel" when given).</summary>
+    private static void WriteStart(Utf8JsonWriter json, string version, int cores, string os, string? kernel, string runtimeIdentifier, double? stolenFraction)
     {
         json.WriteStartObject();
-        json.WriteString("version", report.Version);
+        json.WriteString("version", version);
         json.WriteStartObject("machine");
-        json.WriteNumber("cores", report.Cores);
-        json.WriteString("os", report.Os);
-        json.WriteString("runtimeIdentifier", report.RuntimeIdentifier);
-        WriteNumberOrNull(json, "stealPercent", Percent(report.StolenFraction));
+        json.WriteNumber("cores", cores);
+        json.WriteString("os", os);
+        if (kernel is not null)
+        {
+            json.WriteString("kernel", kernel);
+        }
+
+        json.WriteString("runtimeIdentifier", runtimeIdentifier);
+        WriteNumberOrNull(json, "stealPercent", Percent(stolenFraction));
         json.WriteEndObject();
+    }
+
+    private static void Write(Utf8JsonWriter json, BenchReport report)
+    {
+        WriteStart(json, report.Version, report.Cores, report.Os, kernel: null, report.RuntimeIdentifier, report.StolenFraction);
 
         json.WriteStartObject("settings");
         json.WriteString("mode", report.FixedRate is null ? "search" : "rate");
@@ -47,6 +61,7 @@ internal static class BenchJson
         WriteNumberOrNull(json, "lossThresholdPercent", TrialResult.LossThreshold * 100);
         json.WriteString("tunnels", report.Tunnels);
         json.WriteString("dataPath", report.DataPath);
+        json.WriteString("tunnelArgs", report.TunnelArgs);
         json.WriteString("sendTo", report.TunnelSendTo);
         json.WriteString("receiveOn", report.TunnelReceiveOn);
         json.WriteNumber("sinkReceiveBufferBytes", report.SinkReceiveBufferBytes);
@@ -97,15 +112,7 @@ internal static class BenchJson
         WriteNumberOrNull(json, "sentRate", Math.Round(shown.SentRate));
         WriteNumberOrNull(json, "deliveredRate", Math.Round(shown.DeliveredRate));
         WriteNumberOrNull(json, "megabytesPerSecond", Math.Round(shown.MegabytesPerSecond, 3));
-        WriteNumberOrNull(json, "seconds", Math.Round(shown.Generator.Seconds, 4));
-        json.WriteNumber("sent", shown.Sent);
-        json.WriteNumber("delivered", shown.Counts.Unique);
-        json.WriteNumber("lost", shown.Lost);
-        WriteNumberOrNull(json, "lossPercent", Math.Round(shown.LossFraction * 100, 4));
-        json.WriteNumber("sendErrors", shown.Generator.Refused);
-        json.WriteNumber("reordered", shown.Counts.Reordered);
-        json.WriteNumber("corrupted", shown.Counts.Corrupted);
-        json.WriteNumber("duplicated", shown.Counts.Duplicated);
+        WriteCounts(json, shown);
         json.WriteBoolean("passed", shown.Passed);
         WriteNumberOrNull(json, "tunnelCpuSecondsPerMillion", Round(shown.TunnelCpuPerMillion));
         WriteNumberOrNull(json, "benchCpuSecondsPerMillion", Round(shown.BenchCpuPerMillion));
@@ -121,6 +128,20 @@ internal static class BenchJson
         json.WriteNumber("duplicated", path.TotalDuplicated);
         json.WriteEndObject();
         json.WriteEndObject();
+    }
+
+    /// <summary>How long a trial sent, and what became of its datagrams.</summary>
+    private static void WriteCounts(Utf8JsonWriter json, TrialResult trial)
+    {
+        WriteNumberOrNull(json, "seconds", Math.Round(trial.Generator.Seconds, 4));
+        json.WriteNumber("sent", trial.Sent);
+        json.WriteNumber("delivered", trial.Counts.Unique);
+        json.WriteNumber("lost", trial.Lost);
+        WriteNumberOrNull(json, "lossPercent", Math.Round(trial.LossFraction * 100, 4));
+        json.WriteNumber("sendErrors", trial.Generator.Refused);
+        json.WriteNumber("reordered", trial.Counts.Reordered);
+        json.WriteNumber("corrupted", trial.Counts.Corrupted);
+        json.WriteNumber("duplicated", trial.Counts.Duplicated);
     }
 
     private static void WriteLatency(Utf8JsonWriter json, string name, LatencyResult? latency)

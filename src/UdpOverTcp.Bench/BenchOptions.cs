@@ -15,6 +15,15 @@ public sealed class BenchOptions
 
     public const double DefaultDurationSeconds = 0.5;
 
+    /// <summary>With --link a trial is a steady flow, not a step of a search: long enough for queues to fill and for a p99.</summary>
+    public const double DefaultLinkDurationSeconds = 10;
+
+    /// <summary>With --link: the datagram size.</summary>
+    public const int DefaultLinkSize = 1200;
+
+    private bool _sizesGiven;
+    private bool _durationGiven;
+
     /// <summary>Length of each trial; a search runs a dozen or so per size and path.</summary>
     public double DurationSeconds { get; set; } = DefaultDurationSeconds;
     public IReadOnlyList<int> Sizes { get; set; } = [64, 1200];
@@ -36,8 +45,14 @@ public sealed class BenchOptions
 
     public bool IsExternal => ExternalSendTo is not null;
 
+    /// <summary>--link RATE: measure across a link of this rate between two network namespaces instead of loopback.</summary>
+    public LinkRate? Link { get; set; }
+
     /// <summary>The tunnel binary the bench starts; null: udp-over-tcp beside the bench.</summary>
     public string? TunnelPath { get; set; }
+
+    /// <summary>More arguments for both tunnel ends the bench starts, after its own (e.g. "--queue-delay 0").</summary>
+    public IReadOnlyList<string> TunnelArgs { get; set; } = [];
 
     /// <summary>Print every trial on stderr: how the search went, and what the generator managed.</summary>
     public bool Verbose { get; set; }
@@ -48,18 +63,22 @@ public sealed class BenchOptions
 
     public static readonly IReadOnlyList<OptionSpec<BenchOptions>> Table =
     [
-        new("size", 's', "LIST", $"datagram sizes in bytes, comma-separated, {SequencedPayload.MinimumSize} to {MaxSize} (default 64,1200)",
-            (o, v) => o.Sizes = ParseSizes(v!)),
+        new("size", 's', "LIST", $"datagram sizes in bytes, comma-separated, {SequencedPayload.MinimumSize} to {MaxSize} (default 64,1200; with --link one size, default {DefaultLinkSize})",
+            (o, v) => (o.Sizes, o._sizesGiven) = (ParseSizes(v!), true)),
         new("rate", 'r', "N", $"offer N datagrams/s and measure at that rate only (default: search for the lossless rate)",
             (o, v) => o.Rate = ParseRate(v!)),
-        new("duration", 'd', "SECONDS", $"length of each trial (default {DefaultDurationSeconds.ToString(CultureInfo.InvariantCulture)}, 0.1 to 60)",
-            (o, v) => o.DurationSeconds = ParseDuration(v!)),
+        new("duration", 'd', "SECONDS", $"length of each trial (default {DefaultDurationSeconds.ToString(CultureInfo.InvariantCulture)}, with --link {DefaultLinkDurationSeconds.ToString(CultureInfo.InvariantCulture)}; 0.1 to 60)",
+            (o, v) => (o.DurationSeconds, o._durationGiven) = (ParseDuration(v!), true)),
         new("json", null, null, "print the results as JSON on stdout instead of a table",
             (o, _) => o.Json = true),
         new("io", null, "KIND", "data path of the tunnels the bench starts: portable or batched (default: theirs)",
             (o, v) => o.DataPath = ParseDataPath(v!)),
         new("tunnel", null, "PATH", "the tunnel binary to start (default: udp-over-tcp beside this program)",
             (o, v) => o.TunnelPath = v),
+        new("tunnel-args", null, "\"ARGS\"", "more arguments for both tunnel ends the bench starts, split at spaces, e.g. \"--queue-delay 0\"",
+            (o, v) => o.TunnelArgs = v!.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)),
+        new("link", null, "RATE", "Linux, as root: plain UDP and the tunnel across a veth link shaped to RATE (e.g. 20mbit) between two network namespaces the bench builds, at 0.8, 1.2 and 2 times RATE",
+            (o, v) => o.Link = LinkRate.Parse(v!)),
         new("external", null, "SEND_ADDR RECV_ADDR", "measure tunnels you started: send to SEND_ADDR from RECV_ADDR, receive on RECV_ADDR",
             (o, v) => o.SetExternal(v!)) { ValueCount = 2 },
         new("verbose", 'v', null, "print every trial on stderr",
@@ -84,7 +103,45 @@ public sealed class BenchOptions
             throw new UsageException("--tunnel names the binary the bench starts; with --external it starts none");
         }
 
+        if (options.IsExternal && options.TunnelArgs.Count > 0)
+        {
+            throw new UsageException("--tunnel-args are for the tunnels the bench starts; with --external, give them where you start yours");
+        }
+
+        if (options.Link is not null)
+        {
+            options.ApplyLinkDefaults();
+        }
+
         return options;
+    }
+
+    /// <summary>--link: one size (default 1200 B) of stamped datagrams, 10 s trials, at its own three rates, with tunnels the bench starts.</summary>
+    private void ApplyLinkDefaults()
+    {
+        if (IsExternal)
+        {
+            throw new UsageException("--link measures tunnels the bench starts across the link it builds; it does not go with --external");
+        }
+
+        if (Rate is not null)
+        {
+            throw new UsageException("--link offers 0.8, 1.2 and 2 times the link's rate; it does not go with --rate");
+        }
+
+        if (!_sizesGiven)
+        {
+            Sizes = [DefaultLinkSize];
+        }
+        else if (Sizes.Count != 1 || Sizes[0] < SequencedPayload.MinimumStampedSize)
+        {
+            throw new UsageException($"--link takes one --size, from {SequencedPayload.MinimumStampedSize} to {MaxSize} (each datagram carries its send time)");
+        }
+
+        if (!_durationGiven)
+        {
+            DurationSeconds = DefaultLinkDurationSeconds;
+        }
     }
 
     /// <summary>Called once per value of --external: first the address to send to, then the one to receive on.</summary>

@@ -62,6 +62,15 @@ internal sealed class BenchPath : IDisposable
     public static BenchPath Tunnel(Socket app, IPEndPoint entry, Func<TimeSpan?>? tunnelCpu) =>
         new("tunnel", app, entry, app, tunnelCpu);
 
+    /// <summary>
+    /// Any other path: <paramref name="sender"/> sends to <paramref name="target"/>, and what comes out
+    /// arrives on <paramref name="receiver"/> (e.g. two sockets in two network namespaces). Replies to
+    /// whoever delivered a datagram must find their way back to <paramref name="sender"/> for the
+    /// latency ping-pong.
+    /// </summary>
+    public static BenchPath Between(string name, Socket sender, IPEndPoint target, Socket receiver, Func<TimeSpan?>? tunnelCpu) =>
+        new(name, sender, target, receiver, tunnelCpu);
+
     /// <summary>A UDP socket bound to <paramref name="endpoint"/>, with buffers sized for bursts.</summary>
     public static Socket Bind(IPEndPoint endpoint)
     {

@@ -35,6 +35,7 @@ public sealed record SizeReport(int Size, PathReport Plain, PathReport Tunnel)
 /// <summary>Everything one bench run measured, with what is needed to say how.</summary>
 /// <param name="SinkReceiveBufferBytes">The receive buffer the OS granted the sink's socket (<see cref="BenchPath.SocketBufferBytes"/> asked).</param>
 /// <param name="StolenFraction">The machine's CPU time the hypervisor took during the whole run (<see cref="CpuSteal"/>); null where unknown.</param>
+/// <param name="TunnelArgs">The --tunnel-args both started tunnel ends got, as given ("" for none).</param>
 public sealed record BenchReport(
     string Version,
     int Cores,
@@ -51,4 +52,5 @@ public sealed record BenchReport(
     LatencyResult? PlainLatency,
     LatencyResult? PlainEchoThreadLatency,
     LatencyResult? TunnelLatency,
-    double? StolenFraction);
+    double? StolenFraction,
+    string TunnelArgs = "");

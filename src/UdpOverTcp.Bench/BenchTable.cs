@@ -3,7 +3,7 @@ using System.Globalization;
 namespace UdpOverTcp.Bench;
 
 /// <summary>The human-readable report: one row per size and path, then the latencies.</summary>
-internal static class BenchTable
+internal static partial class BenchTable
 {
     /// <summary>Steal from which the table explains what it does to the figures.</summary>
     private const double NoticeableSteal = 0.01;
@@ -13,7 +13,8 @@ internal static class BenchTable
         bool search = report.FixedRate is null;
         string steal = report.StolenFraction is { } stolen ? Invariant($" ({stolen * 100:0.0} % steal)") : "";
         output.WriteLine($"udp-over-tcp {report.Version} bench: {report.Cores} cores{steal}, {report.Os} ({report.RuntimeIdentifier})");
-        output.WriteLine($"tunnels: {report.Tunnels}, data path {report.DataPath}; generator -> {report.TunnelSendTo}, sink on {report.TunnelReceiveOn} ({report.SinkReceiveBufferBytes.ToString("N0", CultureInfo.InvariantCulture)} B receive buffer)");
+        string tunnelArgs = report.TunnelArgs.Length > 0 ? $", arguments added: {report.TunnelArgs}" : "";
+        output.WriteLine($"tunnels: {report.Tunnels}, data path {report.DataPath}{tunnelArgs}; generator -> {report.TunnelSendTo}, sink on {report.TunnelReceiveOn} ({report.SinkReceiveBufferBytes.ToString("N0", CultureInfo.InvariantCulture)} B receive buffer)");
         output.WriteLine(search
             ? Invariant($"lossless rate: the highest offered rate with under {TrialResult.LossThreshold * 100:0.#} % loss, found with {report.TrialSeconds:0.##} s trials")
             : Invariant($"one {report.TrialSeconds:0.##} s trial per size and path at {report.FixedRate:N0} datagrams/s offered"));

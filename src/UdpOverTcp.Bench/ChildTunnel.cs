@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 
 namespace UdpOverTcp.Bench;
 
@@ -33,7 +34,7 @@ internal sealed class ChildTunnel : IDisposable
     private static readonly TimeSpan ReapTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>setpriv on PATH, on Linux; null: the children get no parent-death signal.</summary>
-    private static readonly string? Setpriv = OperatingSystem.IsLinux() ? FindOnPath("setpriv") : null;
+    private static readonly string? Setpriv = OperatingSystem.IsLinux() ? HostCommand.Find("setpriv") : null;
 
     /// <summary>Children not disposed yet, killed if the bench ends abnormally (the best effort where there is no setpriv).</summary>
     private static readonly ConcurrentDictionary<ChildTunnel, bool> Running = new();
@@ -44,6 +45,9 @@ internal sealed class ChildTunnel : IDisposable
     private readonly Lock _state = new();
     private readonly string _name;
     private readonly List<string> _lines = [];
+
+    /// <summary>Lines read so far, including those no longer kept (guarded by <see cref="_lines"/>).</summary>
+    private long _linesRead;
 
     /// <summary>Set at end of file on the child's stderr (guarded by <see cref="_lines"/>).</summary>
     private bool _stderrClosed;
@@ -135,19 +139,23 @@ internal sealed class ChildTunnel : IDisposable
         }
     }
 
-    /// <summary>Returns the first stderr line containing <paramref name="text"/>; throws <see cref="BenchException"/> if none comes in time.</summary>
-    public string WaitForLine(string text, TimeSpan timeout)
+    /// <summary>
+    /// Returns the first stderr line containing <paramref name="text"/> (among the lines read after the
+    /// first <paramref name="skip"/>); throws <see cref="BenchException"/> if none comes in time.
+    /// </summary>
+    public string WaitForLine(string text, TimeSpan timeout, long skip = 0)
     {
         long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         lock (_lines)
         {
             while (true)
             {
-                foreach (string line in _lines)
+                long first = _linesRead - _lines.Count;
+                for (int i = (int)Math.Max(0, skip - first); i < _lines.Count; i++)
                 {
-                    if (line.Contains(text, StringComparison.Ordinal))
+                    if (_lines[i].Contains(text, StringComparison.Ordinal))
                     {
-                        return line;
+                        return _lines[i];
                     }
                 }
 
@@ -165,6 +173,27 @@ internal sealed class ChildTunnel : IDisposable
                 Monitor.Wait(_lines, TimeSpan.FromMilliseconds(Math.Min(100, left * 1000.0 / Stopwatch.Frequency)));
             }
         }
+    }
+
+    /// <summary>
+    /// Asks the tunnel for its statistics line (SIGUSR1, Linux) and returns it: "... stats: ...; udp->tcp
+    /// received N datagrams ..., dropped N no-link N backpressure ...". Only once it is running: before the
+    /// tunnel has its handler, the signal would end it.
+    /// </summary>
+    public string RequestStatistics(TimeSpan timeout)
+    {
+        long read;
+        lock (_lines)
+        {
+            read = _linesRead;
+        }
+
+        if (LinuxCalls.Kill(Id, LinuxCalls.SIGUSR1) != 0)
+        {
+            throw new BenchException($"the {_name} tunnel cannot be signalled: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        return WaitForLine("stats: ", timeout, skip: read);
     }
 
     public void Dispose()
@@ -221,24 +250,11 @@ internal sealed class ChildTunnel : IDisposable
                 }
 
                 _lines.Add(line);
+                _linesRead++;
             }
 
             Monitor.PulseAll(_lines);
         }
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        foreach (string directory in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            string candidate = Path.Combine(directory, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>The one thread that starts children, alive as long as the bench (see the remarks on <see cref="ChildTunnel"/>).</summary>

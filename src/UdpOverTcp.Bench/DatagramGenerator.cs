@@ -17,6 +17,8 @@ public readonly record struct GeneratorRun(long Sent, long Refused, long Skipped
 /// <summary>
 /// Sends sequence-numbered datagrams at a steady offered rate, a batch per wake-up, sleeping in
 /// between: see <see cref="Pacer"/> for the schedule and <see cref="PreciseSleep"/> for why it sleeps.
+/// Stamped, each datagram also carries the time its batch was filled, just before it is sent
+/// (<see cref="SequencedPayload.FillStamped"/>).
 /// </summary>
 internal sealed class DatagramGenerator : IDisposable
 {
@@ -31,10 +33,12 @@ internal sealed class DatagramGenerator : IDisposable
     private static readonly long MinSleepTicks = Stopwatch.Frequency / 5000;
 
     private readonly BatchSender _sender;
+    private readonly bool _stamped;
 
-    public DatagramGenerator(Socket socket, IPEndPoint target, int size)
+    public DatagramGenerator(Socket socket, IPEndPoint target, int size, bool stamped)
     {
         _sender = BatchSender.Create(socket, target, size);
+        _stamped = stamped;
     }
 
     public GeneratorRun Run(int trial, double rate, TimeSpan duration, CancellationToken cancellationToken)
@@ -59,9 +63,17 @@ internal sealed class DatagramGenerator : IDisposable
             while (due > 0)
             {
                 int count = (int)Math.Min(due, BatchSender.MaxBatch);
+                long stamp = _stamped ? Stopwatch.GetTimestamp() : 0;
                 for (int i = 0; i < count; i++)
                 {
-                    SequencedPayload.Fill(_sender.Slot(i), TrialSequence.Compose(trial, sent + i));
+                    if (_stamped)
+                    {
+                        SequencedPayload.FillStamped(_sender.Slot(i), TrialSequence.Compose(trial, sent + i), stamp);
+                    }
+                    else
+                    {
+                        SequencedPayload.Fill(_sender.Slot(i), TrialSequence.Compose(trial, sent + i));
+                    }
                 }
 
                 refused += _sender.Send(count);

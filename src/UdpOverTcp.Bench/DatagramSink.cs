@@ -14,6 +14,9 @@ public readonly record struct SinkCounts(long Unique, long Duplicated, long Reor
 /// <summary>
 /// Receives sequence-numbered datagrams on its own thread, a batch per system call, and counts per
 /// trial what arrived whole, duplicated, reordered or corrupted (<see cref="SequenceTracker"/>).
+/// In a trial given an array for one-way delays, the datagrams are stamped
+/// (<see cref="SequencedPayload.FillStamped"/>) and the sink writes each first copy's delay there: the
+/// time the batch was received minus the time it was sent, in Stopwatch ticks.
 /// The counters are guarded by a lock taken once per batch, so a snapshot is always consistent.
 /// The socket is the caller's; stop the sink before closing it.
 /// </summary>
@@ -32,6 +35,9 @@ internal sealed class DatagramSink : IDisposable
     private long _corrupted;
     private long _stale;
     private long _lastArrival;
+    private bool _stamped;
+    private long[]? _delays;
+    private int _delayCount;
 
     public DatagramSink(Socket socket)
     {
@@ -44,8 +50,12 @@ internal sealed class DatagramSink : IDisposable
     /// <summary>When the last datagram arrived, as a Stopwatch timestamp (0: none yet).</summary>
     public long LastArrival => Volatile.Read(ref _lastArrival);
 
-    /// <summary>Counts from now on belong to <paramref name="trial"/>, whose datagrams are <paramref name="size"/> bytes.</summary>
-    public void BeginTrial(int trial, int size)
+    /// <summary>
+    /// Counts from now on belong to <paramref name="trial"/>, whose datagrams are <paramref name="size"/>
+    /// bytes; with <paramref name="delays"/>, they are stamped, and their one-way delays go there
+    /// until <see cref="EndDelays"/> (the datagrams beyond its length are counted, not timed).
+    /// </summary>
+    public void BeginTrial(int trial, int size, long[]? delays = null)
     {
         lock (_gate)
         {
@@ -54,6 +64,19 @@ internal sealed class DatagramSink : IDisposable
             _tracker.Reset();
             _corrupted = 0;
             _stale = 0;
+            _stamped = delays is not null;
+            _delays = delays;
+            _delayCount = 0;
+        }
+    }
+
+    /// <summary>Stops writing delays into the trial's array and returns how many it holds: the array is the caller's again.</summary>
+    public int EndDelays()
+    {
+        lock (_gate)
+        {
+            _delays = null;
+            return _delayCount;
         }
     }
 
@@ -87,22 +110,24 @@ internal sealed class DatagramSink : IDisposable
                 continue;
             }
 
+            long now = Stopwatch.GetTimestamp();
             lock (_gate)
             {
                 for (int i = 0; i < received; i++)
                 {
-                    Count(_receiver.Datagram(i));
+                    Count(_receiver.Datagram(i), now);
                 }
             }
 
-            Volatile.Write(ref _lastArrival, Stopwatch.GetTimestamp());
+            Volatile.Write(ref _lastArrival, now);
         }
     }
 
-    private void Count(ReadOnlySpan<byte> datagram)
+    private void Count(ReadOnlySpan<byte> datagram, long receivedAt)
     {
         // Checked against its own length first: a late datagram of an earlier trial (maybe of another size) is stale, not corrupt.
-        long sequence = SequencedPayload.Verify(datagram, datagram.Length);
+        long sentAt = 0;
+        long sequence = _stamped ? SequencedPayload.VerifyStamped(datagram, out sentAt) : SequencedPayload.Verify(datagram, datagram.Length);
         if (sequence < 0)
         {
             _corrupted++;
@@ -122,6 +147,9 @@ internal sealed class DatagramSink : IDisposable
             return;
         }
 
-        _tracker.Record(TrialSequence.IndexOf(sequence));
+        if (_tracker.Record(TrialSequence.IndexOf(sequence)) && _delays is { } delays && _delayCount < delays.Length)
+        {
+            delays[_delayCount++] = receivedAt - sentAt;
+        }
     }
 }

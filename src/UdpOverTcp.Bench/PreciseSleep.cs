@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
+using static UdpOverTcp.Bench.LinuxCalls;
 
 namespace UdpOverTcp.Bench;
 
@@ -11,19 +11,10 @@ namespace UdpOverTcp.Bench;
 /// slack lowered to 1 µs. Elsewhere a wait under a millisecond only yields the CPU (Thread.Sleep(0)):
 /// pacing stays right, at the cost of a generator thread that is never quite idle.
 /// </summary>
-internal static unsafe partial class PreciseSleep
+internal static unsafe class PreciseSleep
 {
-    private const int PR_SET_TIMERSLACK = 29;
-
     /// <summary>Timer slack for the pacing thread, in nanoseconds.</summary>
     private const ulong TimerSlackNanoseconds = 1000;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public nint Seconds;
-        public nint Nanoseconds;
-    }
 
     /// <summary>Call once on the thread that will sleep.</summary>
     public static void PrepareThread()
@@ -47,10 +38,4 @@ internal static unsafe partial class PreciseSleep
 
         Thread.Sleep(ticks >= Stopwatch.Frequency / 1000 ? 1 : 0);
     }
-
-    [LibraryImport("libc", EntryPoint = "nanosleep")]
-    private static partial int NanoSleep(TimeSpec* request, TimeSpec* remaining);
-
-    [LibraryImport("libc", EntryPoint = "prctl")]
-    private static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 }

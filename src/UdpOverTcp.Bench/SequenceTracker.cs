@@ -28,32 +28,34 @@ public sealed class SequenceTracker
         Reordered = 0;
     }
 
-    public void Record(long index)
+    /// <summary>Counts an arrival of <paramref name="index"/>; true when it is the first copy (false: a duplicate).</summary>
+    public bool Record(long index)
     {
         if (index > _highest)
         {
             Advance(index);
             Set(index);
             Unique++;
-            return;
+            return true;
         }
 
         if (index <= _highest - Window)
         {
             Unique++;   // too old to remember: assume it is a late first copy
             Reordered++;
-            return;
+            return true;
         }
 
         if (IsSet(index))
         {
             Duplicated++;
-            return;
+            return false;
         }
 
         Set(index);
         Unique++;
         Reordered++;
+        return true;
     }
 
     /// <summary>Moves the window's top to <paramref name="index"/>, forgetting the bits it reuses.</summary>

@@ -5,11 +5,18 @@ using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Bench;
 
+/// <summary>Where one tunnel end runs and what it binds.</summary>
+/// <param name="Inside">Its network namespace (started through nsenter); null: the bench's own.</param>
+/// <param name="UdpBind">Its --udp-bind, e.g. "127.0.0.1:0".</param>
+/// <param name="DeliverTo">Its --udp-sendto: the bench's app socket on that side.</param>
+internal sealed record TunnelEnd(LinkNamespace? Inside, string UdpBind, IPEndPoint DeliverTo);
+
 /// <summary>
 /// Two tunnel ends as the user runs them: the udp-over-tcp binary (see <see cref="Locate"/>), started
-/// twice as child processes on ephemeral loopback ports. The listen end is the far one, the connect
-/// end the near one; both deliver to the bench's app socket (see <see cref="BenchPath"/>). The ports
-/// the OS picked are read from their start-up log lines, so nothing races for a "free" port.
+/// twice as child processes on ephemeral ports, on loopback or each in a network namespace of its
+/// own (<see cref="TunnelEnd"/>). The listen end is the far one, the connect end the near one; each
+/// delivers to the bench's app socket on its side (see <see cref="BenchPath"/>). The ports the OS
+/// picked are read from their start-up log lines, so nothing races for a "free" port.
 /// </summary>
 internal sealed class SpawnedTunnels : IDisposable
 {
@@ -48,39 +55,66 @@ internal sealed class SpawnedTunnels : IDisposable
         return Path.GetFullPath(path);
     }
 
-    /// <summary>Starts both ends of <paramref name="program"/>, delivering to <paramref name="app"/>, and waits until their link is up.</summary>
-    public static SpawnedTunnels Start(string program, IPEndPoint app, UdpDataPath? dataPath)
+    /// <summary>Starts both ends of <paramref name="program"/> on loopback, delivering to <paramref name="app"/>, and waits until their link is up.</summary>
+    public static SpawnedTunnels Start(string program, IPEndPoint app, UdpDataPath? dataPath, IReadOnlyList<string> extraArgs)
     {
         string loopback = app.AddressFamily == AddressFamily.InterNetworkV6 ? "[::1]:0" : "127.0.0.1:0";
+        var end = new TunnelEnd(Inside: null, loopback, app);
+        return Start(program, loopback, far: end, near: end, nsenter: null, dataPath, extraArgs);
+    }
+
+    /// <summary>
+    /// Starts the far end listening on <paramref name="listenOn"/>, then the near end connecting to it,
+    /// and waits until their link is up. Each end gets <paramref name="extraArgs"/> after the bench's own
+    /// arguments. An end inside a namespace is started through <paramref name="nsenter"/>.
+    /// </summary>
+    public static SpawnedTunnels Start(string program, string listenOn, TunnelEnd far, TunnelEnd near, string? nsenter, UdpDataPath? dataPath, IReadOnlyList<string> extraArgs)
+    {
         var environment = new Dictionary<string, string>();
         if (dataPath is { } path)
         {
             environment[TunnelOptions.DataPathVariable] = path == UdpDataPath.Batched ? "batched" : "portable";
         }
 
-        // -v: the data path and link events are logged at debug level; nothing is logged per datagram.
-        var far = new ChildTunnel("listen", program, ["-v", "-l", loopback, "-u", loopback, "-p", app.ToString()], environment);
-        ChildTunnel? near = null;
+        ChildTunnel StartEnd(string name, TunnelEnd end, string[] endpoints)
+        {
+            // -v: the data path and link events are logged at debug level; nothing is logged per datagram.
+            string[] args = ["-v", .. endpoints, "-u", end.UdpBind, "-p", end.DeliverTo.ToString(), .. extraArgs];
+            var (command, commandArgs) = end.Inside is { } inside ? inside.Wrap(nsenter!, program, args) : (program, args);
+            return new ChildTunnel(name, command, commandArgs, environment);
+        }
+
+        var farEnd = StartEnd("listen", far, ["-l", listenOn]);
+        ChildTunnel? nearEnd = null;
         try
         {
-            var (tcp, _) = ParseEndpoints(far.WaitForLine("listening on tcp ", StartTimeout));
-            near = new ChildTunnel("connect", program, ["-v", "-t", tcp.ToString(), "-u", loopback, "-p", app.ToString()], environment);
-            var (_, entry) = ParseEndpoints(near.WaitForLine("connecting to tcp ", StartTimeout));
-            string kind = near.WaitForLine("udp data path: ", StartTimeout);
-            near.WaitForLine("link up: connected", StartTimeout);
-            far.WaitForLine("link up: accepted", StartTimeout);
-            return new SpawnedTunnels(far, near, entry, kind[(kind.IndexOf("udp data path: ", StringComparison.Ordinal) + 15)..]);
+            var (tcp, _) = ParseEndpoints(farEnd.WaitForLine("listening on tcp ", StartTimeout));
+            nearEnd = StartEnd("connect", near, ["-t", tcp.ToString()]);
+            var (_, entry) = ParseEndpoints(nearEnd.WaitForLine("connecting to tcp ", StartTimeout));
+            string kind = nearEnd.WaitForLine("udp data path: ", StartTimeout);
+            nearEnd.WaitForLine("link up: connected", StartTimeout);
+            farEnd.WaitForLine("link up: accepted", StartTimeout);
+            return new SpawnedTunnels(farEnd, nearEnd, entry, kind[(kind.IndexOf("udp data path: ", StringComparison.Ordinal) + 15)..]);
         }
         catch
         {
-            near?.Dispose();
-            far.Dispose();
+            nearEnd?.Dispose();
+            farEnd.Dispose();
             throw;
         }
     }
 
     /// <summary>User + system time of both tunnel processes so far; null where the OS does not tell.</summary>
     public TimeSpan? CpuTime() => _far.CpuTime + _near.CpuTime;
+
+    /// <summary>The listen end's process id (in its namespace, if it has one: the same process).</summary>
+    public int FarId => _far.Id;
+
+    /// <summary>The connect end's process id.</summary>
+    public int NearId => _near.Id;
+
+    /// <summary>The near end's statistics line now (SIGUSR1): the udp->tcp direction, where the bench's datagrams enter and may be dropped.</summary>
+    public string NearStatistics(TimeSpan timeout) => _near.RequestStatistics(timeout);
 
     public void Dispose()
     {

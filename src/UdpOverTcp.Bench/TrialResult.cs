@@ -4,7 +4,8 @@ namespace UdpOverTcp.Bench;
 /// <param name="TunnelCpu">User + system time of the tunnel processes during the trial; null when they are not ours to measure.</param>
 /// <param name="BenchCpu">User + system time of this process (generator and sink) during the trial.</param>
 /// <param name="StolenFraction">The machine's CPU time the hypervisor took during the trial (<see cref="CpuSteal"/>); null where unknown.</param>
-public sealed record TrialResult(double OfferedRate, int Size, GeneratorRun Generator, SinkCounts Counts, TimeSpan? TunnelCpu, TimeSpan BenchCpu, double? StolenFraction = null)
+/// <param name="Delay">The one-way delays of the datagrams delivered, when the trial timed them (<see cref="TrialSettings.OneWayDelays"/>).</param>
+public sealed record TrialResult(double OfferedRate, int Size, GeneratorRun Generator, SinkCounts Counts, TimeSpan? TunnelCpu, TimeSpan BenchCpu, double? StolenFraction = null, OneWayDelay? Delay = null)
 {
     /// <summary>A trial passes below 0.1 % loss.</summary>
     public const double LossThreshold = 0.001;
@@ -22,6 +23,9 @@ public sealed record TrialResult(double OfferedRate, int Size, GeneratorRun Gene
     public double SentRate => Generator.SentPerSecond;
     public double DeliveredRate => Generator.Seconds > 0 ? Counts.Unique / Generator.Seconds : 0;
     public double MegabytesPerSecond => DeliveredRate * Size / 1e6;
+
+    /// <summary>Payload bits delivered per second of the send window (datagrams that arrive while the queues drain count too).</summary>
+    public double GoodputBitsPerSecond => DeliveredRate * Size * 8;
     public bool KeptUp => SentRate >= MinimumKeptUp * OfferedRate;
     public bool Passed => KeptUp && LossFraction < LossThreshold && Sent > 0;
 

@@ -2,6 +2,22 @@ using System.Diagnostics;
 
 namespace UdpOverTcp.Bench;
 
+/// <summary>How a runner's trials end, and whether they time every datagram.</summary>
+/// <param name="QuietTime">After the generator stops, a trial ends once nothing has arrived for this long...</param>
+/// <param name="MaxDrainTime">...or after this long, whichever comes first.</param>
+/// <param name="OneWayDelays">Stamp every datagram with its send time and report the one-way delays.</param>
+internal sealed record TrialSettings(TimeSpan QuietTime, TimeSpan MaxDrainTime, bool OneWayDelays)
+{
+    /// <summary>On loopback nothing waits long anywhere.</summary>
+    public static readonly TrialSettings Loopback = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(3), OneWayDelays: false);
+
+    /// <summary>
+    /// Across a slow link a queue may take a second to drain, and TCP may pause for a retransmission
+    /// timeout (200 ms at least) in the middle: the late datagrams are the ones whose delay matters.
+    /// </summary>
+    public static readonly TrialSettings Link = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), OneWayDelays: true);
+}
+
 /// <summary>
 /// Runs trials of one datagram size on one path: offer a rate for the trial's duration, wait for the
 /// datagrams still in flight, then count. The CPU time of the tunnel processes and of this process, and
@@ -9,25 +25,24 @@ namespace UdpOverTcp.Bench;
 /// </summary>
 internal sealed class TrialRunner : IDisposable
 {
-    /// <summary>After the generator stops, a trial ends once nothing has arrived for this long...</summary>
-    private static readonly TimeSpan QuietTime = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>...or after this long, whichever comes first.</summary>
-    private static readonly TimeSpan MaxDrainTime = TimeSpan.FromSeconds(3);
+    /// <summary>Delay samples beyond the offered rate's count (the generator's catch-up bursts; a margin).</summary>
+    private const int DelayHeadroom = 4096;
 
     /// <summary>Trial numbers are unique across runners, so a late datagram is recognised as stale on a reused socket.</summary>
     private static int s_lastTrial;
 
     private readonly BenchPath _path;
     private readonly int _size;
+    private readonly TrialSettings _settings;
     private readonly DatagramGenerator _generator;
     private readonly DatagramSink _sink;
 
-    public TrialRunner(BenchPath path, int size)
+    public TrialRunner(BenchPath path, int size, TrialSettings? settings = null)
     {
         _path = path;
         _size = size;
-        _generator = new DatagramGenerator(path.SendSocket, path.Target, size);
+        _settings = settings ?? TrialSettings.Loopback;
+        _generator = new DatagramGenerator(path.SendSocket, path.Target, size, _settings.OneWayDelays);
         try
         {
             _sink = new DatagramSink(path.ReceiveSocket);
@@ -42,19 +57,22 @@ internal sealed class TrialRunner : IDisposable
     public TrialResult Run(double rate, TimeSpan duration, CancellationToken cancellationToken)
     {
         int trial = Interlocked.Increment(ref s_lastTrial);
-        _sink.BeginTrial(trial, _size);
+        // Room for every datagram the schedule can send in the trial (and the second it may overrun by).
+        var delays = _settings.OneWayDelays ? new long[(int)Math.Min(Array.MaxLength, (rate * (duration.TotalSeconds + 1)) + DelayHeadroom)] : null;
+        _sink.BeginTrial(trial, _size, delays);
         var tunnelCpuBefore = _path.TunnelCpu?.Invoke();
         var benchCpuBefore = BenchCpu();
         var machineBefore = CpuSteal.Read();
 
         var run = _generator.Run(trial, rate, duration, cancellationToken);
         var counts = Drain(run.Sent);
+        var delay = delays is null ? null : OneWayDelay.Of(delays.AsSpan(0, _sink.EndDelays()));
 
         var tunnelCpu = _path.TunnelCpu?.Invoke() - tunnelCpuBefore;
         var benchCpu = BenchCpu() - benchCpuBefore;
         var stolen = CpuTimes.StolenFraction(machineBefore, CpuSteal.Read());
         cancellationToken.ThrowIfCancellationRequested();
-        return new TrialResult(rate, _size, run, counts, tunnelCpu, benchCpu, stolen);
+        return new TrialResult(rate, _size, run, counts, tunnelCpu, benchCpu, stolen, delay);
     }
 
     public void Dispose()
@@ -73,8 +91,8 @@ internal sealed class TrialRunner : IDisposable
             long now = Stopwatch.GetTimestamp();
             long lastActivity = Math.Max(stopped, _sink.LastArrival);
             if (counts.Unique >= sent
-                || Stopwatch.GetElapsedTime(lastActivity, now) >= QuietTime
-                || Stopwatch.GetElapsedTime(stopped, now) >= MaxDrainTime)
+                || Stopwatch.GetElapsedTime(lastActivity, now) >= _settings.QuietTime
+                || Stopwatch.GetElapsedTime(stopped, now) >= _settings.MaxDrainTime)
             {
                 return counts;
             }

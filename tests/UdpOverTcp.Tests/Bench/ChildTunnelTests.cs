@@ -50,6 +50,29 @@ public partial class ChildTunnelTests
     }
 
     [Fact]
+    public void Waiting_past_the_lines_already_read_finds_only_a_later_one()
+    {
+        using var child = new ChildTunnel("test", "/bin/sh", ["-c", "echo 'stats: first' >&2; sleep 0.2; echo 'stats: second' >&2; exec sleep 30"], NoEnvironment);
+        Assert.Equal("stats: first", child.WaitForLine("stats: ", Timeout));
+        Assert.Equal("stats: second", child.WaitForLine("stats: ", Timeout, skip: 1));
+        Assert.Throws<BenchException>(() => child.WaitForLine("stats: ", TimeSpan.FromMilliseconds(300), skip: 2));
+    }
+
+    [Fact]
+    public void Statistics_are_asked_for_with_sigusr1_and_the_next_stats_line_is_the_answer()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;   // SIGUSR1
+        }
+
+        using var child = new ChildTunnel("test", "/bin/sh", ["-c", "n=0; trap 'n=$((n+1)); echo \"stats: answer $n\" >&2' USR1; echo 'stats: before' >&2; while :; do sleep 0.05; done"], NoEnvironment);
+        child.WaitForLine("stats: before", Timeout);
+        Assert.Equal("stats: answer 1", child.RequestStatistics(Timeout));
+        Assert.Equal("stats: answer 2", child.RequestStatistics(Timeout));
+    }
+
+    [Fact]
     public void The_extra_environment_reaches_the_child_with_the_inherited_one()
     {
         var extra = new Dictionary<string, string> { ["UDP_OVER_TCP_CHILD_TEST"] = "from the bench" };

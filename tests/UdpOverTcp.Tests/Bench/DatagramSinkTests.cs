@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.Bench;
@@ -62,6 +63,52 @@ public class DatagramSinkTests
     }
 
     [Fact]
+    public async Task A_stamped_trial_records_each_first_copys_one_way_delay()
+    {
+        using var receiver = BenchPath.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var sender = BenchPath.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var target = (IPEndPoint)receiver.LocalEndPoint!;
+        using var sink = new DatagramSink(receiver);
+        var delays = new long[10];
+        sink.BeginTrial(Trial, Size, delays);
+
+        // "Sent" 50 ms ago and 1 s ago; the copy of index 0 and an unstamped datagram are not timed.
+        long now = Stopwatch.GetTimestamp();
+        sender.SendTo(Stamped(Trial, 0, now - (Stopwatch.Frequency / 20)), target);
+        sender.SendTo(Stamped(Trial, 1, now - Stopwatch.Frequency), target);
+        sender.SendTo(Stamped(Trial, 0, now), target);
+        sender.SendTo(Datagram(Trial, 2, Size), target);
+        var expected = new SinkCounts(Unique: 2, Duplicated: 1, Reordered: 0, Corrupted: 1, Stale: 0);
+        await Eventually.True(() => sink.Snapshot() == expected, $"counts {expected}, have {sink.Snapshot()}");
+
+        Assert.Equal(2, sink.EndDelays());
+        var delay = OneWayDelay.Of(delays.AsSpan(0, 2))!;
+        Assert.InRange(delay.P50, 50_000, 1_000_000);   // microseconds: the earlier of the two after sorting
+        Assert.InRange(delay.Max, 1_000_000, 2_000_000);
+
+        // After EndDelays the array is the caller's: nothing more is written into it.
+        sender.SendTo(Stamped(Trial, 3, now), target);
+        await Eventually.True(() => sink.Snapshot().Unique == 3, "the fourth datagram");
+        Assert.Equal(0, delays[2]);
+    }
+
+    [Fact]
+    public void A_paced_stamped_trial_over_plain_loopback_times_every_datagram()
+    {
+        using var path = BenchPath.PlainUdp(AddressFamily.InterNetwork);
+        using var runner = new TrialRunner(path, 1200, TrialSettings.Link);
+        var result = runner.Run(5_000, TimeSpan.FromSeconds(0.2), CancellationToken.None);
+
+        Assert.Equal(result.Sent, result.Counts.Unique);
+        Assert.Equal(0, result.Counts.Corrupted + result.Counts.Duplicated + result.Counts.Reordered + result.Counts.Stale);
+        Assert.NotNull(result.Delay);
+        Assert.Equal(result.Counts.Unique, result.Delay.Count);
+        Assert.True(0 <= result.Delay.P50 && result.Delay.P50 <= result.Delay.P99 && result.Delay.P99 <= result.Delay.Max);
+        Assert.True(result.Delay.P50 < 1e6, $"p50 {result.Delay.P50} us on loopback");
+        Assert.Equal(result.DeliveredRate * 1200 * 8, result.GoodputBitsPerSecond);
+    }
+
+    [Fact]
     public void Latency_probe_answers_every_ping_on_plain_loopback()
     {
         using var path = BenchPath.PlainUdp(AddressFamily.InterNetwork);
@@ -71,6 +118,13 @@ public class DatagramSinkTests
         Assert.True(latency.RoundTrips > 0);
         Assert.Equal(0, latency.Lost);
         Assert.True(latency.P50 <= latency.P99 && latency.P99 <= latency.P999 && latency.P999 <= latency.Max);
+    }
+
+    private static byte[] Stamped(int trial, long index, long timestamp)
+    {
+        var datagram = new byte[Size];
+        SequencedPayload.FillStamped(datagram, TrialSequence.Compose(trial, index), timestamp);
+        return datagram;
     }
 
     private static byte[] Datagram(int trial, long index, int size)

@@ -66,6 +66,13 @@ public class SequenceTrackerTests
     }
 
     [Fact]
+    public void Record_says_whether_an_arrival_is_a_first_copy()
+    {
+        var t = new SequenceTracker();
+        Assert.Equal([true, true, false, true, false], new long[] { 5, 3, 3, 4, 5 }.Select(t.Record).ToArray());
+    }
+
+    [Fact]
     public void Reset_starts_over()
     {
         var t = Track(0, 1, 1);

@@ -53,6 +53,48 @@ public class SequencedPayloadTests
         Assert.Equal(-1, SequencedPayload.Verify(datagram.AsSpan(0, 7), 7));
     }
 
+    [Theory]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(1200)]
+    [InlineData(65507)]
+    public void A_stamped_datagram_carries_its_send_time_and_verifies(int size)
+    {
+        foreach (long timestamp in new long[] { 0, 1, 123_456_789_012, long.MaxValue, -5 })
+        {
+            long sequence = TrialSequence.Compose(3, 77);
+            var datagram = new byte[size];
+            SequencedPayload.FillStamped(datagram, sequence, timestamp);
+            Assert.Equal(sequence, BitConverter.ToInt64(datagram));
+            Assert.Equal(timestamp, BitConverter.ToInt64(datagram, 8));
+            for (int i = 16; i < size; i++)
+            {
+                Assert.Equal((byte)(SequencedPayload.FirstBodyByte(sequence ^ timestamp) + (7 * (i - 16))), datagram[i]);
+            }
+
+            Assert.Equal(sequence, SequencedPayload.VerifyStamped(datagram, out long read));
+            Assert.Equal(timestamp, read);
+        }
+    }
+
+    [Fact]
+    public void Any_wrong_byte_of_a_stamped_datagram_fails_verification()
+    {
+        var datagram = new byte[100];
+        SequencedPayload.FillStamped(datagram, 42, 987_654_321);
+        for (int i = 0; i < datagram.Length; i++)
+        {
+            datagram[i] ^= 0x10;
+            Assert.Equal(-1, SequencedPayload.VerifyStamped(datagram, out _));
+            datagram[i] ^= 0x10;
+        }
+
+        Assert.Equal(-1, SequencedPayload.VerifyStamped(datagram.AsSpan(0, 15), out _));
+        var plain = new byte[100];
+        SequencedPayload.Fill(plain, 42);
+        Assert.Equal(-1, SequencedPayload.VerifyStamped(plain, out _));   // an unstamped datagram is not taken for one
+    }
+
     [Fact]
     public void Trial_and_index_round_trip_through_the_sequence_number()
     {

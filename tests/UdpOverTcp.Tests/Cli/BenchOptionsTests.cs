@@ -22,6 +22,7 @@ public class BenchOptionsTests
         Assert.False(o.ShowHelp);
         Assert.False(o.ShowVersion);
         Assert.Null(o.TunnelPath);
+        Assert.Empty(o.TunnelArgs);
     }
 
     [Fact]
@@ -35,6 +36,50 @@ public class BenchOptionsTests
         Assert.Equal(UdpDataPath.Portable, o.DataPath);
         Assert.True(o.Verbose);
         Assert.Equal("/opt/uot/udp-over-tcp", o.TunnelPath);
+    }
+
+    [Theory]
+    [InlineData("--tunnel-args", "--queue-delay 0")]
+    [InlineData("--tunnel-args=--queue-delay 0")]
+    [InlineData("--tunnel-args", "  --queue-delay\t 0 ")]
+    public void Tunnel_args_are_split_at_white_space(params string[] args)
+    {
+        Assert.Equal(["--queue-delay", "0"], BenchOptions.Parse(args).TunnelArgs);
+    }
+
+    [Fact]
+    public void Link_defaults_to_one_1200_byte_size_and_10_second_trials()
+    {
+        var o = BenchOptions.Parse(["--link", "20mbit"]);
+        Assert.Equal(new LinkRate("20mbit", 20_000_000), o.Link);
+        Assert.Equal([1200], o.Sizes);
+        Assert.Equal(10, o.DurationSeconds);
+        Assert.Null(BenchOptions.Parse([]).Link);
+    }
+
+    [Fact]
+    public void Link_takes_a_size_a_duration_and_the_tunnels_options()
+    {
+        var o = BenchOptions.Parse(["--link", "500kbit", "--size", "16", "-d", "3", "--json", "-v", "--io", "portable", "--tunnel", "/t", "--tunnel-args", "--queue-delay 0"]);
+        Assert.Equal(new LinkRate("500kbit", 500_000), o.Link);
+        Assert.Equal([16], o.Sizes);
+        Assert.Equal(3, o.DurationSeconds);
+        Assert.Equal(["--queue-delay", "0"], o.TunnelArgs);
+    }
+
+    [Theory]
+    [InlineData("20mbit", 20_000_000)]
+    [InlineData("2mbit", 2_000_000)]
+    [InlineData("500kbit", 500_000)]
+    [InlineData("1.5mbit", 1_500_000)]
+    [InlineData("20Mbit", 20_000_000)]
+    [InlineData("100kbit", 100_000)]
+    [InlineData("1gbit", 1_000_000_000)]
+    public void Link_rates_are_written_as_tc_writes_them(string text, long bitsPerSecond)
+    {
+        var rate = LinkRate.Parse(text);
+        Assert.Equal(bitsPerSecond, rate.BitsPerSecond);
+        Assert.Equal(text.ToLowerInvariant(), rate.Text);
     }
 
     [Theory]
@@ -128,7 +173,20 @@ public class BenchOptionsTests
     [InlineData("--io applies to the tunnels the bench starts; with --external, set UDP_OVER_TCP_IO where you start yours", "--external", "7002", "7000", "--io", "portable")]
     [InlineData("--tunnel names the binary the bench starts; with --external it starts none", "--external", "7002", "7000", "--tunnel", "/bin/true")]
     [InlineData("--tunnel needs a value (PATH)", "--tunnel")]
+    [InlineData("--tunnel-args are for the tunnels the bench starts; with --external, give them where you start yours", "--external", "7002", "7000", "--tunnel-args", "-q")]
+    [InlineData("--tunnel-args needs a value (\"ARGS\")", "--tunnel-args")]
     [InlineData("--rate given more than once", "--rate", "5", "-r", "6")]
+    [InlineData("--link: '20' is not a rate from 100kbit to 1gbit, like 20mbit, 500kbit or 1.5mbit", "--link", "20")]
+    [InlineData("--link: '20mb' is not a rate from 100kbit to 1gbit, like 20mbit, 500kbit or 1.5mbit", "--link", "20mb")]
+    [InlineData("--link: 'mbit' is not a rate from 100kbit to 1gbit, like 20mbit, 500kbit or 1.5mbit", "--link", "mbit")]
+    [InlineData("--link: '-1mbit' is not a rate from 100kbit to 1gbit, like 20mbit, 500kbit or 1.5mbit", "--link", "-1mbit")]
+    [InlineData("--link: '99kbit' is not a rate from 100kbit to 1gbit, like 20mbit, 500kbit or 1.5mbit", "--link", "99kbit")]
+    [InlineData("--link: '2gbit' is not a rate from 100kbit to 1gbit, like 20mbit, 500kbit or 1.5mbit", "--link", "2gbit")]
+    [InlineData("--link needs a value (RATE)", "--link")]
+    [InlineData("--link takes one --size, from 16 to 65507 (each datagram carries its send time)", "--link", "20mbit", "--size", "64,1200")]
+    [InlineData("--link takes one --size, from 16 to 65507 (each datagram carries its send time)", "--link", "20mbit", "--size", "15")]
+    [InlineData("--link offers 0.8, 1.2 and 2 times the link's rate; it does not go with --rate", "--link", "20mbit", "--rate", "1000")]
+    [InlineData("--link measures tunnels the bench starts across the link it builds; it does not go with --external", "--link", "20mbit", "--external", "7002", "7000")]
     [InlineData("unknown option '--bogus'", "--bogus")]
     [InlineData("unknown option '-x'", "-x")]
     [InlineData("unexpected argument '64'", "64")]

@@ -33,6 +33,7 @@ public class BenchCommandTests
         Assert.Equal(0.2, settings.GetProperty("trialSeconds").GetDouble());
         Assert.Equal(0.1, settings.GetProperty("lossThresholdPercent").GetDouble());
         Assert.Contains("child processes", settings.GetProperty("tunnels").GetString());
+        Assert.Equal("", settings.GetProperty("tunnelArgs").GetString());
         Assert.True(settings.GetProperty("sinkReceiveBufferBytes").GetInt32() > 0);
         if (io is not null)
         {
@@ -50,6 +51,23 @@ public class BenchCommandTests
         AssertLatency(latency.GetProperty("plain"));
         AssertLatency(latency.GetProperty("plainEchoThread"));
         AssertLatency(latency.GetProperty("tunnel"));
+    }
+
+    [Fact]
+    public async Task Tunnel_args_reach_both_tunnel_ends_and_the_report()
+    {
+        var (code, stdout, stderr) = await TunnelProcess.RunBenchAsync([.. Tiny, "--tunnel-args", "--max-frame 2000 --tcp-nodelay"]);
+        Assert.True(code == 0, $"exit {code}: {string.Join('\n', stderr)}");
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal("--max-frame 2000 --tcp-nodelay", json.RootElement.GetProperty("settings").GetProperty("tunnelArgs").GetString());
+
+        // The tunnel refuses an option it does not know: the bench says which end and quotes it.
+        (code, stdout, stderr) = await TunnelProcess.RunBenchAsync([.. Tiny, "--tunnel-args", "--no-such-option"]);
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr);
+        Assert.StartsWith("udp-over-tcp-bench: the listen tunnel exited with code 2; it said: ", line);
+        Assert.Contains("--no-such-option", line);
     }
 
     [Fact]
