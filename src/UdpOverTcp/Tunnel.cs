@@ -227,9 +227,17 @@ public sealed class Tunnel : IDisposable
             try
             {
                 await OffEngine.ConnectAsync(socket, endpoint, _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-                if (_auth is not null && !await AuthenticateAsync(socket, TcpRole.Connect, cancellationToken).ConfigureAwait(false))
+                if (_auth is not null)
                 {
-                    failure = "the peer failed authentication (is the secret the same on both ends?)";
+                    var outcome = await _auth.AuthenticateAsync(socket, TcpRole.Connect, cancellationToken).ConfigureAwait(false);
+                    if (outcome != HandshakeOutcome.Authenticated)
+                    {
+                        failure = _auth.DescribeForConnectSide(outcome);
+                        if (outcome is HandshakeOutcome.ProofMismatch or HandshakeOutcome.NotAHello)
+                        {
+                            Interlocked.Increment(ref Stats.AuthFailures);
+                        }
+                    }
                 }
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -272,7 +280,7 @@ public sealed class Tunnel : IDisposable
     private async Task<bool> AuthenticateAsync(Socket socket, TcpRole role, CancellationToken cancellationToken)
     {
         string peer = socket.RemoteEndPoint?.ToString() ?? "?";
-        if (await _auth!.AuthenticateAsync(socket, role, cancellationToken).ConfigureAwait(false))
+        if (await _auth!.AuthenticateAsync(socket, role, cancellationToken).ConfigureAwait(false) == HandshakeOutcome.Authenticated)
         {
             return true;
         }
