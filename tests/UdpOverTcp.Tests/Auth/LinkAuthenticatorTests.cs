@@ -101,8 +101,7 @@ public class LinkAuthenticatorTests
         using var ___ = client;
         using var ____ = server;
         serverSide = new LinkAuthenticator(Secret).AuthenticateAsync(server, TcpRole.Listen, CancellationToken.None);
-        var hello = new byte[LinkAuthenticator.HelloSize];
-        "UoT\u0001C"u8.CopyTo(hello);
+        var hello = Hello('C');
         await client.SendAsync(hello);
         var answer = new byte[LinkAuthenticator.HelloSize + LinkAuthenticator.ProofSize];
         await ReceiveExactly(client, answer);
@@ -122,9 +121,7 @@ public class LinkAuthenticatorTests
         using var _ = client;
         using var __ = server;
         var auth = new LinkAuthenticator(Secret);
-        var serverHello = new byte[LinkAuthenticator.HelloSize];
-        "UoT\u0001L"u8.CopyTo(serverHello);
-        Random.Shared.NextBytes(serverHello.AsSpan(5));
+        var serverHello = Hello('L');
         await server.SendAsync(serverHello);   // before reading anything, as the older build did
         var clientSide = auth.AuthenticateAsync(client, TcpRole.Connect, CancellationToken.None);
         var clientHello = new byte[LinkAuthenticator.HelloSize];
@@ -145,9 +142,7 @@ public class LinkAuthenticatorTests
         using var __ = server;
         var auth = new LinkAuthenticator(Secret);
         var serverSide = auth.AuthenticateAsync(server, TcpRole.Listen, CancellationToken.None);
-        var hello = new byte[LinkAuthenticator.HelloSize];
-        "UoT\u0001C"u8.CopyTo(hello);
-        await attacker.SendAsync(hello);
+        await attacker.SendAsync(Hello('C'));
         var answer = new byte[LinkAuthenticator.HelloSize + LinkAuthenticator.ProofSize];
         await ReceiveExactly(attacker, answer);
         await attacker.SendAsync(answer.AsMemory(LinkAuthenticator.HelloSize));
@@ -169,6 +164,16 @@ public class LinkAuthenticatorTests
 
     [Fact]
     public void Empty_secret_is_refused() => Assert.Throws<ArgumentException>(() => new LinkAuthenticator([]));
+
+    /// <summary>A hello as anyone can write it: the magic, a role, a random nonce.</summary>
+    private static byte[] Hello(char role)
+    {
+        var hello = new byte[LinkAuthenticator.HelloSize];
+        "UoT\u0001"u8.CopyTo(hello);
+        hello[4] = (byte)role;
+        Random.Shared.NextBytes(hello.AsSpan(5));
+        return hello;
+    }
 
     private static async Task ReceiveExactly(Socket socket, byte[] buffer)
     {
