@@ -119,8 +119,13 @@ internal sealed class Acceptor
                 }
             }
         }
-        catch (Exception e) when (e is ObjectDisposedException or SocketException && cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (cancellationToken.IsCancellationRequested)
         {
+            // Stopping: the listeners were shut down under it. Anything else is a bug, worth a line, not a crash.
+            if (e is not (ObjectDisposedException or SocketException))
+            {
+                Log.Error($"accepting, while stopping: {e.GetType().Name}: {e.Message}");
+            }
         }
         finally
         {
@@ -185,6 +190,7 @@ internal sealed class Acceptor
         }
     }
 
+    /// <summary>Runs on the thread that cancels (the signal handler's): nothing may escape it.</summary>
     private void StopListening()
     {
         foreach (var listener in _listeners)
@@ -195,6 +201,10 @@ internal sealed class Acceptor
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
+            }
+            catch (Exception e)
+            {
+                Log.Error($"stopping a listener: {e.GetType().Name}: {e.Message}");
             }
         }
     }
