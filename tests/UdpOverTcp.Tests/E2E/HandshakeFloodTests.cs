@@ -177,7 +177,8 @@ public sealed class HandshakeFloodTests(ITestOutputHelper output) : IDisposable
 
             foreach (var tunnel in tunnels)
             {
-                Assert.Equal(0, await tunnel.WaitForExitAsync());
+                int code = await tunnel.WaitForExitAsync();
+                Assert.True(code == 0, $"exit code {code}; its log:\n{string.Join('\n', tunnel.Lines)}");
             }
         }
 
