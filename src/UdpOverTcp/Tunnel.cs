@@ -29,10 +29,6 @@ public sealed class Tunnel : IDisposable
     private TaskCompletionSource _linkUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly LinkAuthenticator? _auth;
 
-    /// <summary>Handshakes under way at once on the listen side: bounds what a connection flood can hold.</summary>
-    private const int MaxConcurrentHandshakes = 32;
-    private readonly SemaphoreSlim _handshakeSlots = new(MaxConcurrentHandshakes);
-
     /// <summary>Binds the UDP socket (and the TCP listener on the listen side) at once, so bind errors surface here.</summary>
     public Tunnel(TunnelOptions options)
     {
@@ -108,7 +104,7 @@ public sealed class Tunnel : IDisposable
 
         var pump = Task.Run(_pump.RunReceiveLoopAsync, CancellationToken.None);
         var links = _listeners.Length > 0
-            ? Task.WhenAll(_listeners.Select(l => AcceptLoopAsync(l, cancellationToken)))
+            ? new Acceptor(_listeners, _options.TcpAllow, _auth, Stats, InstallAccepted).RunAsync(cancellationToken)
             : ConnectLoopAsync(cancellationToken);
         try
         {
@@ -132,68 +128,6 @@ public sealed class Tunnel : IDisposable
         DisposeListeners();
         _udp.Dispose();
         SetLink(null)?.Abort("disposed");
-    }
-
-    private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException e) when (!cancellationToken.IsCancellationRequested)
-            {
-                // E.g. EMFILE or a connection reset before accept: keep listening.
-                Log.Warn($"accept failed: {e.Message}");
-                continue;
-            }
-
-            var remote = socket.RemoteEndPoint as IPEndPoint;
-            if (!_options.TcpAllow.IsEmpty && (remote is null || !_options.TcpAllow.Allows(remote.Address)))
-            {
-                Interlocked.Increment(ref Stats.LinksRefused);
-                Log.Debug($"connection from {remote} refused: not in --tcp-allow");
-                socket.Dispose();
-                continue;
-            }
-
-            if (_auth is null)
-            {
-                InstallAccepted(socket);
-            }
-            else if (_handshakeSlots.Wait(0))
-            {
-                // Off the accept loop: a slow or silent client must not hold up the next one.
-                _ = AuthenticateAcceptedAsync(socket, cancellationToken);
-            }
-            else
-            {
-                Interlocked.Increment(ref Stats.AuthFailures);
-                Log.Debug($"connection from {remote} refused: {MaxConcurrentHandshakes} handshakes already under way");
-                socket.Dispose();
-            }
-        }
-    }
-
-    private async Task AuthenticateAcceptedAsync(Socket socket, CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (await AuthenticateAsync(socket, TcpRole.Listen, cancellationToken).ConfigureAwait(false))
-            {
-                InstallAccepted(socket);
-            }
-        }
-        finally
-        {
-            _handshakeSlots.Release();
-        }
     }
 
     /// <summary>Makes an accepted (and, with a secret, authenticated) connection the live link, replacing the current one.</summary>
@@ -227,9 +161,17 @@ public sealed class Tunnel : IDisposable
             try
             {
                 await OffEngine.ConnectAsync(socket, endpoint, _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-                if (_auth is not null && !await AuthenticateAsync(socket, TcpRole.Connect, cancellationToken).ConfigureAwait(false))
+                if (_auth is not null)
                 {
-                    failure = "the peer failed authentication (is the secret the same on both ends?)";
+                    var outcome = await _auth.AuthenticateAsync(socket, TcpRole.Connect, cancellationToken).ConfigureAwait(false);
+                    if (outcome != HandshakeOutcome.Authenticated)
+                    {
+                        failure = _auth.DescribeForConnectSide(outcome);
+                        if (outcome is HandshakeOutcome.ProofMismatch or HandshakeOutcome.NotAHello)
+                        {
+                            Interlocked.Increment(ref Stats.AuthFailures);
+                        }
+                    }
                 }
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -267,25 +209,6 @@ public sealed class Tunnel : IDisposable
     }
 
     private long FramesFromPeer() => Interlocked.Read(ref Stats.UdpSent) + Interlocked.Read(ref Stats.UdpSendErrors);
-
-    /// <summary>Runs the handshake; a failure is counted, the socket closed without a word to the peer.</summary>
-    private async Task<bool> AuthenticateAsync(Socket socket, TcpRole role, CancellationToken cancellationToken)
-    {
-        string peer = socket.RemoteEndPoint?.ToString() ?? "?";
-        if (await _auth!.AuthenticateAsync(socket, role, cancellationToken).ConfigureAwait(false))
-        {
-            return true;
-        }
-
-        socket.Dispose();
-        // The first failure is worth a warning (a wrong secret); a flood of them is only counted.
-        if (Interlocked.Increment(ref Stats.AuthFailures) == 1 || Log.IsEnabled(LogLevel.Debug))
-        {
-            Log.Warn($"link from {peer} rejected: authentication failed");
-        }
-
-        return false;
-    }
 
     private TcpLink CreateLink(Socket socket)
     {
@@ -412,7 +335,7 @@ public sealed class Tunnel : IDisposable
             SetTcpBuffers(listener, options);   // accepted sockets inherit them
             SetFwMark(listener, options);       // and the mark, for the replies
             listener.Bind(endpoint);
-            listener.Listen(16);
+            listener.Listen(Acceptor.Backlog);
             return listener;
         }
         catch

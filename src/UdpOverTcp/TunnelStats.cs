@@ -38,6 +38,9 @@ public sealed class TunnelStats
     public long LinkFailures;
     public long MalformedFrames;
     public long AuthFailures;
+
+    /// <summary>Listen side: connections closed before their handshake finished (silent, too slow, crowded out, or gone).</summary>
+    public long HandshakesUnfinished;
     public long LinksRefused;
 
     /// <summary>The send loop: what it is about to send waited <paramref name="ticks"/> (0 when nothing was old enough to tell).</summary>
@@ -71,6 +74,7 @@ public sealed class TunnelStats
           .Append(Volatile.Read(ref LinkFailures)).Append(" failed ")
           .Append(Volatile.Read(ref MalformedFrames)).Append(" malformed ")
           .Append(Volatile.Read(ref AuthFailures)).Append(" unauthenticated ")
+          .Append(Volatile.Read(ref HandshakesUnfinished)).Append(" unfinished ")
           .Append(Volatile.Read(ref LinksRefused)).Append(" refused");
         return sb.ToString();
     }

@@ -8,15 +8,19 @@ namespace UdpOverTcp.Auth;
 /// <summary>
 /// Mutual challenge-response on a new TCP link, before any datagram flows, when both ends share a
 /// secret. Each side sends a hello (magic, its role, a fresh 32-byte random nonce), then a proof:
-/// HMAC-SHA256(secret, label ‖ prover's role ‖ client nonce ‖ server nonce). Each checks the other's
-/// proof in constant time. Fresh nonces on both sides defeat replay; the prover's role in the MAC
+/// HMAC-SHA256(secret, label ‖ prover's role ‖ client nonce ‖ server nonce). The connect side speaks
+/// first; the listen side answers with its hello and proof once the connect side's hello is in (see
+/// <see cref="Handshake"/>). Each checks the other's proof in constant time. Fresh nonces on both sides defeat replay; the prover's role in the MAC
 /// defeats reflecting a side's own proof back at it. This authenticates the peer; it does not
 /// encrypt or protect the stream afterwards (use SSH or WireGuard for that).
 /// </summary>
 public sealed class LinkAuthenticator
 {
     public const int NonceSize = 32;
-    public const int HelloSize = 4 + 1 + NonceSize;
+
+    /// <summary>A hello's magic and role, before its nonce.</summary>
+    public const int HelloHeaderSize = 4 + 1;
+    public const int HelloSize = HelloHeaderSize + NonceSize;
     public const int ProofSize = 32;
 
     /// <summary>A handshake that takes longer than this fails: a silent client cannot hold a slot.</summary>
@@ -53,87 +57,100 @@ public sealed class LinkAuthenticator
     }
 
     /// <summary>
-    /// True when the peer proved it knows the secret; false on any failure (wrong secret, garbage, EOF,
-    /// timeout, which closes the socket). Runs with blocking calls on a thread of its own (see
-    /// <see cref="OffEngine"/>), so the link can use its threaded loops afterwards.
+    /// Runs one side's handshake with blocking calls on a thread of its own (see <see cref="OffEngine"/>),
+    /// so the link can use its threaded loops afterwards; the connect side's way. Any failure closes
+    /// nothing: the caller decides. The listen side drives <see cref="Handshake"/> from its acceptor instead.
     /// </summary>
-    public async Task<bool> AuthenticateAsync(Socket socket, TcpRole role, CancellationToken cancellationToken)
+    public async Task<HandshakeOutcome> AuthenticateAsync(Socket socket, TcpRole role, CancellationToken cancellationToken)
     {
+        var handshake = new Handshake(this, role);
         try
         {
-            return await OffEngine.RunAsync(socket, Timeout, cancellationToken, s => Handshake(s, role)).ConfigureAwait(false);
+            await OffEngine.RunAsync(socket, Timeout, cancellationToken, s => Run(s, handshake)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return false;   // timed out
+            handshake.Fail(HandshakeOutcome.TimedOut);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            return false;
+            handshake.Fail(HandshakeOutcome.Closed);   // reset
+        }
+
+        return handshake.Outcome ?? HandshakeOutcome.Closed;
+    }
+
+    /// <summary>What went wrong, for the connect side's "connect to ... failed: ..." line. Only a proof that did not match is about the secret.</summary>
+    public string DescribeForConnectSide(HandshakeOutcome outcome) => outcome switch
+    {
+        HandshakeOutcome.Closed => "the listen side closed the connection before the handshake finished (its log says why)",
+        HandshakeOutcome.TimedOut => $"no handshake answer from the listen side within {Timeout.TotalSeconds:0.###} s (does it have --secret-file?)",
+        HandshakeOutcome.NotAHello => "the listen side's answer is not a udp-over-tcp hello (does it have --secret-file?)",
+        HandshakeOutcome.ProofMismatch => "the listen side's proof did not match: the two ends have different secrets",
+        _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
+    };
+
+    /// <summary>Drives <paramref name="handshake"/> to its outcome with blocking calls (the return value only suits <see cref="OffEngine.RunAsync"/>).</summary>
+    private static bool Run(Socket socket, Handshake handshake)
+    {
+        while (true)
+        {
+            var outgoing = handshake.TakeOutgoing();
+            while (!outgoing.IsEmpty)
+            {
+                outgoing = outgoing[socket.Send(outgoing)..];
+            }
+
+            if (handshake.Outcome is not null)
+            {
+                return true;
+            }
+
+            int received = socket.Receive(handshake.Incoming);
+            if (received == 0)
+            {
+                handshake.Fail(HandshakeOutcome.Closed);
+                return true;
+            }
+
+            handshake.Received(received);
         }
     }
 
-    private bool Handshake(Socket socket, TcpRole role)
+    /// <summary>Writes a hello: the magic, <paramref name="role"/> and a fresh random nonce.</summary>
+    internal static void WriteHello(Span<byte> destination, TcpRole role)
     {
-        var ours = new byte[HelloSize];
-        Magic.CopyTo(ours);
-        ours[4] = RoleByte(role);
-        RandomNumberGenerator.Fill(ours.AsSpan(5));
-        SendAll(socket, ours);
+        Magic.CopyTo(destination);
+        destination[Magic.Length] = RoleByte(role);
+        RandomNumberGenerator.Fill(destination.Slice(HelloHeaderSize, NonceSize));
+    }
 
-        var theirs = new byte[HelloSize];
-        if (!ReceiveExactly(socket, theirs)
-            || !theirs.AsSpan(0, 4).SequenceEqual(Magic)
-            || theirs[4] != RoleByte(Opposite(role)))
-        {
-            return false;
-        }
-
-        var clientNonce = (role == TcpRole.Connect ? ours : theirs).AsSpan(5);
-        var serverNonce = (role == TcpRole.Connect ? theirs : ours).AsSpan(5);
-        SendAll(socket, Proof(role, clientNonce, serverNonce));
-
-        var proof = new byte[ProofSize];
-        return ReceiveExactly(socket, proof)
-            && CryptographicOperations.FixedTimeEquals(proof, Proof(Opposite(role), clientNonce, serverNonce));
+    /// <summary>Whether <paramref name="prefix"/> (up to <see cref="HelloHeaderSize"/> bytes) can begin a hello from <paramref name="role"/>.</summary>
+    internal static bool StartsHello(ReadOnlySpan<byte> prefix, TcpRole role)
+    {
+        int magic = Math.Min(prefix.Length, Magic.Length);
+        return prefix.Length <= HelloHeaderSize
+            && Magic.StartsWith(prefix[..magic])
+            && (prefix.Length == magic || prefix[magic] == RoleByte(role));
     }
 
     /// <summary>HMAC-SHA256(secret, label ‖ role ‖ client nonce ‖ server nonce).</summary>
     public byte[] Proof(TcpRole prover, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce)
+    {
+        var proof = new byte[ProofSize];
+        WriteProof(proof, prover, clientNonce, serverNonce);
+        return proof;
+    }
+
+    internal void WriteProof(Span<byte> destination, TcpRole prover, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce)
     {
         Span<byte> message = stackalloc byte[Label.Length + 1 + (2 * NonceSize)];
         Label.CopyTo(message);
         message[Label.Length] = RoleByte(prover);
         clientNonce.CopyTo(message[(Label.Length + 1)..]);
         serverNonce.CopyTo(message[(Label.Length + 1 + NonceSize)..]);
-        return HMACSHA256.HashData(_secret, message);
+        HMACSHA256.HashData(_secret, message, destination);
     }
 
     private static byte RoleByte(TcpRole role) => role == TcpRole.Connect ? (byte)'C' : (byte)'L';
-
-    private static TcpRole Opposite(TcpRole role) => role == TcpRole.Connect ? TcpRole.Listen : TcpRole.Connect;
-
-    private static void SendAll(Socket socket, ReadOnlySpan<byte> bytes)
-    {
-        while (!bytes.IsEmpty)
-        {
-            bytes = bytes[socket.Send(bytes)..];
-        }
-    }
-
-    private static bool ReceiveExactly(Socket socket, Span<byte> buffer)
-    {
-        while (!buffer.IsEmpty)
-        {
-            int n = socket.Receive(buffer);
-            if (n == 0)
-            {
-                return false;
-            }
-
-            buffer = buffer[n..];
-        }
-
-        return true;
-    }
 }

@@ -20,7 +20,7 @@ public class LinkAuthenticatorTests
         var results = await Task.WhenAll(
             auth.AuthenticateAsync(client, TcpRole.Connect, CancellationToken.None),
             auth.AuthenticateAsync(server, TcpRole.Listen, CancellationToken.None)).Within("the handshake");
-        Assert.Equal([true, true], results);
+        Assert.Equal([HandshakeOutcome.Authenticated, HandshakeOutcome.Authenticated], results);
     }
 
     [Fact]
@@ -32,49 +32,121 @@ public class LinkAuthenticatorTests
         var results = await Task.WhenAll(
             new LinkAuthenticator("one"u8.ToArray()).AuthenticateAsync(client, TcpRole.Connect, CancellationToken.None),
             new LinkAuthenticator("two"u8.ToArray()).AuthenticateAsync(server, TcpRole.Listen, CancellationToken.None)).Within("the handshake");
-        Assert.Equal([false, false], results);
+        Assert.Equal([HandshakeOutcome.ProofMismatch, HandshakeOutcome.ProofMismatch], results);
     }
 
     [Fact]
-    public async Task Two_listeners_or_two_connectors_never_authenticate_each_other()
+    public async Task Two_connectors_reject_each_others_hello()
     {
         var (a, b) = await ConnectedPairAsync();
         using var _ = a;
         using var __ = b;
         var auth = new LinkAuthenticator(Secret);
         var results = await Task.WhenAll(
-            auth.AuthenticateAsync(a, TcpRole.Listen, CancellationToken.None),
-            auth.AuthenticateAsync(b, TcpRole.Listen, CancellationToken.None)).Within("the handshake");
-        Assert.Equal([false, false], results);
+            auth.AuthenticateAsync(a, TcpRole.Connect, CancellationToken.None),
+            auth.AuthenticateAsync(b, TcpRole.Connect, CancellationToken.None)).Within("the handshake");
+        Assert.Equal([HandshakeOutcome.NotAHello, HandshakeOutcome.NotAHello], results);
     }
 
     [Fact]
-    public async Task A_silent_peer_fails_at_the_timeout_instead_of_hanging()
+    public async Task Two_listeners_wait_for_each_other_until_one_gives_up()
+    {
+        // The listen side speaks only after the connect side's hello: two of them say nothing at all.
+        var (a, b) = await ConnectedPairAsync();
+        using var _ = a;
+        using var __ = b;
+        var results = await Task.WhenAll(
+            new LinkAuthenticator(Secret, TimeSpan.FromMilliseconds(200)).AuthenticateAsync(a, TcpRole.Listen, CancellationToken.None),
+            new LinkAuthenticator(Secret).AuthenticateAsync(b, TcpRole.Listen, CancellationToken.None)).Within("the handshake");
+        Assert.Equal([HandshakeOutcome.TimedOut, HandshakeOutcome.Closed], results);
+    }
+
+    [Theory]
+    [InlineData(TcpRole.Listen)]
+    [InlineData(TcpRole.Connect)]
+    public async Task A_silent_peer_fails_at_the_timeout_instead_of_hanging(TcpRole role)
     {
         var (client, server) = await ConnectedPairAsync();
         using var _ = client;
         using var __ = server;
         var auth = new LinkAuthenticator(Secret, TimeSpan.FromMilliseconds(200));
-        Assert.False(await auth.AuthenticateAsync(server, TcpRole.Listen, CancellationToken.None).Within("the handshake to give up"));
+        var socket = role == TcpRole.Listen ? server : client;
+        Assert.Equal(HandshakeOutcome.TimedOut, await auth.AuthenticateAsync(socket, role, CancellationToken.None).Within("the handshake to give up"));
     }
 
     [Fact]
-    public async Task Reflecting_the_servers_own_hello_and_proof_back_fails()
+    public async Task A_peer_that_closes_mid_handshake_is_told_apart_from_one_that_never_answers()
     {
-        // An attacker without the secret echoes everything the server sends: hello, then proof.
+        var (client, server) = await ConnectedPairAsync();
+        using var _ = client;
+        var auth = new LinkAuthenticator(Secret);
+        var clientSide = auth.AuthenticateAsync(client, TcpRole.Connect, CancellationToken.None);
+        await ReceiveExactly(server, new byte[LinkAuthenticator.HelloSize]);   // the client's hello, then the server goes away
+        server.Dispose();
+        Assert.Equal(HandshakeOutcome.Closed, await clientSide.Within("the client's verdict"));
+    }
+
+    [Fact]
+    public async Task The_listen_side_says_nothing_before_the_connect_sides_hello_then_answers_with_hello_and_proof()
+    {
+        var (client, server) = await ConnectedPairAsync();
+        using var _ = client;
+        using var __ = server;
+        var auth = new LinkAuthenticator(Secret, TimeSpan.FromMilliseconds(300));
+        var serverSide = auth.AuthenticateAsync(server, TcpRole.Listen, CancellationToken.None);
+        Assert.Equal(HandshakeOutcome.TimedOut, await serverSide.Within("the listen side to give up"));
+        Assert.Equal(0, client.Available);   // not a byte before the client spoke
+
+        (client, server) = await ConnectedPairAsync();
+        using var ___ = client;
+        using var ____ = server;
+        serverSide = new LinkAuthenticator(Secret).AuthenticateAsync(server, TcpRole.Listen, CancellationToken.None);
+        var hello = Hello('C');
+        await client.SendAsync(hello);
+        var answer = new byte[LinkAuthenticator.HelloSize + LinkAuthenticator.ProofSize];
+        await ReceiveExactly(client, answer);
+        Assert.Equal("UoT\u0001L"u8.ToArray(), answer[..5]);
+        Assert.Equal(
+            auth.Proof(TcpRole.Listen, hello.AsSpan(5), answer.AsSpan(5, LinkAuthenticator.NonceSize)),
+            answer[LinkAuthenticator.HelloSize..]);
+        client.Dispose();
+        Assert.Equal(HandshakeOutcome.Closed, await serverSide.Within("the listen side's verdict"));
+    }
+
+    [Fact]
+    public async Task A_listen_side_of_an_older_build_which_speaks_first_still_authenticates_this_connect_side()
+    {
+        // Older builds sent their hello at once on both sides; only the listen side's timing changed since.
+        var (client, server) = await ConnectedPairAsync();
+        using var _ = client;
+        using var __ = server;
+        var auth = new LinkAuthenticator(Secret);
+        var serverHello = Hello('L');
+        await server.SendAsync(serverHello);   // before reading anything, as the older build did
+        var clientSide = auth.AuthenticateAsync(client, TcpRole.Connect, CancellationToken.None);
+        var clientHello = new byte[LinkAuthenticator.HelloSize];
+        await ReceiveExactly(server, clientHello);
+        await server.SendAsync(auth.Proof(TcpRole.Listen, clientHello.AsSpan(5), serverHello.AsSpan(5)));
+        var clientProof = new byte[LinkAuthenticator.ProofSize];
+        await ReceiveExactly(server, clientProof);
+        Assert.Equal(auth.Proof(TcpRole.Connect, clientHello.AsSpan(5), serverHello.AsSpan(5)), clientProof);
+        Assert.Equal(HandshakeOutcome.Authenticated, await clientSide.Within("the client's verdict"));
+    }
+
+    [Fact]
+    public async Task Reflecting_the_servers_own_proof_back_fails()
+    {
+        // An attacker without the secret sends a hello, then echoes the proof the server answers with.
         var (attacker, server) = await ConnectedPairAsync();
         using var _ = attacker;
         using var __ = server;
         var auth = new LinkAuthenticator(Secret);
         var serverSide = auth.AuthenticateAsync(server, TcpRole.Listen, CancellationToken.None);
-        var buffer = new byte[LinkAuthenticator.HelloSize];
-        await ReceiveExactly(attacker, buffer);
-        buffer[4] = (byte)'C';   // claim the other role, keep the server's own nonce
-        await attacker.SendAsync(buffer);
-        var proof = new byte[LinkAuthenticator.ProofSize];
-        await ReceiveExactly(attacker, proof);
-        await attacker.SendAsync(proof);
-        Assert.False(await serverSide.Within("the server's verdict"));
+        await attacker.SendAsync(Hello('C'));
+        var answer = new byte[LinkAuthenticator.HelloSize + LinkAuthenticator.ProofSize];
+        await ReceiveExactly(attacker, answer);
+        await attacker.SendAsync(answer.AsMemory(LinkAuthenticator.HelloSize));
+        Assert.Equal(HandshakeOutcome.ProofMismatch, await serverSide.Within("the server's verdict"));
     }
 
     [Fact]
@@ -92,6 +164,16 @@ public class LinkAuthenticatorTests
 
     [Fact]
     public void Empty_secret_is_refused() => Assert.Throws<ArgumentException>(() => new LinkAuthenticator([]));
+
+    /// <summary>A hello as anyone can write it: the magic, a role, a random nonce.</summary>
+    private static byte[] Hello(char role)
+    {
+        var hello = new byte[LinkAuthenticator.HelloSize];
+        "UoT\u0001"u8.CopyTo(hello);
+        hello[4] = (byte)role;
+        Random.Shared.NextBytes(hello.AsSpan(5));
+        return hello;
+    }
 
     private static async Task ReceiveExactly(Socket socket, byte[] buffer)
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.E2E;
@@ -72,5 +73,65 @@ public sealed class AuthenticationE2ETests : IDisposable
         Assert.Contains("UDP_OVER_TCP_SECRET", stdout);
     }
 
+    [Fact]
+    public async Task Different_secrets_are_named_as_the_cause_on_both_sides()
+    {
+        using var listen = TunnelProcess.Start("-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9", "--secret-file", SecretFile("ours", SecretText));
+        int tcpPort = ListenPort(await listen.WaitForLineAsync("listening on tcp"));
+        using var connect = TunnelProcess.Start("-t", tcpPort.ToString(), "-u", "127.0.0.1:0", "-p", "9", "--secret-file", SecretFile("theirs", "another secret"));
+
+        var line = await connect.WaitForLineAsync($"connect to 127.0.0.1:{tcpPort} failed");
+        Assert.Contains("the listen side's proof did not match: the two ends have different secrets", line);
+        Assert.Contains("its proof did not match (is the secret the same on both ends?)", await listen.WaitForLineAsync("rejected"));
+    }
+
+    [Fact]
+    public async Task A_listen_side_that_closes_during_the_handshake_is_not_blamed_on_the_secret()
+    {
+        // What a connect side meets behind `ssh -L` with nothing at the far end, or a listen side that restarts.
+        var line = await ConnectSideFailureAgainst(accepted => accepted.Dispose());
+        Assert.Contains("the listen side closed the connection before the handshake finished (its log says why)", line);
+        Assert.DoesNotContain("secret", line);
+    }
+
+    [Fact]
+    public async Task A_listen_side_that_answers_something_else_is_said_to_be_no_udp_over_tcp_hello()
+    {
+        var line = await ConnectSideFailureAgainst(accepted => accepted.Send("SSH-2.0-OpenSSH_9.2p1\r\n"u8));
+        Assert.Contains("the listen side's answer is not a udp-over-tcp hello", line);
+        Assert.DoesNotContain("different secrets", line);
+    }
+
+    [Fact]
+    public async Task A_listen_side_that_never_answers_is_given_up_after_the_handshake_timeout()
+    {
+        var line = await ConnectSideFailureAgainst(_ => { });   // accepted, and not a word
+        Assert.Contains("no handshake answer from the listen side within 5 s", line);
+        Assert.DoesNotContain("different secrets", line);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string SecretFile(string name, string secret)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, secret);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return path;
+    }
+
+    /// <summary>A connect side with a secret against a plain TCP listener that does <paramref name="onAccept"/>: its first failure line.</summary>
+    private async Task<string> ConnectSideFailureAgainst(Action<Socket> onAccept)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        int tcpPort = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        using var connect = TunnelProcess.Start("-t", tcpPort.ToString(), "-u", "127.0.0.1:0", "-p", "9", "--secret-file", SecretFile("key", SecretText));
+        using var accepted = await listener.AcceptAsync().Within("the connect side to connect");
+        onAccept(accepted);
+        return await connect.WaitForLineAsync($"connect to 127.0.0.1:{tcpPort} failed");
+    }
+
+    private static int ListenPort(string listening) => IPEndPoint.Parse(listening.Split("listening on tcp ")[1].Split(',')[0]).Port;
 }

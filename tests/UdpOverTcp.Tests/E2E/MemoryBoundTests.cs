@@ -12,9 +12,8 @@ namespace UdpOverTcp.Tests.E2E;
 /// tunnel must drop at the UDP edge, not buffer) and when the peer floods maximum-size frames at an
 /// app that does not read. A bound on bytes, not on time.
 /// </summary>
-public sealed partial class MemoryBoundTests(ITestOutputHelper output)
+public sealed class MemoryBoundTests(ITestOutputHelper output)
 {
-    private const int Sigusr1 = 10;   // Linux
     private const int MaxDatagram = 65507;
     private const long FirstMeasure = 50L << 20;
     private const long SecondMeasure = 500L << 20;
@@ -46,7 +45,7 @@ public sealed partial class MemoryBoundTests(ITestOutputHelper output)
 
         long first = await FloodUntilAsync(tunnel, flood, UdpToTcpBytes, FirstMeasure);
         long second = await FloodUntilAsync(tunnel, flood, UdpToTcpBytes, SecondMeasure);
-        var line = await StatsAsync(tunnel);
+        var line = await tunnel.RequestStatsAsync();
         output.WriteLine($"peer not reading: VmHWM {first >> 10} KiB after {FirstMeasure >> 20} MB offered, {second >> 10} KiB after {SecondMeasure >> 20} MB; {line}");
         Assert.True(second - first < AllowedGrowth, $"VmHWM grew from {first} to {second} bytes");
         Assert.True(Counter(line, @"(\d+) backpressure") > 0, "nothing was dropped for backpressure: " + line);
@@ -78,26 +77,19 @@ public sealed partial class MemoryBoundTests(ITestOutputHelper output)
 
         long first = await FloodUntilAsync(tunnel, flood, TcpToUdpBytes, FirstMeasure);
         long second = await FloodUntilAsync(tunnel, flood, TcpToUdpBytes, SecondMeasure);
-        output.WriteLine($"max-size frames: VmHWM {first >> 10} KiB after {FirstMeasure >> 20} MB, {second >> 10} KiB after {SecondMeasure >> 20} MB; {await StatsAsync(tunnel)}");
+        output.WriteLine($"max-size frames: VmHWM {first >> 10} KiB after {FirstMeasure >> 20} MB, {second >> 10} KiB after {SecondMeasure >> 20} MB; {await tunnel.RequestStatsAsync()}");
         Assert.True(second - first < AllowedGrowth, $"VmHWM grew from {first} to {second} bytes");
     }
 
     /// <summary>Floods in rounds until the tunnel's own counter says it handled <paramref name="bytes"/>; returns its VmHWM then.</summary>
     private static async Task<long> FloodUntilAsync(TunnelProcess tunnel, Action flood, Func<string, long> counter, long bytes)
     {
-        while (counter(await StatsAsync(tunnel)) < bytes)
+        while (counter(await tunnel.RequestStatsAsync()) < bytes)
         {
             await Task.Run(flood).Within("a round of flooding");
         }
 
-        return PeakResidentBytes(tunnel.Id);
-    }
-
-    private static async Task<string> StatsAsync(TunnelProcess tunnel)
-    {
-        int before = tunnel.Lines.Count(l => l.Contains("stats:", StringComparison.Ordinal));
-        tunnel.Signal(Sigusr1);
-        return await tunnel.WaitForLineAsync("stats:", occurrence: before + 1);
+        return ProcessFigures.PeakResidentBytes(tunnel.Id);
     }
 
     private static long UdpToTcpBytes(string line) => Counter(line, @"udp->tcp received \d+ datagrams (\d+) bytes");
@@ -105,13 +97,4 @@ public sealed partial class MemoryBoundTests(ITestOutputHelper output)
     private static long TcpToUdpBytes(string line) => Counter(line, @"tcp->udp \d+ datagrams (\d+) bytes");
 
     private static long Counter(string line, string pattern) => long.Parse(Regex.Match(line, pattern).Groups[1].Value);
-
-    private static long PeakResidentBytes(int pid)
-    {
-        string line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return long.Parse(Kilobytes().Match(line).Groups[1].Value) * 1024;
-    }
-
-    [GeneratedRegex(@"(\d+) kB")]
-    private static partial Regex Kilobytes();
 }

@@ -147,6 +147,15 @@ public sealed partial class TunnelProcess : IDisposable
         }
     }
 
+    /// <summary>Asks for the statistics line (SIGUSR1) and returns it.</summary>
+    public async Task<string> RequestStatsAsync()
+    {
+        const int Sigusr1 = 10;   // Linux
+        int before = Lines.Count(l => l.Contains("stats:", StringComparison.Ordinal));
+        Signal(Sigusr1);
+        return await WaitForLineAsync("stats:", occurrence: before + 1);
+    }
+
     /// <summary>Sends SIGTERM, as systemd or `kill` would.</summary>
     public void Terminate() => _ = Kill(_process.Id, 15);
 

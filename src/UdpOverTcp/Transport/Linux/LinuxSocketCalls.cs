@@ -24,6 +24,12 @@ internal static unsafe partial class LinuxSocketCalls
     /// <summary>setsockopt level of the socket options (asm-generic/socket.h; SocketOptionLevel.Socket is Windows' 0xffff).</summary>
     public const int SOL_SOCKET = 1;
 
+    /// <summary>setsockopt level of the TCP options (netinet/in.h).</summary>
+    public const int IPPROTO_TCP = 6;
+
+    /// <summary>A listener accepts a connection only once data arrives on it, or after about this many seconds (netinet/tcp.h).</summary>
+    public const int TCP_DEFER_ACCEPT = 9;
+
     public const int EINTR = 4;
     public const int EBADF = 9;
     public const int EAGAIN = 11;
