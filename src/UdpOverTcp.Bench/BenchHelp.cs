@@ -39,7 +39,7 @@ internal static class BenchHelp
         The figures then include that last plain UDP hop from Y to X. The tunnels' CPU time is not
         measured with --external (they are not the bench's children).
 
-        --link RATE (Linux, as root): the slow link of issue 12 instead of loopback. The bench builds two
+        --link RATE (Linux, as root): a slow link instead of loopback. The bench builds two
         network namespaces X and Y joined by a veth pair (198.18.0.1/30 and 198.18.0.2/30), shapes X -> Y
         with tbf rate RATE burst 64kb latency 20ms, and sends a paced flow of --size B datagrams (default
         1200), each stamped with its send time, from an app in X to an app in Y at 0.8, 1.2 and 2 times

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace UdpOverTcp.Bench;
 
 /// <summary>
-/// udp-over-tcp-bench --link RATE (issue 12, latency under load): builds the slow link
+/// udp-over-tcp-bench --link RATE (latency under load): builds the slow link
 /// (<see cref="ShapedLink"/>), then offers a paced flow of stamped datagrams from an app in X to an
 /// app in Y at 0.8, 1.2 and 2 times RATE, over plain UDP across the link and through two tunnel ends
 /// (the connect end in X, the listen end in Y, their TCP across the link), and reports goodput, loss

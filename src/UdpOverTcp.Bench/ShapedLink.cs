@@ -4,7 +4,7 @@ using System.Net;
 namespace UdpOverTcp.Bench;
 
 /// <summary>
-/// The slow link of issue 12, built by the bench: two network namespaces X and Y
+/// The slow link, built by the bench: two network namespaces X and Y
 /// (<see cref="LinkNamespace"/>), joined by a veth pair vx (in X, 198.18.0.1/30) and vy (in Y,
 /// 198.18.0.2/30), with X's side shaped by <c>tbf rate RATE burst 64kb latency 20ms</c>, the
 /// reverse direction unshaped. Only the benchmarking range 198.18.0.0/15, only inside the two
@@ -18,7 +18,7 @@ internal sealed class ShapedLink : IDisposable
     public static readonly IPAddress ReceiverAddress = IPAddress.Parse("198.18.0.2");
     private const int PrefixLength = 30;
 
-    /// <summary>The tbf parameters of issue 12 besides the rate: 64 KiB of bucket, 20 ms of queue at the rate (plus the bucket).</summary>
+    /// <summary>The tbf parameters besides the rate (as in the README's latency-under-load figures): 64 KiB of bucket, 20 ms of queue at the rate (plus the bucket).</summary>
     private const string TbfShape = "burst 64kb latency 20ms";
 
     private ShapedLink(LinkNamespace x, LinkNamespace y, LinkRate rate, string qdiscShown, string congestionControl)
