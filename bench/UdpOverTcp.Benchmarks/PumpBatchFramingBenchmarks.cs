@@ -34,7 +34,7 @@ public class PumpBatchFramingBenchmarks
     {
         // The pump's own bookkeeping on a link that is never started (no socket traffic): what
         // BatchedUdpPump does per batch, from the datagrams to the flush.
-        _link = new TcpLink(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), 65539, noDelay: true);
+        _link = DataPath.For(UdpDataPath.Portable).CreateLink(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), new FrameCodec(Framing), noDelay: true, queueBound: null);
         _linkWriter = new LinkWriter(new FrameCodec(Framing));
         _codec = new FrameCodec(Framing);
         // The receive slots, as recvmmsg leaves them: a batch of datagrams side by side.
@@ -72,7 +72,7 @@ public class PumpBatchFramingBenchmarks
         }
 
         _linkWriter.Flush();
-        return TakeAll(_link.OutputReaderForBenchmarks);
+        return TakeAll(_link.OutputReader);
     }
 
     /// <summary>The send loop's side: takes everything written.</summary>

@@ -20,6 +20,7 @@ public sealed class Tunnel : IDisposable
 
     private readonly TunnelOptions _options;
     private readonly FrameCodec _codec;
+    private readonly Transport.DataPath _dataPath;
     private readonly Socket _udp;
     private readonly Socket[] _listeners;
     private readonly UdpPump _pump;
@@ -34,6 +35,7 @@ public sealed class Tunnel : IDisposable
     {
         _options = options;
         _codec = new FrameCodec(options.Framing, options.MaxFrame);
+        _dataPath = Transport.DataPath.For(options.DataPath);
         _auth = options.Secret is { } secret ? new LinkAuthenticator(secret, options.HandshakeTimeout) : null;
         _udp = BindUdp(options);
         try
@@ -54,7 +56,7 @@ public sealed class Tunnel : IDisposable
             throw;
         }
 
-        _pump = UdpPump.Create(options.DataPath, _udp, options.UdpSendTo!, options.UdpPeerOnly, _codec, Stats);
+        _pump = _dataPath.CreatePump(_udp, options.UdpSendTo!, options.UdpPeerOnly, _codec, Stats);
     }
 
     public TunnelStats Stats { get; } = new();
@@ -160,7 +162,7 @@ public sealed class Tunnel : IDisposable
             string? failure = null;
             try
             {
-                await OffEngine.ConnectAsync(socket, endpoint, _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+                await BlockingSetup.ConnectAsync(socket, endpoint, _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
                 if (_auth is not null)
                 {
                     var outcome = await _auth.AuthenticateAsync(socket, TcpRole.Connect, cancellationToken).ConfigureAwait(false);
@@ -214,7 +216,7 @@ public sealed class Tunnel : IDisposable
     {
         TcpKeepAlive.Apply(socket, _options.TcpTimeoutSeconds, _options.TcpKeepAliveSeconds);
         var queueBound = _options.QueueDelay > TimeSpan.Zero ? new TimeBoundedQueue(_codec, _options.QueueDelay, Stats) : null;
-        return new TcpLink(socket, _codec.HeaderSize + _codec.MaxFrame, _options.TcpNoDelay, threaded: OperatingSystem.IsLinux() && _pump is BatchedUdpPump, queueBound);
+        return _dataPath.CreateLink(socket, _codec, _options.TcpNoDelay, queueBound);
     }
 
     /// <summary>Runs one link to its end: TCP → UDP delivery here, UDP → TCP in the pump.</summary>

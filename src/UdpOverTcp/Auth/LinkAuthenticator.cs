@@ -57,7 +57,7 @@ public sealed class LinkAuthenticator
     }
 
     /// <summary>
-    /// Runs one side's handshake with blocking calls on a thread of its own (see <see cref="OffEngine"/>),
+    /// Runs one side's handshake with blocking calls on a thread of its own (see <see cref="BlockingSetup"/>),
     /// so the link can use its threaded loops afterwards; the connect side's way. Any failure closes
     /// nothing: the caller decides. The listen side drives <see cref="Handshake"/> from its acceptor instead.
     /// </summary>
@@ -66,7 +66,7 @@ public sealed class LinkAuthenticator
         var handshake = new Handshake(this, role);
         try
         {
-            await OffEngine.RunAsync(socket, Timeout, cancellationToken, s => Run(s, handshake)).ConfigureAwait(false);
+            await BlockingSetup.RunAsync(socket, Timeout, cancellationToken, s => Run(s, handshake)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -90,7 +90,7 @@ public sealed class LinkAuthenticator
         _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
     };
 
-    /// <summary>Drives <paramref name="handshake"/> to its outcome with blocking calls (the return value only suits <see cref="OffEngine.RunAsync"/>).</summary>
+    /// <summary>Drives <paramref name="handshake"/> to its outcome with blocking calls (the return value only suits <see cref="BlockingSetup.RunAsync"/>).</summary>
     private static bool Run(Socket socket, Handshake handshake)
     {
         while (true)

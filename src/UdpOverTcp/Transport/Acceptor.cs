@@ -11,7 +11,7 @@ namespace UdpOverTcp.Transport;
 /// The listen side's door: one thread accepts on every listener and, with --secret-file, carries every
 /// handshake under way at once. It waits on all the sockets together (<see cref="Socket.Select(System.Collections.IList, System.Collections.IList, System.Collections.IList, int)"/>,
 /// a poll) and reads without waiting: no thread and no async call per connection, and a socket that
-/// becomes the link has never met the .NET sockets engine (see <see cref="OffEngine"/>).
+/// becomes the link has never met the .NET sockets engine (see <see cref="BlockingSetup"/>).
 /// <para>
 /// Admission, against strangers who connect and say nothing or trickle bytes: the connect side speaks
 /// first, so a connection only costs a socket until its hello is in. At most <see cref="MaxPending"/>

@@ -1,27 +1,44 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
-using UdpOverTcp.Transport.Linux;
 using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
 
-namespace UdpOverTcp.Transport;
+namespace UdpOverTcp.Transport.Linux;
 
 /// <summary>
-/// The threaded loops (Linux, batched data path). Receive: a thread of the link's own calls recv and
-/// flushes into the input pipe, whose reader (the UDP delivery, an inline continuation) then sends the
-/// datagrams on that same thread: one wake-up from the wire to sendmmsg, where the async loop takes
-/// two (the engine's epoll thread, then a pool thread). Send: still the pipe's reader, run inline by
-/// the UDP thread's flush, but with send(MSG_DONTWAIT); when the socket is full it waits for room on
-/// a second thread (<see cref="SocketWriteWaiter"/>), and the UDP thread goes back to its datagrams.
-/// Neither loop touches the sockets engine, which would otherwise watch the descriptor and queue an
-/// event (an allocation) for every burst these loops have already handled.
+/// The Linux link loops, for the batched data path. Receive: a thread of the link's own ("tcp
+/// receive") calls recv and flushes into the input pipe, whose reader (<see cref="TcpToUdp"/>, an inline
+/// continuation) then sends the datagrams on that same thread: one wake-up from the wire to sendmmsg,
+/// where the engine takes two (its epoll thread, then a pool thread). Send: the output pipe's reader,
+/// run inline by the UDP receive thread's flush, with send(MSG_DONTWAIT); when the socket is full it
+/// waits for room on a second thread ("tcp send wait", <see cref="SocketWriteWaiter"/>) and goes on
+/// there, while the UDP thread goes back to its datagrams. Neither loop touches the sockets engine,
+/// which would otherwise watch the descriptor and queue an event (an allocation) for every burst these
+/// loops have already handled; so the socket must never have waited in an async call (connect and
+/// handshake are done blocking, see <see cref="BlockingSetup"/>).
 /// </summary>
-public sealed partial class TcpLink
+[SupportedOSPlatform("linux")]
+internal sealed class ThreadedLinkLoops : LinkLoops
 {
     /// <summary>How often an idle receive looks up to see whether the link has been aborted.</summary>
     private const int IdleCheckMilliseconds = 500;
 
-    [SupportedOSPlatform("linux")]
+    private readonly SocketWriteWaiter _writeWaiter;
+
+    /// <summary>The share of unsent bytes left to the kernel, with a time bound; null without one.</summary>
+    private readonly UnsentBudget? _unsentBudget;
+
+    public ThreadedLinkLoops(TcpLink link)
+        : base(link)
+    {
+        _writeWaiter = new SocketWriteWaiter(link.Socket.SafeHandle, () => link.IsClosed);
+        _unsentBudget = link.QueueBound is null ? null : new UnsentBudget(link.Socket);
+    }
+
+    public override string Kind => "threads of its own (tcp receive, tcp send wait)";
+
+    public override Task RunAsync() => Task.WhenAll(StartReceiveThread(), SendLoopAsync());
+
     private Task StartReceiveThread()
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -44,11 +61,10 @@ public sealed partial class TcpLink
         return done.Task;
     }
 
-    [SupportedOSPlatform("linux")]
     private void ReceiveThread()
     {
-        var writer = _input.Writer;
-        var handle = _socket.SafeHandle;
+        var writer = Link.InputWriter;
+        var handle = Link.Socket.SafeHandle;
         string reason = "closed by peer";
         bool added = false;
         try
@@ -82,7 +98,7 @@ public sealed partial class TcpLink
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == EAGAIN)
                 {
-                    if (IsClosed)
+                    if (Link.IsClosed)
                     {
                         reason = "closed";
                         break;
@@ -94,7 +110,7 @@ public sealed partial class TcpLink
 
                 if (errno != EINTR)
                 {
-                    reason = IsClosed ? "closed" : Describe(errno);
+                    reason = Link.IsClosed ? "closed" : Describe(errno);
                     break;
                 }
             }
@@ -111,8 +127,82 @@ public sealed partial class TcpLink
             }
 
             // As in the async loop: the reason first, then the completion that ends the delivery.
-            Abort(reason);
+            Link.Abort(reason);
             writer.Complete();
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var reader = Link.OutputReader;
+        var bound = Link.QueueBound;
+        string reason = "closed";
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled)
+                {
+                    break;
+                }
+
+                // Everything read is sent (or dropped as stale) before the next read: a read always starts on a frame boundary.
+                var unsent = result.Buffer;
+                while (!unsent.IsEmpty)
+                {
+                    if (bound is not null)
+                    {
+                        unsent = bound.DropStale(unsent);
+                        if (unsent.IsEmpty)
+                        {
+                            break;
+                        }
+                    }
+
+                    // The waits are inline, not in a helper async method: its state machine would be one more allocation per wait.
+                    long sent = SendAvailable(unsent, withinBudget: _unsentBudget is not null);
+                    bound?.Sent(sent);
+                    if (sent == unsent.Length)
+                    {
+                        break;
+                    }
+
+                    // The socket is full. A frame begun must be finished before anything can be dropped.
+                    long rest = bound?.ToFrameEnd(unsent, sent) ?? 0;
+                    unsent = unsent.Slice(sent);
+                    while (rest > 0)
+                    {
+                        await _writeWaiter.WaitAsync().ConfigureAwait(false);
+                        sent = SendAvailable(unsent.Slice(0, rest), withinBudget: false);
+                        bound?.Sent(sent);
+                        unsent = unsent.Slice(sent);
+                        rest -= sent;
+                    }
+
+                    await _writeWaiter.WaitAsync().ConfigureAwait(false);
+                }
+
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (LinkSendException e)
+        {
+            reason = e.Message;
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            _writeWaiter.Stop();
+            Link.Abort(reason);   // first: completing the pipe would let the pump end the link with a vaguer reason
+            // The pump's next flush returns IsCompleted and it stops writing to this link.
+            await reader.CompleteAsync().ConfigureAwait(false);
         }
     }
 
@@ -122,7 +212,6 @@ public sealed partial class TcpLink
     /// <paramref name="withinBudget"/>: "full" is the link's <see cref="UnsentBudget"/> of unsent bytes.
     /// Throws <see cref="LinkSendException"/> when the link has failed.
     /// </summary>
-    [SupportedOSPlatform("linux")]
     private long SendAvailable(in ReadOnlySequence<byte> bytes, bool withinBudget)
     {
         long room = withinBudget ? _unsentBudget!.Room() : long.MaxValue;
@@ -154,7 +243,7 @@ public sealed partial class TcpLink
                 }
                 else if (errno != EINTR)
                 {
-                    throw new LinkSendException(IsClosed ? "closed" : Describe(errno));
+                    throw new LinkSendException(Link.IsClosed ? "closed" : Describe(errno));
                 }
             }
 
@@ -164,7 +253,6 @@ public sealed partial class TcpLink
         return total;
     }
 
-    [SupportedOSPlatform("linux")]
     private static unsafe nint ReceiveSome(int fd, Memory<byte> memory)
     {
         using var pin = memory.Pin();   // pool blocks are pinned already: this only yields the address
@@ -172,10 +260,9 @@ public sealed partial class TcpLink
     }
 
     /// <summary>Sends what the socket takes now; -1 with the errno otherwise (EAGAIN: full).</summary>
-    [SupportedOSPlatform("linux")]
     private unsafe nint SendSome(ReadOnlyMemory<byte> bytes, out int errno)
     {
-        var handle = _socket.SafeHandle;
+        var handle = Link.Socket.SafeHandle;
         bool added = false;
         try
         {

@@ -7,10 +7,10 @@ namespace UdpOverTcp.Transport;
 /// Set-up work on a new TCP socket (connect, the handshake) done with blocking calls on a thread of
 /// its own instead of async calls. An async call that has to wait hands the socket to the .NET
 /// sockets engine for good, and a socket the engine watches cannot use the threaded link loops
-/// (see TcpLink.Threads.cs). Set-up is rare and short, so a thread per attempt costs nothing that matters.
+/// (<see cref="Linux.ThreadedLinkLoops"/>). Set-up is rare and short, so a thread per attempt costs nothing that matters.
 /// A deadline or cancellation closes the socket, which ends the blocking call.
 /// </summary>
-internal static class OffEngine
+internal static class BlockingSetup
 {
     /// <summary>Runs <paramref name="work"/> on its own thread; throws OperationCanceledException when the deadline passed or the token was cancelled.</summary>
     public static Task<T> RunAsync<T>(Socket socket, TimeSpan deadline, CancellationToken cancellationToken, Func<Socket, T> work) =>

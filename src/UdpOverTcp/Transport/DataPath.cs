@@ -1,0 +1,44 @@
+using System.Net;
+using System.Net.Sockets;
+using UdpOverTcp.Framing;
+using UdpOverTcp.Transport.Linux;
+
+namespace UdpOverTcp.Transport;
+
+/// <summary>
+/// The one start-up choice of data path, which picks the UDP pump and the links' loops together:
+/// batched (recvmmsg/sendmmsg, Linux) with <see cref="ThreadedLinkLoops"/>, or portable (a Socket call
+/// per datagram) with <see cref="EngineLinkLoops"/>. They go together because the threaded loops run
+/// the UDP sends inline on the link's receive thread and take the UDP thread's flush inline too.
+/// </summary>
+public sealed class DataPath
+{
+    private DataPath(bool batched) => Batched = batched;
+
+    /// <summary>recvmmsg/sendmmsg and threaded links (Linux); otherwise the portable pump and engine links.</summary>
+    public bool Batched { get; }
+
+    /// <summary><see cref="UdpDataPath.Auto"/> is batched on Linux, portable elsewhere.</summary>
+    public static DataPath For(UdpDataPath requested)
+    {
+        bool batched = requested == UdpDataPath.Batched || (requested == UdpDataPath.Auto && OperatingSystem.IsLinux());
+        if (batched && !OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("the batched UDP data path needs Linux (recvmmsg/sendmmsg)");
+        }
+
+        return new DataPath(batched);
+    }
+
+    public UdpPump CreatePump(Socket udp, IPEndPoint sendTo, bool peerOnly, FrameCodec codec, TunnelStats stats) =>
+        Batched && OperatingSystem.IsLinux()
+            ? new BatchedUdpPump(udp, sendTo, peerOnly, codec, stats)
+            : new SocketUdpPump(udp, sendTo, peerOnly, codec, stats);
+
+    /// <summary>A link over <paramref name="socket"/>, which must never have waited in an async call when the path is batched.</summary>
+    public TcpLink CreateLink(Socket socket, FrameCodec codec, bool noDelay, TimeBoundedQueue? queueBound) =>
+        new(socket, codec.HeaderSize + codec.MaxFrame, noDelay, queueBound, Loops);
+
+    private LinkLoops Loops(TcpLink link) =>
+        Batched && OperatingSystem.IsLinux() ? new ThreadedLinkLoops(link) : new EngineLinkLoops(link);
+}
