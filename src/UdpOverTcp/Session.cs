@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using UdpOverTcp.Transport;
+
+namespace UdpOverTcp;
+
+/// <summary>
+/// One UDP socket, its pump, and the TCP link its datagrams go over: at most one at a time, and a new
+/// one replaces the old (the single-link policy of the original tool). The seam for many clients on
+/// one server port: there, each accepted connection would get a session of its own.
+/// </summary>
+internal sealed class Session
+{
+    private readonly Socket _udp;
+    private readonly UdpPump _pump;
+    private readonly TunnelStats _stats;
+    private readonly Lock _gate = new();
+    private TcpLink? _link;
+    private long _linkSince;
+    private bool _stopped;
+    private TaskCompletionSource _linkUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Session(Socket udp, UdpPump pump, TunnelStats stats)
+    {
+        _udp = udp;
+        _pump = pump;
+        _stats = stats;
+    }
+
+    /// <summary>The live link, and since when it is up (Stopwatch ticks); null when there is none.</summary>
+    public TcpLink? CurrentLink(out long since)
+    {
+        lock (_gate)
+        {
+            since = _linkSince;
+            return _link is { IsClosed: false } ? _link : null;
+        }
+    }
+
+    /// <summary>Completes when a link is up (now, or the next one).</summary>
+    public Task WhenLinkUp()
+    {
+        lock (_gate)
+        {
+            return _link is { IsClosed: false } ? Task.CompletedTask : _linkUp.Task;
+        }
+    }
+
+    /// <summary>UDP → TCP for the life of the session, on the pump's thread; ends after <see cref="Stop"/>.</summary>
+    public Task RunReceiveLoopAsync() => Task.Run(_pump.RunReceiveLoopAsync, CancellationToken.None);
+
+    /// <summary>
+    /// Makes <paramref name="link"/> the live link and runs it to its end: TCP → UDP delivery here, UDP
+    /// → TCP in the pump. The link it replaces is aborted. After <see cref="Stop"/>, a link that comes
+    /// late (a handshake that finished meanwhile) is closed at once instead.
+    /// </summary>
+    public async Task RunLinkAsync(TcpLink link, string how)
+    {
+        if (!TryInstall(link, how))
+        {
+            link.Abort("shutting down");
+            link.Socket.Dispose();   // never started: no loop holds it
+            return;
+        }
+
+        Interlocked.Increment(ref _stats.LinksEstablished);
+        link.Start();
+        try
+        {
+            await _pump.DeliverAsync(link).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Never expected; a bug here must end this link only, with a line saying what happened.
+            Log.Error($"link {link.Remote}: {e.GetType().Name}: {e.Message}");
+        }
+
+        link.Abort("closed");
+        await link.Closed.ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (ReferenceEquals(_link, link))
+            {
+                _link = null;
+                _pump.Link = null;
+            }
+        }
+
+        if (link.CloseReason is { } reason && !reason.StartsWith("replaced", StringComparison.Ordinal) && reason != "shutting down")
+        {
+            Log.Info($"link down: {link.Remote} {reason}");
+        }
+    }
+
+    /// <summary>Ends the live link and the pump, and closes the UDP socket. Links that come later are refused.</summary>
+    public void Stop()
+    {
+        TcpLink? link;
+        lock (_gate)
+        {
+            _stopped = true;
+            link = _link;
+            _link = null;
+            _pump.Link = null;
+        }
+
+        link?.Abort("shutting down");
+        _pump.Stop();
+        _udp.Dispose();   // ends the portable pump's pending receive
+    }
+
+    private bool TryInstall(TcpLink link, string how)
+    {
+        TcpLink? old;
+        lock (_gate)
+        {
+            if (_stopped)
+            {
+                return false;
+            }
+
+            old = _link;
+            _link = link;
+            _linkSince = Stopwatch.GetTimestamp();
+            _pump.Link = link;
+            _linkUp.TrySetResult();
+            _linkUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        if (old is not null && !old.IsClosed)
+        {
+            Log.Warn($"link from {link.Remote} replaces link from {old.Remote}");
+            old.Abort($"replaced by {link.Remote}");
+        }
+        else
+        {
+            Log.Info($"link up: {how} {link.Remote}");
+        }
+
+        return true;
+    }
+}
