@@ -9,24 +9,16 @@ namespace UdpOverTcp.Transport;
 
 /// <summary>
 /// The listen side's door: one thread accepts on every listener and, with --secret-file, carries every
-/// handshake under way at once. It waits on all the sockets together (<see cref="Socket.Select(System.Collections.IList, System.Collections.IList, System.Collections.IList, int)"/>,
+/// handshake under way at once (<see cref="PendingHandshakes"/>, which decides who is admitted). It waits
+/// on all the sockets together (<see cref="Socket.Select(System.Collections.IList, System.Collections.IList, System.Collections.IList, int)"/>,
 /// a poll) and reads without waiting: no thread and no async call per connection, and a socket that
-/// becomes the link has never met the .NET sockets engine (see <see cref="BlockingSetup"/>).
-/// <para>
-/// Admission, against strangers who connect and say nothing or trickle bytes: the connect side speaks
-/// first, so a connection only costs a socket until its hello is in. At most <see cref="MaxPending"/>
-/// handshakes are under way; when all are taken, the next connection is admitted and the least advanced
-/// one is closed instead (one with no complete hello yet, the oldest first), so the newest comer, which
-/// may be the peer with the secret, always gets its chance, and a peer whose hello is in is never pushed
-/// out by connections that are not that far. Out of descriptors (EMFILE), it does the same, or pauses
-/// accepting for a moment when there is nothing to close.
-/// </para>
+/// becomes the link has never met the .NET sockets engine (see <see cref="BlockingSetup"/>). The connect
+/// side speaks first, so a connection costs only a socket until its hello is in. Out of descriptors
+/// (EMFILE), it closes the least advanced handshake to make room, or pauses accepting for a moment when
+/// there is nothing to close.
 /// </summary>
 internal sealed class Acceptor
 {
-    /// <summary>Handshakes under way at once: bounds the descriptors and memory strangers can hold.</summary>
-    public const int MaxPending = 256;
-
     /// <summary>
     /// The listeners' accept queue. Under a flood, evicted strangers come straight back: with a short
     /// queue (it was 16) the peer's SYN found it full and was dropped, and TCP tried again only 1 s,
@@ -45,25 +37,13 @@ internal sealed class Acceptor
 
     private readonly Socket[] _listeners;
     private readonly AddressFilter _allow;
-    private readonly LinkAuthenticator? _auth;
     private readonly TunnelStats _stats;
     private readonly Action<Socket> _install;
-    private readonly Dictionary<Socket, Pending> _pending = [];
-
-    /// <summary>Handshakes still waiting for the peer's hello, oldest first: the first to go when room is needed.</summary>
-    private readonly LinkedList<Pending> _beforeHello = new();
-
-    /// <summary>Handshakes whose hello is in, waiting for the proof.</summary>
-    private readonly LinkedList<Pending> _afterHello = new();
     private readonly List<Socket> _ready = [];
     private readonly RejectionLog _rejections;
 
-    /// <summary>
-    /// <see cref="MaxPending"/>, or fewer after the process ran out of descriptors with that many under
-    /// way: then each newcomer takes the place of an old one before it needs a descriptor of its own,
-    /// instead of failing an accept first. Back to <see cref="MaxPending"/> once none is under way.
-    /// </summary>
-    private int _capacity = MaxPending;
+    /// <summary>The handshakes under way; null without a secret (a connection is the link at once).</summary>
+    private readonly PendingHandshakes? _handshakes;
     private long _acceptPausedUntil;
     private TimeSpan _acceptPause = TimeSpan.Zero;
     private long _nextAcceptWarning;
@@ -73,10 +53,10 @@ internal sealed class Acceptor
     {
         _listeners = listeners;
         _allow = allow;
-        _auth = auth;
         _stats = stats;
         _install = install;
         _rejections = new RejectionLog(auth?.Timeout ?? TimeSpan.Zero);
+        _handshakes = auth is null ? null : new PendingHandshakes(auth, stats, _rejections, install);
         foreach (var listener in listeners)
         {
             // An accept that finds the connection gone returns at once instead of waiting for the next one.
@@ -129,10 +109,7 @@ internal sealed class Acceptor
         }
         finally
         {
-            foreach (var pending in _beforeHello.Concat(_afterHello))
-            {
-                pending.Socket.Dispose();
-            }
+            _handshakes?.CloseAll();
         }
     }
 
@@ -140,7 +117,7 @@ internal sealed class Acceptor
     private void WaitAndServe(CancellationToken cancellationToken)
     {
         long now = Stopwatch.GetTimestamp();
-        ExpireOverdue(now);
+        _handshakes?.ExpireOverdue(now);
         _rejections.SummarizeIfDue(now);
         bool accepting = now >= _acceptPausedUntil;
         _ready.Clear();
@@ -149,8 +126,7 @@ internal sealed class Acceptor
             _ready.AddRange(_listeners);
         }
 
-        AddSockets(_beforeHello);
-        AddSockets(_afterHello);
+        _handshakes?.AddSocketsTo(_ready);
         int wait = WaitMilliseconds(now, accepting);
         if (_ready.Count == 0)
         {
@@ -175,18 +151,10 @@ internal sealed class Acceptor
             {
                 AcceptFrom(socket, cancellationToken);
             }
-            else if (_pending.TryGetValue(socket, out var pending))   // not closed to make room meanwhile
+            else
             {
-                Advance(pending, readable: true);
+                _handshakes?.TryAdvance(socket);   // false when it was closed to make room meanwhile
             }
-        }
-    }
-
-    private void AddSockets(LinkedList<Pending> handshakes)
-    {
-        foreach (var pending in handshakes)
-        {
-            _ready.Add(pending.Socket);
         }
     }
 
@@ -245,10 +213,10 @@ internal sealed class Acceptor
     /// </summary>
     private void CopeWithShortage(string call, SocketException e, bool outOfResources)
     {
-        bool madeRoom = outOfResources && EvictOne();
+        bool madeRoom = outOfResources && _handshakes is not null && _handshakes.EvictOne();
         if (madeRoom)
         {
-            _capacity = Math.Max(1, _pending.Count);
+            _handshakes!.ShrinkToCount();
         }
 
         long now = Stopwatch.GetTimestamp();
@@ -265,7 +233,7 @@ internal sealed class Acceptor
             string why = e.SocketErrorCode == SocketError.TooManyOpenSockets
                 ? "out of file descriptors (the process's limit, ulimit -n, or the system's)"
                 : e.Message;
-            string what = madeRoom ? $"closing the oldest unauthenticated connections to make room ({_capacity} handshakes at most until the flood is over)"
+            string what = madeRoom ? $"closing the oldest unauthenticated connections to make room ({_handshakes!.Capacity} handshakes at most until the flood is over)"
                 : $"pausing accepts for {_acceptPause.TotalSeconds:0.0#} s";
             Log.Warn($"{call} failed: {why}; {what} (said at most once a minute)");
         }
@@ -282,165 +250,20 @@ internal sealed class Acceptor
             return;
         }
 
-        if (_auth is null)
+        if (_handshakes is null)
         {
-            InstallLink(socket);
+            _install(socket);
             return;
         }
 
-        socket.Blocking = false;   // a read finds what is there and returns, even when poll said more than there is
-        if (_pending.Count >= _capacity)
-        {
-            EvictOne();
-        }
-
-        long deadline = Stopwatch.GetTimestamp() + (long)(_auth.Timeout.TotalSeconds * Stopwatch.Frequency);
-        var pending = new Pending(socket, new Handshake(_auth, TcpRole.Listen), deadline, remote?.ToString() ?? "?");
-        pending.Node = _beforeHello.AddLast(pending);
-        _pending.Add(socket, pending);
-        Advance(pending, readable: false);   // the connect side sends its hello with its connection: often it is in already
-    }
-
-    /// <summary>Reads what the handshake still lacks, answers, and ends it when it is decided.</summary>
-    private void Advance(Pending pending, bool readable)
-    {
-        var handshake = pending.Handshake;
-        int received = pending.Socket.Receive(handshake.Incoming, SocketFlags.None, out var error);
-        if (error == SocketError.WouldBlock)
-        {
-            if (readable)
-            {
-                // Readable but nothing to read: urgent data, which no peer of ours sends.
-                handshake.Fail(HandshakeOutcome.NotAHello);
-                Finish(pending);
-            }
-
-            return;
-        }
-
-        if (error != SocketError.Success || received == 0)
-        {
-            handshake.Fail(HandshakeOutcome.Closed);
-            Finish(pending);
-            return;
-        }
-
-        bool hadHello = handshake.HelloReceived;
-        handshake.Received(received);
-        var outgoing = handshake.TakeOutgoing();
-        // At most a hello and a proof on a fresh connection: the socket's send buffer always has room.
-        if (!outgoing.IsEmpty && pending.Socket.Send(outgoing, SocketFlags.None, out error) != outgoing.Length)
-        {
-            handshake.Fail(HandshakeOutcome.Closed);
-        }
-
-        if (handshake.Outcome is not null)
-        {
-            Finish(pending);
-        }
-        else if (!hadHello && handshake.HelloReceived)
-        {
-            _beforeHello.Remove(pending.Node!);
-            pending.Node = _afterHello.AddLast(pending);
-        }
-    }
-
-    /// <summary>Closes the least advanced handshake, oldest first; false when there is none.</summary>
-    private bool EvictOne()
-    {
-        var victim = (_beforeHello.First ?? _afterHello.First)?.Value;
-        if (victim is null)
-        {
-            return false;
-        }
-
-        Remove(victim);
-        victim.Socket.Dispose();
-        Interlocked.Increment(ref _stats.HandshakesUnfinished);
-        _rejections.Add(victim.Peer, Rejection.CrowdedOut, Stopwatch.GetTimestamp());
-        return true;
-    }
-
-    private void ExpireOverdue(long now)
-    {
-        while (_beforeHello.First is { } oldest && oldest.Value.Deadline <= now)
-        {
-            oldest.Value.Handshake.Fail(HandshakeOutcome.TimedOut);
-            Finish(oldest.Value);
-        }
-
-        for (var node = _afterHello.First; node is not null;)
-        {
-            var next = node.Next;
-            if (node.Value.Deadline <= now)
-            {
-                node.Value.Handshake.Fail(HandshakeOutcome.TimedOut);
-                Finish(node.Value);
-            }
-
-            node = next;
-        }
-    }
-
-    private void Finish(Pending pending)
-    {
-        Remove(pending);
-        var outcome = pending.Handshake.Outcome!.Value;
-        if (outcome == HandshakeOutcome.Authenticated)
-        {
-            InstallLink(pending.Socket);
-            return;
-        }
-
-        pending.Socket.Dispose();
-        if (outcome is HandshakeOutcome.NotAHello or HandshakeOutcome.ProofMismatch)
-        {
-            Interlocked.Increment(ref _stats.AuthFailures);
-        }
-        else
-        {
-            Interlocked.Increment(ref _stats.HandshakesUnfinished);
-        }
-
-        _rejections.Add(pending.Peer, outcome switch
-        {
-            HandshakeOutcome.NotAHello => Rejection.NotAHello,
-            HandshakeOutcome.ProofMismatch => Rejection.ProofMismatch,
-            HandshakeOutcome.TimedOut => Rejection.TimedOut,
-            _ => Rejection.Closed,
-        }, Stopwatch.GetTimestamp());
-    }
-
-    private void Remove(Pending pending)
-    {
-        pending.Node!.List!.Remove(pending.Node);
-        _pending.Remove(pending.Socket);
-        if (_pending.Count == 0)
-        {
-            _capacity = MaxPending;
-        }
-    }
-
-    private void InstallLink(Socket socket)
-    {
-        socket.Blocking = true;   // as a new socket is; the link's loops do not depend on it
-        _install(socket);
+        _handshakes.Add(socket, remote);
     }
 
     /// <summary>Until the next deadline, the end of an accept pause or a summary line falls due, at most <see cref="MaxWaitMilliseconds"/>.</summary>
     private int WaitMilliseconds(long now, bool accepting)
     {
         long until = now + (MaxWaitMilliseconds * Stopwatch.Frequency / 1000);
-        if (_beforeHello.First is { } first)
-        {
-            until = Math.Min(until, first.Value.Deadline);
-        }
-
-        foreach (var pending in _afterHello)
-        {
-            until = Math.Min(until, pending.Deadline);
-        }
-
+        until = _handshakes?.NextDeadline(until) ?? until;
         if (!accepting)
         {
             until = Math.Min(until, _acceptPausedUntil);
@@ -451,16 +274,5 @@ internal sealed class Acceptor
         return (int)Math.Max(0, ((until - now) * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency);
     }
 
-    private sealed class Pending(Socket socket, Handshake handshake, long deadline, string peer)
-    {
-        public Socket Socket { get; } = socket;
 
-        public Handshake Handshake { get; } = handshake;
-
-        public long Deadline { get; } = deadline;
-
-        public string Peer { get; } = peer;
-
-        public LinkedListNode<Pending>? Node { get; set; }
-    }
 }

@@ -52,7 +52,7 @@ public sealed class HandshakeFloodTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("links 1 established", stats);   // never replaced
         Assert.DoesNotContain(listen.Lines.Concat(ends.Connect!.Lines), l => l.Contains("link down", StringComparison.Ordinal) || l.Contains("replaces", StringComparison.Ordinal));
         Assert.DoesNotContain(ends.Connect!.Lines, l => l.Contains("failed", StringComparison.Ordinal));
-        Assert.True(descriptors <= Acceptor.MaxPending + 32, $"{descriptors} descriptors open");
+        Assert.True(descriptors <= PendingHandshakes.MaxPending + 32, $"{descriptors} descriptors open");
         Assert.True(peak < 64L << 20, $"VmHWM {peak >> 10} KiB");
         // Closed unauthenticated by the hundred: counted, and said in a line, not one per connection.
         Assert.True(Counter(stats, @"(\d+) unfinished") > 0, stats);
