@@ -31,12 +31,12 @@ internal static class Entry
             }
 
             Log.Level = options.LogLevel;
-            if (!TryLoadSecret(options))
+            if (!TryLoadSecret(options, out byte[]? secret))
             {
                 return ExitCodes.Failure;
             }
 
-            return await RunTunnelAsync(options).ConfigureAwait(false);
+            return await RunTunnelAsync(options with { Secret = secret }).ConfigureAwait(false);
         }
         catch (UsageException e)
         {
@@ -115,13 +115,14 @@ internal static class Entry
         });
     }
 
-    /// <summary>Loads the secret and checks this host can use it; false after logging why not.</summary>
-    private static bool TryLoadSecret(TunnelOptions options)
+    /// <summary>Loads the secret (null: none given) and checks this host can use it; false after logging why not.</summary>
+    private static bool TryLoadSecret(TunnelOptions options, out byte[]? secret)
     {
+        secret = null;
         try
         {
-            options.Secret = SecretSource.Load(options.SecretFile, Environment.GetEnvironmentVariable(SecretSource.EnvironmentVariable));
-            if (options.Secret is not null)
+            secret = SecretSource.Load(options.SecretFile, Environment.GetEnvironmentVariable(SecretSource.EnvironmentVariable));
+            if (secret is not null)
             {
                 LinkAuthenticator.SelfTest();
             }

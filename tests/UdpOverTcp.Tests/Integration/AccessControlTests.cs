@@ -17,7 +17,7 @@ public class AccessControlTests
     [Fact]
     public async Task Authenticated_pair_carries_datagrams()
     {
-        await using var pair = await TunnelPair.StartAsync(configure: o => o.Secret = Secret);
+        await using var pair = await TunnelPair.StartAsync(configure: o => o with { Secret = Secret });
         await VerifiedExchange.RunAsync(pair.AppX, pair.ConnectEntry, pair.AppY, pair.ListenEntry, VerifiedExchange.MixedSizes(200, 5));
         Assert.Equal(0, Interlocked.Read(ref pair.Listen.Stats.AuthFailures));
     }
@@ -25,7 +25,7 @@ public class AccessControlTests
     [Fact]
     public async Task Unauthenticated_client_neither_replaces_the_link_nor_receives_nor_injects()
     {
-        await using var pair = await TunnelPair.StartAsync(configure: o => o.Secret = Secret);
+        await using var pair = await TunnelPair.StartAsync(configure: o => o with { Secret = Secret });
 
         // A client without the secret that speaks the plain wire format.
         using var intruder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

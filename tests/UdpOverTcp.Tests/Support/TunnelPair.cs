@@ -16,19 +16,18 @@ public sealed class TunnelPair : IAsyncDisposable
     private Task _running = Task.CompletedTask;
 
     /// <param name="configure">Applied to both ends' options, e.g. to set a secret.</param>
-    public TunnelPair(FramingKind framing = FramingKind.U32LittleEndian, UdpDataPath path = UdpDataPath.Auto, Action<TunnelOptions>? configure = null)
+    public TunnelPair(FramingKind framing = FramingKind.U32LittleEndian, UdpDataPath path = UdpDataPath.Auto, Func<TunnelOptions, TunnelOptions>? configure = null)
     {
-        var listen = new TunnelOptions
+        configure ??= o => o;
+        var listen = configure(new TunnelOptions
         {
             Role = TcpRole.Listen, TcpEndpoint = Loopback0, UdpBind = Loopback0, UdpSendTo = AppY.EndPoint, Framing = framing, DataPath = path,
-        };
-        configure?.Invoke(listen);
+        });
         Listen = new Tunnel(listen);
-        var connect = new TunnelOptions
+        var connect = configure(new TunnelOptions
         {
             Role = TcpRole.Connect, TcpEndpoint = Listen.TcpListenEndPoint, UdpBind = Loopback0, UdpSendTo = AppX.EndPoint, Framing = framing, DataPath = path,
-        };
-        configure?.Invoke(connect);
+        });
         Connect = new Tunnel(connect);
     }
 
@@ -43,7 +42,7 @@ public sealed class TunnelPair : IAsyncDisposable
     /// <summary>Where app Y sends to reach app X.</summary>
     public IPEndPoint ListenEntry => Listen.UdpEndPoint;
 
-    public static async Task<TunnelPair> StartAsync(FramingKind framing = FramingKind.U32LittleEndian, UdpDataPath path = UdpDataPath.Auto, Action<TunnelOptions>? configure = null)
+    public static async Task<TunnelPair> StartAsync(FramingKind framing = FramingKind.U32LittleEndian, UdpDataPath path = UdpDataPath.Auto, Func<TunnelOptions, TunnelOptions>? configure = null)
     {
         var pair = new TunnelPair(framing, path, configure);
         pair._running = Task.WhenAll(pair.Listen.RunAsync(pair._stop.Token), pair.Connect.RunAsync(pair._stop.Token));

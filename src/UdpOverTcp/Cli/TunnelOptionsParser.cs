@@ -1,0 +1,249 @@
+using System.Globalization;
+using System.Net;
+using UdpOverTcp.Framing;
+using UdpOverTcp.Transport;
+
+namespace UdpOverTcp.Cli;
+
+/// <summary>
+/// The tunnel's command line: one table drives both the parse and --help (<see cref="HelpText"/>).
+/// Throws <see cref="UsageException"/> with a one-line message for anything wrong.
+/// </summary>
+public static class TunnelOptionsParser
+{
+    private const string Endpoints = "Endpoints";
+    private const string Wire = "Wire and limits";
+    private const string Security = "Security";
+    private const string Tcp = "TCP";
+    private const string Buffers = "Socket buffers";
+    private const string Output = "Output";
+
+    public static readonly IReadOnlyList<OptionSpec<Draft>> Table =
+    [
+        new("tcp-listen", 'l', "ADDR", "listen for the TCP peer (address defaults to 0.0.0.0); repeat for more addresses",
+            (d, v) => d.SetTcp(TcpRole.Listen, EndpointParser.Parse("--tcp-listen", v!, IPAddress.Any, allowPortZero: true))) { Group = Endpoints, Repeatable = true },
+        new("tcp-connect", 't', "ADDR", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1)",
+            (d, v) => d.SetTcp(TcpRole.Connect, EndpointParser.Parse("--tcp-connect", v!, IPAddress.Loopback, allowPortZero: false))) { Group = Endpoints },
+        new("udp-bind", 'u', "ADDR", "UDP socket that receives from the app and sends to it (defaults to 0.0.0.0)",
+            (d, v) => d.Options = d.Options with { UdpBind = EndpointParser.Parse("--udp-bind", v!, IPAddress.Any, allowPortZero: true) }) { Group = Endpoints },
+        new("udp-sendto", 'p', "ADDR", "where datagrams from the TCP peer are delivered (defaults to 127.0.0.1)",
+            (d, v) => d.Options = d.Options with { UdpSendTo = EndpointParser.Parse("--udp-sendto", v!, IPAddress.Loopback, allowPortZero: false) }) { Group = Endpoints },
+        new("queue-delay", null, "MS", $"drop datagrams that waited longer than this for the TCP link (default {TunnelOptions.DefaultQueueDelayMilliseconds}; 0 = never, queue by bytes only)",
+            (d, v) => d.Options = d.Options with { QueueDelay = TimeSpan.FromMilliseconds(ParseMilliseconds("--queue-delay", v!)) }) { Group = Wire },
+        new("framing", null, "KIND", "u32le: 4-byte little-endian length (default, the original Rust tool); u16be: RFC 4571",
+            (d, v) => d.Options = d.Options with { Framing = ParseFraming(v!) }) { Group = Wire },
+        new("max-frame", null, "BYTES", $"close a link whose peer announces a longer datagram (default {FrameCodec.DefaultMaxFrame})",
+            (d, v) => d.Options = d.Options with { MaxFrame = ParseMaxFrame(v!) }) { Group = Wire },
+        new("secret-file", null, "PATH", "authenticate links with the secret in PATH (or $UDP_OVER_TCP_SECRET); both ends the same",
+            (d, v) => d.Options = d.Options with { SecretFile = v }) { Group = Security },
+        new("tcp-allow", null, "CIDRS", "listen side: accept TCP peers only from these ranges, e.g. 127.0.0.1,10.0.0.0/8",
+            (d, v) => d.Options = d.Options with { TcpAllow = AddressFilter.Parse("--tcp-allow", v!) }) { Group = Security },
+        new("udp-peer-only", null, null, "forward only datagrams that come from the --udp-sendto address",
+            (d, _) => d.Options = d.Options with { UdpPeerOnly = true }) { Group = Security },
+        new("tcp-timeout", null, "SECONDS", $"declare a silent peer dead after about this long (default {TunnelOptions.DefaultTcpTimeout}, 0 = off)",
+            (d, v) => d.Options = d.Options with { TcpTimeoutSeconds = ParseSeconds("--tcp-timeout", v!) }) { Group = Tcp },
+        new("tcp-keepalive", null, "SECONDS", "idle time before keepalive probes (default a third of --tcp-timeout)",
+            (d, v) => d.Options = d.Options with { TcpKeepAliveSeconds = ParseSeconds("--tcp-keepalive", v!, minimum: 1) }) { Group = Tcp },
+        new("connect-timeout", null, "SECONDS", $"give up a connection attempt after this long, then back off (default {TunnelOptions.DefaultConnectTimeout})",
+            (d, v) => d.Options = d.Options with { ConnectTimeout = TimeSpan.FromSeconds(ParseSeconds("--connect-timeout", v!, minimum: 1)) }) { Group = Tcp },
+        new("tcp-nodelay", null, null, "send each batch at once (default)",
+            (d, _) => d.SetNoDelay(true)) { Group = Tcp },
+        new("no-tcp-nodelay", null, null, "let the kernel coalesce small sends (Nagle): fewer packets, more latency",
+            (d, _) => d.SetNoDelay(false)) { Group = Tcp },
+        new("fwmark", null, "MARK", "Linux: set SO_MARK on TCP sockets, for policy routing around a VPN (needs CAP_NET_ADMIN or, on 5.17+, CAP_NET_RAW)",
+            (d, v) => d.Options = d.Options with { FwMark = ParseMark(v!) }) { Group = Tcp },
+        new("udp-recv-buffer", null, "BYTES", "UDP receive buffer, e.g. 4M (default 4M; 0 = OS default); past net.core.rmem_max with CAP_NET_ADMIN",
+            (d, v) => d.Options = d.Options with { UdpReceiveBuffer = ByteSize.Parse("--udp-recv-buffer", v!) }) { Group = Buffers },
+        new("udp-send-buffer", null, "BYTES", "UDP send buffer (default 4M; 0 = OS default)",
+            (d, v) => d.Options = d.Options with { UdpSendBuffer = ByteSize.Parse("--udp-send-buffer", v!) }) { Group = Buffers },
+        new("tcp-send-buffer", null, "BYTES", "TCP send buffer (default 0: the OS's autotuning)",
+            (d, v) => d.Options = d.Options with { TcpSendBuffer = ByteSize.Parse("--tcp-send-buffer", v!) }) { Group = Buffers },
+        new("tcp-recv-buffer", null, "BYTES", "TCP receive buffer (default 0: the OS's autotuning)",
+            (d, v) => d.Options = d.Options with { TcpReceiveBuffer = ByteSize.Parse("--tcp-recv-buffer", v!) }) { Group = Buffers },
+        new("stats", null, "SECONDS", "print a statistics line this often (default 0: at exit and on SIGUSR1 only)",
+            (d, v) => d.Options = d.Options with { StatsIntervalSeconds = ParseSeconds("--stats", v!) }) { Group = Output },
+        new("log-level", null, "LEVEL", "error, warn, info (default), debug, or trace (a line per datagram)",
+            (d, v) => d.SetLogLevel(ParseLogLevel(v!))) { Group = Output },
+        new("verbose", 'v', null, "debug level; -vv: trace",
+            (d, _) => d.AddVerbose()) { Group = Output, Repeatable = true },
+        new("quiet", 'q', null, "log only warnings and errors",
+            (d, _) => d.SetLogLevel(LogLevel.Warn)) { Group = Output },
+        new("help", 'h', null, "print this help and exit",
+            (d, _) => d.Options = d.Options with { ShowHelp = true }) { Group = Output },
+        new("version", 'V', null, "print the version and exit",
+            (d, _) => d.Options = d.Options with { ShowVersion = true }) { Group = Output },
+    ];
+
+    /// <summary>Parses and validates; throws <see cref="UsageException"/> with a one-line message.</summary>
+    /// <param name="dataPath">The value of <see cref="TunnelOptions.DataPathVariable"/>, if set.</param>
+    public static TunnelOptions Parse(ReadOnlySpan<string> args, string? dataPath = null)
+    {
+        var draft = new Draft { Options = new TunnelOptions { DataPath = ParseDataPath(dataPath) } };
+        OptionParser.Parse(Table, args, draft);
+        var options = draft.Options;
+        if (options.ShowHelp || options.ShowVersion)
+        {
+            return options;
+        }
+
+        if (options.TcpEndpoint is null)
+        {
+            throw new UsageException("give one of --tcp-listen or --tcp-connect");
+        }
+
+        if (options.UdpBind is null)
+        {
+            throw new UsageException("--udp-bind is required");
+        }
+
+        if (options.UdpSendTo is null)
+        {
+            throw new UsageException("--udp-sendto is required");
+        }
+
+        if (options.FwMark is not null && !OperatingSystem.IsLinux())
+        {
+            throw new UsageException("--fwmark needs Linux (SO_MARK)");
+        }
+
+        if (!options.TcpAllow.IsEmpty && options.Role != TcpRole.Listen)
+        {
+            throw new UsageException("--tcp-allow applies to --tcp-listen only");
+        }
+
+        // An IPv4 socket cannot reach an IPv6 address; a dual-mode [::] socket reaches both.
+        if (options.UdpBind.AddressFamily != options.UdpSendTo.AddressFamily
+            && !options.UdpBind.Address.Equals(IPAddress.IPv6Any))
+        {
+            throw new UsageException("--udp-bind and --udp-sendto must both be IPv4 or both IPv6 (or bind [::]:PORT)");
+        }
+
+        return options;
+    }
+
+    /// <summary>The options as far as the command line has been read, and what the parse must remember.</summary>
+    public sealed class Draft
+    {
+        private bool _logLevelGiven;
+        private int _verbosity;
+        private bool _noDelayGiven;
+
+        public TunnelOptions Options { get; set; } = new();
+
+        public void SetTcp(TcpRole role, IPEndPoint endpoint)
+        {
+            if (Options.TcpEndpoint is null)
+            {
+                Options = Options with { Role = role, TcpEndpoint = endpoint };
+            }
+            else if (role == TcpRole.Listen && Options.Role == TcpRole.Listen)
+            {
+                Options = Options with { MoreListenEndpoints = [.. Options.MoreListenEndpoints, endpoint] };
+            }
+            else
+            {
+                throw new UsageException("give only one of --tcp-listen or --tcp-connect");
+            }
+        }
+
+            public void AddVerbose()
+        {
+            _verbosity++;
+            if (_verbosity > 2)
+            {
+                throw new UsageException("--verbose at most twice (-vv)");
+            }
+
+            SetLogLevel(_verbosity == 1 ? LogLevel.Debug : LogLevel.Trace, again: _verbosity > 1);
+        }
+
+            public void SetLogLevel(LogLevel level, bool again = false)
+        {
+            if (_logLevelGiven && !again)
+            {
+                throw new UsageException("give only one of --verbose, --quiet or --log-level");
+            }
+
+            _logLevelGiven = true;
+            Options = Options with { LogLevel = level };
+        }
+
+            public void SetNoDelay(bool noDelay)
+        {
+            if (_noDelayGiven)
+            {
+                throw new UsageException("give only one of --tcp-nodelay or --no-tcp-nodelay");
+            }
+
+            _noDelayGiven = true;
+            Options = Options with { TcpNoDelay = noDelay };
+        }
+    }
+
+    private static LogLevel ParseLogLevel(string value) => value switch
+    {
+        "error" => LogLevel.Error,
+        "warn" => LogLevel.Warn,
+        "info" => LogLevel.Info,
+        "debug" => LogLevel.Debug,
+        "trace" => LogLevel.Trace,
+        _ => throw new UsageException($"--log-level: '{value}' is not error, warn, info, debug or trace"),
+    };
+
+    private static uint ParseMark(string value)
+    {
+        bool hex = value.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        if (!uint.TryParse(hex ? value[2..] : value, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out uint mark))
+        {
+            throw new UsageException($"--fwmark: '{value}' is not a 32-bit number (decimal or 0x hex)");
+        }
+
+        return mark;
+    }
+
+    private static int ParseSeconds(string option, string value, int minimum = 0)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) || seconds < minimum || seconds > 3600)
+        {
+            throw new UsageException($"{option}: '{value}' is not a number of seconds from {minimum} to 3600");
+        }
+
+        return seconds;
+    }
+
+    private static int ParseMilliseconds(string option, string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int milliseconds) || milliseconds > 60_000)
+        {
+            throw new UsageException($"{option}: '{value}' is not a number of milliseconds from 0 to 60000");
+        }
+
+        return milliseconds;
+    }
+
+    private static UdpDataPath ParseDataPath(string? value) => value switch
+    {
+        null or "" or "auto" => UdpDataPath.Auto,
+        "portable" => UdpDataPath.Portable,
+        "batched" when OperatingSystem.IsLinux() => UdpDataPath.Batched,
+        "batched" => throw new UsageException($"{TunnelOptions.DataPathVariable}=batched needs Linux"),
+        _ => throw new UsageException($"{TunnelOptions.DataPathVariable}: '{value}' is not auto, portable or batched"),
+    };
+
+    private static FramingKind ParseFraming(string value) => value switch
+    {
+        "u32le" => FramingKind.U32LittleEndian,
+        "u16be" => FramingKind.U16BigEndian,
+        _ => throw new UsageException($"--framing: '{value}' is not u32le or u16be"),
+    };
+
+    private static int ParseMaxFrame(string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > FrameCodec.DefaultMaxFrame)
+        {
+            throw new UsageException($"--max-frame: '{value}' is not a number from 1 to {FrameCodec.DefaultMaxFrame}");
+        }
+
+        return n;
+    }
+}
