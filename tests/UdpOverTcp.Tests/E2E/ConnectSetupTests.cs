@@ -33,7 +33,9 @@ public sealed class ConnectSetupTests
         using (filler)
         {
             using var app = new UdpApp();
-            var (tunnel, udpPort) = StartConnectSide(Port(listener), app, "--connect-timeout", "1");
+            // 2 s, not 1: a dropped SYN is sent again after 1 s, and at a 1 s deadline that second SYN can
+            // get through just as the attempt is abandoned, leaving the test a connection that is reset.
+            var (tunnel, udpPort) = StartConnectSide(Port(listener), app, "--connect-timeout", "2");
             using var _ = tunnel;
 
             await tunnel.WaitForLineAsync("failed: timed out; retrying in");
