@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
 
 namespace UdpOverTcp.Transport;
 
@@ -14,8 +15,6 @@ namespace UdpOverTcp.Transport;
 internal static class SocketBuffers
 {
     // Linux's asm-generic/socket.h.
-    private const int SO_SNDBUFFORCE = 32;
-    private const int SO_RCVBUFFORCE = 33;
 
     /// <summary>Asks for <paramref name="bytes"/> (0: leave the OS default); <paramref name="what"/> names the buffer in the log, e.g. "udp receive".</summary>
     public static void Set(Socket socket, SocketOptionName option, int bytes, string what)
@@ -72,7 +71,7 @@ internal static class SocketBuffers
         MemoryMarshal.Write(value, in bytes);   // an int in the machine's byte order
         try
         {
-            socket.SetRawSocketOption(Linux.LinuxSocketCalls.SOL_SOCKET, option == SocketOptionName.ReceiveBuffer ? SO_RCVBUFFORCE : SO_SNDBUFFORCE, value);
+            socket.SetRawSocketOption(SOL_SOCKET, option == SocketOptionName.ReceiveBuffer ? SO_RCVBUFFORCE : SO_SNDBUFFORCE, value);
             return true;
         }
         catch (SocketException)

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
 
 namespace UdpOverTcp.Transport;
 
@@ -10,7 +11,6 @@ namespace UdpOverTcp.Transport;
 /// </summary>
 public static class TcpKeepAlive
 {
-    private const int TCP_USER_TIMEOUT = 18;   // linux/tcp.h
 
     /// <param name="idleSeconds">Idle time before the first probe (--tcp-keepalive); null: a third of the timeout.</param>
     public static void Apply(Socket socket, int timeoutSeconds, int? idleSeconds = null)

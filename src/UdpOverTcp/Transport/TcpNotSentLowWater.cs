@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
 
 namespace UdpOverTcp.Transport;
 
@@ -17,13 +18,12 @@ public static class TcpNotSentLowWater
     /// </summary>
     public const int DefaultBytes = 16 * 1024;
 
-    private const int LinuxOption = 25;    // linux/tcp.h TCP_NOTSENT_LOWAT
     private const int DarwinOption = 0x201;   // netinet/tcp.h TCP_NOTSENT_LOWAT
 
     /// <summary>Sets the option where the OS has it; a refusal is logged at debug level and the link goes on without it.</summary>
     public static void Apply(Socket socket, int bytes)
     {
-        int option = OperatingSystem.IsLinux() ? LinuxOption : OperatingSystem.IsMacOS() ? DarwinOption : 0;
+        int option = OperatingSystem.IsLinux() ? TCP_NOTSENT_LOWAT : OperatingSystem.IsMacOS() ? DarwinOption : 0;
         if (option == 0)
         {
             return;

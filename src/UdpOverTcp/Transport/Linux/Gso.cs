@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
 
 namespace UdpOverTcp.Transport.Linux;
 
@@ -10,10 +11,6 @@ namespace UdpOverTcp.Transport.Linux;
 /// </summary>
 internal static unsafe class Gso
 {
-    private const int SOL_UDP = 17;
-    private const int UDP_SEGMENT = 103;
-    private const int UDP_GRO = 104;
-
     /// <summary>Room for the UDP_GRO control message a receive may carry (CMSG_SPACE(sizeof(int)) is 24).</summary>
     public const int GroControlSize = 32;
 

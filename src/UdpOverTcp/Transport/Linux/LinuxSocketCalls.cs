@@ -27,8 +27,33 @@ internal static unsafe partial class LinuxSocketCalls
     /// <summary>setsockopt level of the TCP options (netinet/in.h).</summary>
     public const int IPPROTO_TCP = 6;
 
+    /// <summary>setsockopt level of the UDP options (netinet/in.h IPPROTO_UDP).</summary>
+    public const int SOL_UDP = 17;
+
+    /// <summary>SOL_SOCKET: set the buffer sizes past net.core.[rw]mem_max (needs CAP_NET_ADMIN).</summary>
+    public const int SO_SNDBUFFORCE = 32;
+    public const int SO_RCVBUFFORCE = 33;
+
+    /// <summary>SOL_SOCKET: the firewall mark for policy routing (needs CAP_NET_ADMIN).</summary>
+    public const int SO_MARK = 36;
+
     /// <summary>A listener accepts a connection only once data arrives on it, or after about this many seconds (netinet/tcp.h).</summary>
     public const int TCP_DEFER_ACCEPT = 9;
+
+    /// <summary>IPPROTO_TCP: struct tcp_info (linux/tcp.h).</summary>
+    public const int TCP_INFO = 11;
+
+    /// <summary>IPPROTO_TCP: unacknowledged data older than this many milliseconds ends the connection.</summary>
+    public const int TCP_USER_TIMEOUT = 18;
+
+    /// <summary>IPPROTO_TCP: the socket is writable only while fewer unsent bytes than this are queued.</summary>
+    public const int TCP_NOTSENT_LOWAT = 25;
+
+    /// <summary>SOL_UDP: send a buffer as datagrams of this size (GSO, Linux 4.18+).</summary>
+    public const int UDP_SEGMENT = 103;
+
+    /// <summary>SOL_UDP: receive GSO runs still joined, with their segment size (Linux 5.0+).</summary>
+    public const int UDP_GRO = 104;
 
     public const int EINTR = 4;
     public const int EBADF = 9;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
 
 namespace UdpOverTcp.Transport.Linux;
 
@@ -26,7 +27,6 @@ internal sealed class UnsentBudget
 
     public const int MaximumBytes = 4 * 1024 * 1024;
 
-    private const int TCP_INFO = 11;                 // linux/tcp.h
     private const int BytesAckedOffset = 120;        // struct tcp_info: tcpi_bytes_acked (u64, Linux 4.1)
     private const int NotSentBytesOffset = 144;      // struct tcp_info: tcpi_notsent_bytes (u32, Linux 4.6)
     private const int InfoLength = NotSentBytesOffset + 4;
