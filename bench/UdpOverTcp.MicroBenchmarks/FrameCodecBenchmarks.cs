@@ -2,7 +2,7 @@ using System.Buffers;
 using BenchmarkDotNet.Attributes;
 using UdpOverTcp.Framing;
 
-namespace UdpOverTcp.Benchmarks;
+namespace UdpOverTcp.MicroBenchmarks;
 
 /// <summary>Encoding and decoding a batch of frames: must allocate nothing.</summary>
 [MemoryDiagnoser]

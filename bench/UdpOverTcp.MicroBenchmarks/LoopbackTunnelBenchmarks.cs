@@ -4,7 +4,7 @@ using BenchmarkDotNet.Attributes;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Transport;
 
-namespace UdpOverTcp.Benchmarks;
+namespace UdpOverTcp.MicroBenchmarks;
 
 /// <summary>
 /// Two tunnel ends in this process on loopback, driven with allocation-free synchronous socket calls:

@@ -4,7 +4,7 @@ using BenchmarkDotNet.Attributes;
 using UdpOverTcp.Framing;
 using UdpOverTcp.Transport;
 
-namespace UdpOverTcp.Benchmarks;
+namespace UdpOverTcp.MicroBenchmarks;
 
 /// <summary>
 /// The UDP → TCP half of the batched pump without the sockets: a batch of 64 received datagrams is
@@ -27,7 +27,7 @@ public class PumpBatchFramingBenchmarks
     public FramingKind Framing { get; set; }
 
     private TcpLink _link = null!;
-    private LinkWriter _linkWriter = null!;
+    private UdpToTcp _linkWriter = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -35,7 +35,7 @@ public class PumpBatchFramingBenchmarks
         // The pump's own bookkeeping on a link that is never started (no socket traffic): what
         // BatchedUdpPump does per batch, from the datagrams to the flush.
         _link = DataPath.For(UdpDataPath.Portable).CreateLink(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), new FrameCodec(Framing), noDelay: true, queueBound: null);
-        _linkWriter = new LinkWriter(new FrameCodec(Framing));
+        _linkWriter = new UdpToTcp(new FrameCodec(Framing), new TunnelStats());
         _codec = new FrameCodec(Framing);
         // The receive slots, as recvmmsg leaves them: a batch of datagrams side by side.
         _slots = new byte[Batch * Size];
@@ -62,7 +62,7 @@ public class PumpBatchFramingBenchmarks
         return TakeAll(_pipe.Reader);
     }
 
-    /// <summary>The same batch through the pump's LinkWriter (the frames are advanced into the pipe once per batch).</summary>
+    /// <summary>The same batch through the pump's UdpToTcp (the frames are advanced into the pipe once per batch).</summary>
     [Benchmark(OperationsPerInvoke = Batch)]
     public long LinkWriterBatchAndFlush()
     {

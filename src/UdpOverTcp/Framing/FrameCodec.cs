@@ -9,9 +9,6 @@ namespace UdpOverTcp.Framing;
 /// </summary>
 public sealed class FrameCodec
 {
-    /// <summary>The largest payload a UDP datagram can carry over IPv4 (65535 − 8 − 20).</summary>
-    public const int MaxUdpPayload = 65507;
-
     /// <summary>The default and largest accepted <c>--max-frame</c>: the largest UDP payload (IPv6 jumbograms aside).</summary>
     public const int DefaultMaxFrame = 65535;
 

@@ -33,7 +33,7 @@ public sealed class DataPath
     public UdpPump CreatePump(Socket udp, IPEndPoint sendTo, bool peerOnly, FrameCodec codec, TunnelStats stats) =>
         Batched && OperatingSystem.IsLinux()
             ? new BatchedUdpPump(udp, sendTo, peerOnly, codec, stats)
-            : new SocketUdpPump(udp, sendTo, peerOnly, codec, stats);
+            : new PortableUdpPump(udp, sendTo, peerOnly, codec, stats);
 
     /// <summary>A link over <paramref name="socket"/>, which must never have waited in an async call when the path is batched.</summary>
     public TcpLink CreateLink(Socket socket, FrameCodec codec, bool noDelay, TimeBoundedQueue? queueBound) =>

@@ -11,14 +11,14 @@ namespace UdpOverTcp.Transport;
 /// which do not allocate. Each datagram from the app is received straight into the link's pipe,
 /// behind room for its length prefix, so it is copied once (kernel → pipe).
 /// </summary>
-public sealed class SocketUdpPump : UdpPump
+public sealed class PortableUdpPump : UdpPump
 {
     private readonly SocketAddress _sendToAddress;
 
-    public SocketUdpPump(Socket udp, IPEndPoint sendTo, bool peerOnly, FrameCodec codec, TunnelStats stats)
+    public PortableUdpPump(Socket udp, IPEndPoint sendTo, bool peerOnly, FrameCodec codec, TunnelStats stats)
         : base(udp, sendTo, peerOnly, codec, stats)
     {
-        _sendToAddress = SendTo.Serialize();
+        _sendToAddress = Destination.EndPoint.Serialize();
     }
 
     public override string Kind => "portable";
@@ -32,13 +32,13 @@ public sealed class SocketUdpPump : UdpPump
     {
         using var scratch = MemoryOwner<byte>.Allocate(ReceiveRoom);
         var source = new SocketAddress(Udp.AddressFamily);
-        var writer = new LinkWriter(Codec);
+        var toTcp = new UdpToTcp(Codec, Stats);
         try
         {
             while (true)
             {
                 // Receive in place in the link's pipe when it can take the datagram, else into scratch memory.
-                var pipeMemory = writer.TryGetMemory(Link, Codec.HeaderSize + ReceiveRoom);
+                var pipeMemory = toTcp.TryGetMemory(Link, Codec.HeaderSize + ReceiveRoom);
                 var target = pipeMemory.IsEmpty ? scratch.Memory : pipeMemory[Codec.HeaderSize..];
                 // Awaited here, not in a helper: an async helper would box its state on every pending receive.
                 int length;
@@ -49,7 +49,7 @@ public sealed class SocketUdpPump : UdpPump
                 catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
                 {
                     // Windows reports an ICMP port-unreachable for an earlier send on the next receive.
-                    CountSendError(e.Message);
+                    Destination.CountSendError(e.Message);
                     continue;
                 }
                 catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
@@ -58,14 +58,15 @@ public sealed class SocketUdpPump : UdpPump
                     continue;
                 }
 
-                if (!CountReceived(length, fromPeer: !PeerOnly || source.Equals(_sendToAddress)))
+                toTcp.CountReceived(1, length);
+                if (!toTcp.Admit(length, fromPeer: !PeerOnly || source.Equals(_sendToAddress)))
                 {
                     continue;
                 }
 
                 // The link may have changed while we waited: the datagram goes to the link that is current now.
-                CountOutcome(writer.Append(Link, pipeMemory, target.Span[..length]));
-                writer.Flush();
+                toTcp.Append(Link, pipeMemory, target.Span[..length]);
+                toTcp.Flush();
             }
         }
         catch (ObjectDisposedException)
@@ -76,14 +77,14 @@ public sealed class SocketUdpPump : UdpPump
         }
         finally
         {
-            writer.Complete();
+            toTcp.Complete();
         }
     }
 
-    protected override DatagramSender CreateSender() => new Sender(this);
+    internal override DatagramSender CreateSender() => new Sender(this);
 
     /// <summary>One SendToAsync per datagram.</summary>
-    private sealed class Sender(SocketUdpPump pump) : DatagramSender
+    private sealed class Sender(PortableUdpPump pump) : DatagramSender
     {
         private byte[]? _joined;   // for the rare frame that straddles pipe segments
 
@@ -113,11 +114,11 @@ public sealed class SocketUdpPump : UdpPump
                     return WaitAsync(send, datagram.Length);
                 }
 
-                pump.CountSent(1, datagram.Length);
+                pump.Destination.CountSent(1, datagram.Length);
             }
             catch (SocketException e)
             {
-                pump.CountSendError(e.Message);
+                pump.Destination.CountSendError(e.Message);
             }
 
             return ValueTask.CompletedTask;
@@ -128,11 +129,11 @@ public sealed class SocketUdpPump : UdpPump
             try
             {
                 await send.ConfigureAwait(false);
-                pump.CountSent(1, length);
+                pump.Destination.CountSent(1, length);
             }
             catch (SocketException e)
             {
-                pump.CountSendError(e.Message);
+                pump.Destination.CountSendError(e.Message);
             }
         }
 

@@ -32,7 +32,7 @@ public sealed class TcpLink
         Remote = socket.RemoteEndPoint?.ToString() ?? "?";
 
         // Bound memory per direction: the writer pauses above the threshold. The output side never
-        // actually waits: the UDP pump drops datagrams while a flush is pending (see LinkWriter).
+        // actually waits: the UDP pump drops datagrams while a flush is pending (see UdpToTcp).
         // Inline schedulers: a flush runs the reader's continuation on the flushing thread (the
         // TCP send right after the UDP batch; the UDP delivery right after the TCP read) instead of
         // queueing it to the thread pool: fewer thread hops on a 2-core box, and no work-item allocation.

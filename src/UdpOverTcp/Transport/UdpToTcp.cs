@@ -4,13 +4,18 @@ using UdpOverTcp.Framing;
 namespace UdpOverTcp.Transport;
 
 /// <summary>
-/// The UDP → TCP half of the pump's bookkeeping: which link's output pipe it writes to, and the
-/// flush in flight there. A flush that does not complete at once means the link's send side is
-/// more than the pipe's pause threshold behind; until it completes, datagrams are dropped rather
-/// than queued. Only the pump's receive loop uses it, so it needs no locks.
+/// UDP → TCP: admits each datagram from the app (not too large to frame, from the peer under
+/// --udp-peer-only), encodes it as a frame into the current link's output pipe, and flushes once per
+/// batch, which hands the lot to the link's send loop as one TCP send. A flush that does not complete
+/// at once means the link's send side is more than the pipe's pause threshold behind; until it
+/// completes, datagrams are dropped rather than queued. It runs only on the pump's receive loop
+/// (the batched pump's thread is named <see cref="ThreadName"/>), so it needs no locks.
 /// </summary>
-internal sealed class LinkWriter(FrameCodec codec)
+internal sealed class UdpToTcp(FrameCodec codec, TunnelStats stats)
 {
+    /// <summary>The batched pump's receive thread, which also runs the link's TCP send inline (see ThreadedLinkLoops).</summary>
+    public const string ThreadName = "udp->tcp";
+
     public enum Outcome
     {
         Written,
@@ -30,6 +35,39 @@ internal sealed class LinkWriter(FrameCodec codec)
     /// </summary>
     private Memory<byte> _frames;
     private int _framesLength;
+
+    /// <summary>
+    /// False when a datagram from the app must not go on (too large to frame, or from a stranger
+    /// under --udp-peer-only), which is counted; the datagram itself is counted with <see cref="CountReceived"/>.
+    /// </summary>
+    public bool Admit(int length, bool fromPeer)
+    {
+        if (Log.IsEnabled(LogLevel.Trace))
+        {
+            Log.Trace($"udp->tcp datagram of {length} bytes{(fromPeer ? "" : " from a stranger")}");
+        }
+
+        if (!fromPeer)
+        {
+            Interlocked.Increment(ref stats.DroppedNotPeer);
+            return false;
+        }
+
+        if (length > codec.MaxFrame)
+        {
+            Interlocked.Increment(ref stats.DroppedTooLarge);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Counts datagrams from the app: two atomic adds per batch, not per datagram.</summary>
+    public void CountReceived(int datagrams, long bytes)
+    {
+        Interlocked.Add(ref stats.UdpReceived, datagrams);
+        Interlocked.Add(ref stats.UdpReceivedBytes, bytes);
+    }
 
     /// <summary>
     /// Pipe memory of at least <paramref name="size"/> bytes on <paramref name="current"/> when the pump
@@ -56,6 +94,24 @@ internal sealed class LinkWriter(FrameCodec codec)
     /// it is copied to the new link and the old one is retired.
     /// </summary>
     public Outcome Append(TcpLink? current, Memory<byte> pipeMemory, ReadOnlySpan<byte> datagram)
+    {
+        var outcome = Frame(current, pipeMemory, datagram);
+        switch (outcome)
+        {
+            case Outcome.NoLink:
+                Interlocked.Increment(ref stats.DroppedNoLink);
+                TraceDrop("no link");
+                break;
+            case Outcome.Behind:
+                Interlocked.Increment(ref stats.DroppedBackpressure);
+                TraceDrop("tcp behind");
+                break;
+        }
+
+        return outcome;
+    }
+
+    private Outcome Frame(TcpLink? current, Memory<byte> pipeMemory, ReadOnlySpan<byte> datagram)
     {
         Settle();
         if (current is null || current.IsClosed)
@@ -167,6 +223,14 @@ internal sealed class LinkWriter(FrameCodec codec)
                 // The link's send loop has stopped reading: the link is dead.
                 _link!.Abort("send side closed");
             }
+        }
+    }
+
+    private static void TraceDrop(string why)
+    {
+        if (Log.IsEnabled(LogLevel.Trace))
+        {
+            Log.Trace($"udp->tcp datagram dropped: {why}");
         }
     }
 }

@@ -15,6 +15,9 @@ namespace UdpOverTcp.Transport.Linux;
 [SupportedOSPlatform("linux")]
 internal sealed class SocketWriteWaiter : IValueTaskSource
 {
+    /// <summary>The thread that waits for room, and then runs the link's send loop on.</summary>
+    public const string ThreadName = "tcp send wait";
+
     /// <summary>How often a wait looks up to see whether the link has ended without waking it.</summary>
     private const int CheckMilliseconds = 500;
 
@@ -38,7 +41,7 @@ internal sealed class SocketWriteWaiter : IValueTaskSource
         _core.Reset();
         if (_thread is null)
         {
-            _thread = new Thread(Run) { IsBackground = true, Name = "tcp send wait" };
+            _thread = new Thread(Run) { IsBackground = true, Name = ThreadName };
             _thread.Start();
         }
 
