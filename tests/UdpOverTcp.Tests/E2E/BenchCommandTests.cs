@@ -102,9 +102,9 @@ public class BenchCommandTests
         int receivePort = FreePort.Udp();
         string receiveOn = $"127.0.0.1:{receivePort}";
         using var far = TunnelProcess.Start("-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", receiveOn);
-        var (tcp, _) = SpawnedTunnels.ParseEndpoints(await far.WaitForLineAsync("listening on tcp"));
+        var (tcp, _) = SpawnedTunnels.ParseEndpoints(await far.WhenReadyAsync());
         using var near = TunnelProcess.Start("-t", tcp.ToString(), "-u", "127.0.0.1:0", "-p", receiveOn);
-        var (_, entry) = SpawnedTunnels.ParseEndpoints(await near.WaitForLineAsync("connecting to tcp"));
+        var (_, entry) = SpawnedTunnels.ParseEndpoints(await near.WhenReadyAsync());
         await near.WaitForLineAsync("link up: connected");
         await far.WaitForLineAsync("link up: accepted");
 

@@ -56,7 +56,7 @@ public sealed class ConnectSetupTests
             using var app = new UdpApp();
             var (tunnel, _) = StartConnectSide(Port(listener), app, "--connect-timeout", "3600");
             using var _ = tunnel;
-            await tunnel.WaitForLineAsync("connecting to tcp");
+            await tunnel.WhenReadyAsync();
 
             tunnel.Terminate();
             Assert.Equal(0, await tunnel.WaitForExitAsync());

@@ -144,7 +144,7 @@ public sealed class HandshakeFloodTests(ITestOutputHelper output) : IDisposable
         public static async Task<Ends> StartListenSideAsync(string secret)
         {
             var ends = new Ends(secret);
-            await ends.Listen.WaitForLineAsync("listening on tcp");
+            await ends.Listen.WhenReadyAsync();
             return ends;
         }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using UdpOverTcp.Bench;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.E2E;
@@ -16,8 +17,7 @@ public sealed class OperationsTests
         using var app = new UdpApp();
         int udpPort = FreePort.Udp();
         using var listen = TunnelProcess.Start("-l", "127.0.0.1:0", "-u", $"127.0.0.1:{udpPort}", "-p", app.EndPoint.Port.ToString(), "--stats", "1");
-        var listening = await listen.WaitForLineAsync("listening on tcp");
-        using var peer = await ConnectAsync(ListenPort(listening));
+        using var peer = await RawPeer.ConnectAsync(SpawnedTunnels.ParseEndpoints(await listen.WhenReadyAsync()).Tcp.Port);
         await listen.WaitForLineAsync("link up: accepted");
 
         await RawPeer.WriteFrameAsync(peer, "one"u8.ToArray());
@@ -35,7 +35,7 @@ public sealed class OperationsTests
     public async Task Sigusr1_prints_the_statistics_line_on_demand()
     {
         using var tunnel = TunnelProcess.Start("-t", FreePort.Tcp().ToString(), "-u", "127.0.0.1:0", "-p", "9");
-        await tunnel.WaitForLineAsync("connecting to tcp");
+        await tunnel.WhenReadyAsync();   // the SIGUSR1 handler is in place from here
         tunnel.Signal(Sigusr1);
         var line = await tunnel.WaitForLineAsync("stats: no link;");
         Assert.Contains("links 0 established", line);
@@ -47,8 +47,9 @@ public sealed class OperationsTests
     {
         int tcpPort = FreePort.Tcp();
         using var tunnel = TunnelProcess.Start("-q", "-l", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9");
-        // Quiet means no "listening" line to wait for: the port answering is the sign it is up.
-        await Eventually.True(() => CanConnect(tcpPort), "the quiet tunnel to listen");
+        // Quiet means no "listening" line, but it still tells its NOTIFY_SOCKET that it is ready.
+        await tunnel.WhenReadyAsync();
+        Assert.True(CanConnect(tcpPort));
 
         tunnel.Terminate();
         Assert.Equal(0, await tunnel.WaitForExitAsync());
@@ -61,13 +62,13 @@ public sealed class OperationsTests
         using var app = new UdpApp();
         int udpPort = FreePort.Udp();
         using var trace = TunnelProcess.Start("-vv", "-l", "127.0.0.1:0", "-u", $"127.0.0.1:{udpPort}", "-p", app.EndPoint.Port.ToString());
-        await trace.WaitForLineAsync("listening on tcp");
+        await trace.WhenReadyAsync();
         app.SendTo(new IPEndPoint(IPAddress.Loopback, udpPort), "12345"u8);
         await trace.WaitForLineAsync("TRACE udp->tcp datagram of 5 bytes");
         await trace.WaitForLineAsync("TRACE udp->tcp datagram dropped: no link");
 
         using var debug = TunnelProcess.Start("-v", "-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9");
-        await debug.WaitForLineAsync("listening on tcp");
+        await debug.WhenReadyAsync();
         debug.Terminate();
         await debug.WaitForExitAsync();
         Assert.Contains(debug.Lines, l => l.Contains(" DEBUG ", StringComparison.Ordinal));
@@ -80,8 +81,8 @@ public sealed class OperationsTests
         int tcpPort = FreePort.Tcp();
         using var app = new UdpApp();
         using var listen = TunnelProcess.Start("-l", $"127.0.0.1:{tcpPort}", "-l", $"[::1]:{tcpPort}", "-u", "127.0.0.1:0", "-p", app.EndPoint.Port.ToString());
-        var listening = await listen.WaitForLineAsync("listening on tcp");
-        Assert.Contains($"127.0.0.1:{tcpPort}, [::1]:{tcpPort}", listening);
+        Assert.Contains($"listening on tcp 127.0.0.1:{tcpPort}, [::1]:{tcpPort}, udp ", await listen.WhenReadyAsync());
+        Assert.Contains(listen.Lines, l => l.Contains($"listening on tcp 127.0.0.1:{tcpPort}, [::1]:{tcpPort}", StringComparison.Ordinal));
 
         foreach (var address in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback, IPAddress.Loopback })
         {
@@ -100,7 +101,7 @@ public sealed class OperationsTests
     {
         int tcpPort = FreePort.Tcp();
         using var listen = TunnelProcess.Start("-l", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9", "--fwmark", "0x2a");
-        await listen.WaitForLineAsync("listening on tcp");
+        await listen.WhenReadyAsync();
         using var connect = TunnelProcess.Start("-t", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9", "--fwmark", "4242");
         await connect.WaitForLineAsync("link up: connected");
         await listen.WaitForLineAsync("link up: accepted");
@@ -132,22 +133,8 @@ public sealed class OperationsTests
         Skip.If(Environment.OSVersion.Version < new Version(5, 17), "CAP_NET_RAW sets SO_MARK from Linux 5.17");
         int tcpPort = FreePort.Tcp();
         using var tunnel = WithoutCapabilities.Start("net_admin", "-l", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9", "--fwmark", "7");
-        await tunnel.WaitForLineAsync("listening on tcp");
+        await tunnel.WhenReadyAsync();
         Assert.Contains("fwmark:0x7", Run("ss", "-tlnHe", $"( sport = :{tcpPort} )"));
-    }
-
-    private static int ListenPort(string listeningLine)
-    {
-        // "listening on tcp 127.0.0.1:PORT, udp ..."
-        string address = listeningLine.Split("listening on tcp ")[1].Split(',')[0];
-        return IPEndPoint.Parse(address).Port;
-    }
-
-    private static async Task<Socket> ConnectAsync(int port)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).Within("connect to the tunnel");
-        return socket;
     }
 
     private static bool CanConnect(int port)

@@ -16,7 +16,7 @@ public sealed class SocketBufferTests
 
         var line = await tunnel.WaitForLineAsync("udp receive buffer:");
         Assert.Contains($" DEBUG udp receive buffer: {asked} bytes", line);
-        await tunnel.WaitForLineAsync("listening on tcp");
+        await tunnel.WhenReadyAsync();
     }
 
     [SkippableFact]
@@ -28,7 +28,7 @@ public sealed class SocketBufferTests
 
         var line = await tunnel.WaitForLineAsync("udp receive buffer:");
         Assert.Contains($" WARN  udp receive buffer: asked for {asked} bytes, got {RmemMax()} (net.core.rmem_max caps it: raise it with sysctl, or run with CAP_NET_ADMIN)", line);
-        await tunnel.WaitForLineAsync("listening on tcp");
+        await tunnel.WhenReadyAsync();
     }
 
     /// <summary>A size 1 MiB past the cap; skips where the test cannot have CAP_NET_ADMIN to begin with.</summary>

@@ -25,7 +25,7 @@ public sealed class TwoHostsOverSshTests
 
         // Y $ udp-over-tcp --tcp-listen 7878 --udp-bind $A --udp-sendto $B
         using var tunnelY = TunnelProcess.StartIn(hostY, "--tcp-listen", TcpPort, "--udp-bind", $"{A}", "--udp-sendto", $"{B}");
-        await tunnelY.WaitForLineAsync("listening on tcp");
+        await tunnelY.WhenReadyAsync();
 
         // X $ ssh -L 7878:127.0.0.1:7878 $Y
         using var ssh = TunnelProcess.StartProgram(hostX.Wrap("ssh",

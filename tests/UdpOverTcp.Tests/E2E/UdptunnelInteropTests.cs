@@ -42,7 +42,7 @@ public sealed class UdptunnelInteropTests
         else
         {
             tunnel = TunnelProcess.Start(["-l", $"127.0.0.1:{tcpPort}", .. ours]);
-            await tunnel.WaitForLineAsync("listening on tcp");
+            await tunnel.WhenReadyAsync();
             udptunnel = TunnelProcess.StartProgram("udptunnel", "-c", $"127.0.0.1/{tcpPort}", "-v", $"127.0.0.2/{udptunnelPort}");
             await tunnel.WaitForLineAsync("link up: accepted");
             await udptunnel.WaitForLineAsync("Connected TCP to");

@@ -37,9 +37,10 @@ public sealed class MixedTunnelPair : IAsyncDisposable
             // X $ udp-over-tcp --tcp-connect 7878 --udp-bind $B --udp-sendto $A
             string[] connect = ["--tcp-connect", pair._tcpPort.ToString(), "--udp-bind", $"127.0.0.1:{pair._bx}", "--udp-sendto", pair.AppX.EndPoint.Port.ToString()];
 
-            pair.ListenSide = underTestListens ? TunnelProcess.StartProgram(underTest(listen)) : TunnelProcess.Start(listen);
-            await pair.ListenSide.WaitForLineAsync("listening on tcp");
-            pair.ConnectSide = underTestListens ? TunnelProcess.Start(connect) : TunnelProcess.StartProgram(underTest(connect));
+            // The end under test may run in a chroot, which sees no socket path of ours: an abstract name.
+            pair.ListenSide = underTestListens ? TunnelProcess.StartWrapped(underTest(listen), abstractNotifySocket: true) : TunnelProcess.Start(listen);
+            await pair.ListenSide.WhenReadyAsync();
+            pair.ConnectSide = underTestListens ? TunnelProcess.Start(connect) : TunnelProcess.StartWrapped(underTest(connect), abstractNotifySocket: true);
             await pair.ConnectSide.WaitForLineAsync("link up: connected");
             await pair.ListenSide.WaitForLineAsync("link up: accepted");
             return pair;

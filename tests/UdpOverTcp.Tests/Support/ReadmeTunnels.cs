@@ -35,7 +35,7 @@ public sealed class ReadmeTunnels : IAsyncDisposable
         try
         {
             setup.ListenSide = setup.StartListenSide();
-            await setup.ListenSide.WaitForLineAsync("listening on tcp");
+            await setup.ListenSide.WhenReadyAsync();
             setup.ConnectSide = setup.StartConnectSide();
             await setup.ConnectSide.WaitForLineAsync("link up: connected");
             await setup.ListenSide.WaitForLineAsync("link up: accepted");
