@@ -3,6 +3,7 @@ using UdpOverTcp.Tests.Support;
 namespace UdpOverTcp.Tests;
 
 /// <summary>sd_notify against a socket of the test's own, as systemd would bind it.</summary>
+[InProcessTest]
 public class SystemdNotifyTests
 {
     [Theory]

@@ -1,9 +1,11 @@
 using System.Runtime.InteropServices;
 using UdpOverTcp.Bench;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;
 
 /// <summary>The bench's child process: stderr lines, CPU time, exit status, killed and reaped on dispose, and started by a thread that outlives it.</summary>
+[EndToEndTest]
 public partial class ChildTunnelTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);

@@ -8,6 +8,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// libraries, and talking to this host's own binary: the cross build is a working program, not just
 /// an ARM64 ELF file. Needs `./publish.sh linux-arm64` and Debian's qemu-user; .ci/run does both.
 /// </summary>
+[EndToEndTest]
 public sealed class Arm64UnderQemuTests
 {
     private const string Rid = "linux-arm64";

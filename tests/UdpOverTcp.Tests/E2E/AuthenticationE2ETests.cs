@@ -7,6 +7,7 @@ namespace UdpOverTcp.Tests.E2E;
 
 /// <summary>The secret options on the published binary: they work, and the secret never shows.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[EndToEndTest]
 public sealed class AuthenticationE2ETests : IDisposable
 {
     private const string SecretText = "hunter2-but-longer-7f3a";

@@ -5,6 +5,7 @@ using UdpOverTcp.Tests.Support;
 namespace UdpOverTcp.Tests.E2E;
 
 /// <summary>The published binary's exit codes and messages.</summary>
+[EndToEndTest]
 public class CommandLineTests
 {
     [Theory]

@@ -10,6 +10,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// stop. A silent host is stood in for by a loopback listener whose accept queue is full: Linux then
 /// drops further SYNs, so a connect hangs exactly as it would towards a host that never answers.
 /// </summary>
+[EndToEndTest]
 public sealed class ConnectSetupTests
 {
     [Fact]

@@ -9,7 +9,8 @@ namespace UdpOverTcp.Tests.E2E;
 /// through. With --tcp-timeout the connect side must notice, give the link up and, once the path is
 /// back, reconnect; the listen side takes the new connection in place of the dead one.
 /// </summary>
-[Trait("Requires", "root")]
+[EndToEndTest]
+[NeedsRoot]
 public sealed class HalfOpenLinkTests
 {
     private const int TcpPort = 7878;

@@ -13,6 +13,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// tunnel must drop at the UDP edge, not buffer) and when the peer floods maximum-size frames at an
 /// app that does not read. A bound on bytes, not on time.
 /// </summary>
+[EndToEndTest]
 public sealed class MemoryBoundTests(ITestOutputHelper output)
 {
     private const int MaxDatagram = 65507;

@@ -7,6 +7,7 @@ using UdpOverTcp.Tests.Support;
 namespace UdpOverTcp.Tests.E2E;
 
 /// <summary>What an operator uses on a long-running tunnel: statistics, log levels, several listen addresses, SO_MARK.</summary>
+[EndToEndTest]
 public sealed class OperationsTests
 {
     private const int Sigusr1 = 10;   // Linux
@@ -96,7 +97,7 @@ public sealed class OperationsTests
     }
 
     [Fact]
-    [Trait("Requires", "root")]
+    [NeedsRoot]
     public async Task Fwmark_marks_the_tcp_sockets_on_both_sides()
     {
         int tcpPort = FreePort.Tcp();
@@ -112,6 +113,7 @@ public sealed class OperationsTests
         Assert.Contains("fwmark:0x1092", sockets);
     }
 
+    [NeedsRoot]
     [SkippableTheory]
     [InlineData("-l")]
     [InlineData("-t")]
@@ -126,6 +128,7 @@ public sealed class OperationsTests
         Assert.EndsWith("(setting SO_MARK needs CAP_NET_ADMIN, or CAP_NET_RAW on Linux 5.17+)", line);
     }
 
+    [NeedsRoot]
     [SkippableFact]
     public async Task Fwmark_with_cap_net_raw_alone_is_enough_from_linux_5_17()
     {

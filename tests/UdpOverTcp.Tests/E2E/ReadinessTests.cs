@@ -4,6 +4,7 @@ using UdpOverTcp.Tests.Support;
 namespace UdpOverTcp.Tests.E2E;
 
 /// <summary>The published binary as a systemd Type=notify service: READY=1 once it is up, STOPPING=1 on SIGTERM.</summary>
+[EndToEndTest]
 public class ReadinessTests
 {
     [Fact]

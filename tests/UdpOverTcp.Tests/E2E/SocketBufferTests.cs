@@ -6,6 +6,8 @@ namespace UdpOverTcp.Tests.E2E;
 /// A UDP buffer past net.core.rmem_max: the published binary gets it in full with CAP_NET_ADMIN
 /// (SO_RCVBUFFORCE) and, without it, runs with the capped size and says so in one warning.
 /// </summary>
+[EndToEndTest]
+[NeedsRoot]
 public sealed class SocketBufferTests
 {
     [SkippableFact]

@@ -10,6 +10,8 @@ namespace UdpOverTcp.Tests.E2E;
 /// the other end, and stops cleanly on SIGTERM. Needs `./publish.sh linux-musl-x64` and root.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[EndToEndTest]
+[NeedsRoot]
 public sealed class StaticMuslChrootTests : IDisposable
 {
     private const string Rid = "linux-musl-x64";

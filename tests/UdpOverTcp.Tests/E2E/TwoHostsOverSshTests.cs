@@ -9,7 +9,8 @@ namespace UdpOverTcp.Tests.E2E;
 /// arguments and default addresses on the same ports A and B. sshd runs in Y in inetd mode (`-i`)
 /// behind ssh's ProxyCommand, so no network but the two loopbacks is involved.
 /// </summary>
-[Trait("Requires", "root")]
+[EndToEndTest]
+[NeedsRoot]
 public sealed class TwoHostsOverSshTests
 {
     private const string TcpPort = "7878";

@@ -9,6 +9,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// One host cannot bind port A twice, so app X sits on its own port (Ax) and tunnel Y binds Ay;
 /// everything else is as in the README: port-only arguments, defaults 0.0.0.0 and 127.0.0.1.
 /// </summary>
+[EndToEndTest]
 public sealed class TwoProcessTests
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// port on another loopback address, 127.0.0.2:P, and the kernel tells them apart:
 ///   app1 (127.0.0.2:P) ⇄ udptunnel (*:P) ⇄ TCP ⇄ udp-over-tcp ⇄ app2 (127.0.0.1)
 /// </summary>
+[EndToEndTest]
 public sealed class UdptunnelInteropTests
 {
     [Fact]
