@@ -108,7 +108,7 @@ public sealed class OperationsTests
         await listen.WaitForLineAsync("link up: accepted");
 
         // ss -e shows each socket's mark; the two ends of the one connection carry one mark each.
-        string sockets = Run("ss", "-tnHe", "state", "established", $"( sport = :{tcpPort} or dport = :{tcpPort} )");
+        string sockets = Command.Run("ss", "-tnHe", "state", "established", $"( sport = :{tcpPort} or dport = :{tcpPort} )").Stdout;
         Assert.Contains("fwmark:0x2a", sockets);
         Assert.Contains("fwmark:0x1092", sockets);
     }
@@ -137,7 +137,7 @@ public sealed class OperationsTests
         int tcpPort = FreePort.Tcp();
         using var tunnel = WithoutCapabilities.Start("net_admin", "-l", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9", "--fwmark", "7");
         await tunnel.WhenReadyAsync();
-        Assert.Contains("fwmark:0x7", Run("ss", "-tlnHe", $"( sport = :{tcpPort} )"));
+        Assert.Contains("fwmark:0x7", Command.Run("ss", "-tlnHe", $"( sport = :{tcpPort} )").Stdout);
     }
 
     private static bool CanConnect(int port)
@@ -152,19 +152,5 @@ public sealed class OperationsTests
         {
             return false;
         }
-    }
-
-    private static string Run(string program, params string[] args)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true };
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return output;
     }
 }

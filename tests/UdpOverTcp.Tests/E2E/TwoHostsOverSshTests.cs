@@ -72,8 +72,8 @@ public sealed class TwoHostsOverSshTests
             // sshd refuses to start without its privilege separation directory.
             Directory.CreateDirectory("/run/sshd");
             var keys = new SshKeys(Directory.CreateTempSubdirectory("uot-ssh-").FullName);
-            NetworkNamespace.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(keys.Dir, "host"));
-            NetworkNamespace.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", keys.UserKey);
+            Command.RunChecked("needs openssh-client", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(keys.Dir, "host"));
+            Command.RunChecked("needs openssh-client", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", keys.UserKey);
             File.Copy(keys.UserKey + ".pub", Path.Combine(keys.Dir, "authorized_keys"));
             File.WriteAllText(keys.SshdConfig, $"""
                 HostKey {keys.Dir}/host
