@@ -84,6 +84,22 @@ public partial class ChildTunnelTests
     }
 
     [Fact]
+    public void NOTIFY_SOCKET_is_not_passed_on_so_a_tunnel_never_tells_systemd_it_is_ready_for_the_bench()
+    {
+        string? before = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
+        Environment.SetEnvironmentVariable("NOTIFY_SOCKET", "@uot-bench-under-systemd");   // children started elsewhere meanwhile drop or replace it too
+        try
+        {
+            using var child = new ChildTunnel("test", "/bin/sh", ["-c", "echo \"[${NOTIFY_SOCKET-unset}]\" >&2; exec sleep 30"], NoEnvironment);
+            Assert.Equal("[unset]", child.WaitForLine("[", Timeout));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("NOTIFY_SOCKET", before);
+        }
+    }
+
+    [Fact]
     public void Stdout_and_stderr_are_pipes_of_its_own_that_do_not_leak_into_the_next_child()
     {
         if (!OperatingSystem.IsLinux())
