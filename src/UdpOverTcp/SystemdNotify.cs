@@ -16,6 +16,8 @@ internal sealed class SystemdNotify
     public const string Variable = "NOTIFY_SOCKET";
 
     private readonly UnixDomainSocketEndPoint? _target;
+    private readonly Lock _gate = new();
+    private bool _stopping;
 
     /// <param name="address">The value of NOTIFY_SOCKET; null or empty: notify nobody.</param>
     public SystemdNotify(string? address)
@@ -31,11 +33,30 @@ internal sealed class SystemdNotify
 
     private bool Failed { get; set; }
 
-    /// <summary>Startup is complete: <c>READY=1</c> with a one-line <c>STATUS=</c> for <c>systemctl status</c>.</summary>
-    public void Ready(string status) => Send($"READY=1\nSTATUS={OneLine(status)}");
+    /// <summary>
+    /// Startup is complete: <c>READY=1</c> with a one-line <c>STATUS=</c> for <c>systemctl status</c>.
+    /// Not after <see cref="Stopping"/> (a stop signal during start-up, on another thread).
+    /// </summary>
+    public void Ready(string status)
+    {
+        lock (_gate)
+        {
+            if (!_stopping)
+            {
+                Send($"READY=1\nSTATUS={OneLine(status)}");
+            }
+        }
+    }
 
     /// <summary>Shutdown has begun: <c>STOPPING=1</c>.</summary>
-    public void Stopping() => Send("STOPPING=1\nSTATUS=stopping");
+    public void Stopping()
+    {
+        lock (_gate)
+        {
+            _stopping = true;
+            Send("STOPPING=1\nSTATUS=stopping");
+        }
+    }
 
     /// <summary>Sends one notification (e.g. "READY=1\nSTATUS=..."); false if it was not sent.</summary>
     public bool Send(string state)

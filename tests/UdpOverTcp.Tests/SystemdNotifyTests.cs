@@ -34,6 +34,20 @@ public class SystemdNotifyTests
         Assert.Equal(["READY=1\nSTATUS=two lines", "STOPPING=1\nSTATUS=stopping"], socket.Messages);
     }
 
+    [Fact]
+    public async Task Ready_after_stopping_is_not_sent()
+    {
+        using var socket = new NotifySocket();
+        var notify = new SystemdNotify(socket.Address);
+
+        notify.Stopping();   // a stop signal during start-up
+        notify.Ready("too late");
+        notify.Send("STATUS=sentinel");   // sent after both, so once it is here the READY=1 would have been too
+
+        await socket.WaitForAsync("STATUS=sentinel");
+        Assert.Equal(["STOPPING=1\nSTATUS=stopping", "STATUS=sentinel"], socket.Messages);
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]
