@@ -64,10 +64,13 @@ internal static class Entry
             return ExitCodes.Failure;
         }
 
+        // systemd's Type=notify (or a test): READY=1 once the sockets are bound, STOPPING=1 on the way out.
+        var notify = SystemdNotify.FromEnvironment();
         using (tunnel)
         using (StatsOnSignal(tunnel))
+        using (stop.Token.Register(notify.Stopping))
         {
-            var run = tunnel.RunAsync(stop.Token);
+            var run = tunnel.RunAsync(stop.Token, notify.Ready);
             if (options.StatsIntervalSeconds > 0)
             {
                 await Task.WhenAll(run, PrintStatsAsync(tunnel, options.StatsIntervalSeconds, stop.Token)).ConfigureAwait(false);

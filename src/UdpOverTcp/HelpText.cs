@@ -24,6 +24,7 @@ public static class HelpText
         Environment:
           UDP_OVER_TCP_SECRET   the secret, instead of --secret-file
           UDP_OVER_TCP_IO       UDP data path: auto (default), batched (Linux recvmmsg/sendmmsg) or portable
+          NOTIFY_SOCKET         set by systemd (Type=notify): READY=1 once the sockets are bound, STOPPING=1 on a stop
 
         Examples:
           App on X bound to port A talks to app on Y bound to port B, over `ssh -L 7878:127.0.0.1:7878 Y`:

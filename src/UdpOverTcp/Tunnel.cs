@@ -72,18 +72,26 @@ public sealed class Tunnel : IDisposable
     /// <summary>Completes when a link is up (now, or the next one). For tests and the bench, which must not race the link.</summary>
     public Task WhenLinkUp() => _session.WhenLinkUp();
 
-    /// <summary>Runs until <paramref name="cancellationToken"/> fires. Never throws for link errors.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs until <paramref name="cancellationToken"/> fires. Never throws for link errors.
+    /// <paramref name="ready"/> is called once, with the "listening on ..." / "connecting to ..." line, when
+    /// the tunnel is ready: its sockets are bound (and listening) and its link source has started. On the
+    /// connect side that is before any link is up: the end is ready to carry datagrams as soon as one
+    /// is, and a peer that is down for hours must not hold up whatever waits for it (systemd's start).
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken, Action<string>? ready = null)
     {
-        Log.Info(_listeners.Length > 0
+        string started = _listeners.Length > 0
             ? $"listening on tcp {string.Join(", ", _listeners.Select(l => l.LocalEndPoint))}, udp {UdpEndPoint} -> {_options.UdpSendTo}"
-            : $"connecting to tcp {_options.TcpEndpoint}, udp {UdpEndPoint} -> {_options.UdpSendTo}");
+            : $"connecting to tcp {_options.TcpEndpoint}, udp {UdpEndPoint} -> {_options.UdpSendTo}";
+        Log.Info(started);
         Log.Debug($"udp data path: {_pump.Kind}");
 
         var receiving = _session.RunReceiveLoopAsync();
         var source = _listeners.Length > 0
             ? new Acceptor(_listeners, _options.TcpAllow, _auth, Stats, InstallAccepted).RunAsync(cancellationToken)
             : new Dialer(_options, _auth, Stats, RunDialedLinkAsync).RunAsync(cancellationToken);
+        ready?.Invoke(started);
         try
         {
             await source.ConfigureAwait(false);
