@@ -14,7 +14,7 @@ public static class EndpointParser
 
     /// <summary>
     /// As <see cref="Parse"/>, but the host may also be a name: an <see cref="IPEndPoint"/> for an address,
-    /// a <see cref="DnsEndPoint"/> for a name (resolved later, by the caller, as often as it needs).
+    /// a <see cref="HostNameEndPoint"/> for a name (resolved later, by the caller, as often as it needs).
     /// </summary>
     public static EndPoint ParseHost(string option, string value, IPAddress defaultAddress, bool allowPortZero)
     {
@@ -35,7 +35,7 @@ public static class EndpointParser
                     throw new UsageException($"{option}: port 0 is not a destination");
                 }
 
-                return new DnsEndPoint(host.TrimEnd('.'), port);
+                return new HostNameEndPoint(host.TrimEnd('.'), port);
             }
 
             if (!LooksLikeIPv4(host))
@@ -78,7 +78,18 @@ public static class EndpointParser
         return true;
     }
 
-    private static bool LooksLikeIPv4(string host) => host.Length > 0 && host.AsSpan().IndexOfAnyExcept("0123456789.") < 0;
+    private static bool LooksLikeIPv4(string host)
+    {
+        foreach (char c in host)
+        {
+            if (!char.IsAsciiDigit(c) && c != '.')
+            {
+                return false;
+            }
+        }
+
+        return host.Length > 0;
+    }
 
     /// <param name="option">Shown in the error message, e.g. <c>--udp-bind</c>.</param>
     /// <param name="defaultAddress">Used when only a port is given.</param>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 
@@ -21,7 +20,7 @@ public enum ProxyKind
 /// the binary for four fields. <see cref="ToString"/> never shows the credentials, so the value can be
 /// logged; the error messages never echo the URL either.
 /// </summary>
-public sealed record ProxyUri
+public sealed class ProxyUri
 {
     /// <summary>The environment variable that sets the proxy when --proxy is not given (the connect side only).</summary>
     public const string EnvironmentVariable = "UDP_OVER_TCP_PROXY";
@@ -36,7 +35,7 @@ public sealed record ProxyUri
 
     public ProxyKind Kind { get; }
 
-    /// <summary>The proxy itself: an <see cref="IPEndPoint"/>, or a <see cref="DnsEndPoint"/> resolved before each dial.</summary>
+    /// <summary>The proxy itself: an <see cref="IPEndPoint"/>, or a <see cref="HostNameEndPoint"/> resolved before each dial.</summary>
     public EndPoint Server { get; }
 
     public string? UserName { get; }
@@ -76,7 +75,7 @@ public sealed record ProxyUri
             rest = rest[..^1];
         }
 
-        if (rest.IndexOfAny(['/', '?', '#']) >= 0)
+        if (rest.Contains('/') || rest.Contains('?') || rest.Contains('#'))
         {
             throw new UsageException($"{source}: a proxy URL has no path, query or fragment; give {scheme}://[USER:PASSWORD@]HOST:PORT");
         }
@@ -120,7 +119,7 @@ public sealed record ProxyUri
     /// <summary>"host:port", "1.2.3.4:port" or "[v6]:port".</summary>
     public static string Format(EndPoint endpoint) => endpoint switch
     {
-        DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+        HostNameEndPoint dns => $"{dns.Host}:{dns.Port}",
         _ => endpoint.ToString() ?? "?",
     };
 
@@ -131,27 +130,49 @@ public sealed record ProxyUri
             return text;
         }
 
-        var bytes = new List<byte>(text.Length);
-        for (int i = 0; i < text.Length; i++)
+        // '%' and the hex digits are ASCII: decoding the UTF-8 bytes in place is decoding the text.
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        int length = 0;
+        for (int i = 0; i < bytes.Length; i++)
         {
-            if (text[i] != '%')
+            if (bytes[i] != '%')
             {
-                bytes.AddRange(Encoding.UTF8.GetBytes(text[i].ToString()));
+                bytes[length++] = bytes[i];
                 continue;
             }
 
-            if (i + 2 >= text.Length || !byte.TryParse(text.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte b))
+            int high = i + 2 < bytes.Length ? HexValue(bytes[i + 1]) : -1;
+            int low = i + 2 < bytes.Length ? HexValue(bytes[i + 2]) : -1;
+            if (high < 0 || low < 0)
             {
                 throw new UsageException($"{source}: a '%' in the user name or password is not followed by two hex digits");
             }
 
-            bytes.Add(b);
+            bytes[length++] = (byte)((high << 4) | low);
             i += 2;
         }
 
-        return Encoding.UTF8.GetString([.. bytes]);
+        return Encoding.UTF8.GetString(bytes, 0, length);
     }
 
-    private static string Printable(string text) =>
-        text.Length <= 20 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.') ? text : "?";
+    private static int HexValue(byte c) => c switch
+    {
+        >= (byte)'0' and <= (byte)'9' => c - '0',
+        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+        _ => -1,
+    };
+
+    private static string Printable(string text)
+    {
+        foreach (char c in text)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('+' or '-' or '.'))
+            {
+                return "?";
+            }
+        }
+
+        return text.Length <= 20 ? text : "?";
+    }
 }

@@ -25,7 +25,7 @@ public sealed record TunnelOptions
     public IPEndPoint? TcpEndpoint { get; init; }
 
     /// <summary>--tcp-connect given as a host name: resolved again before every dial (or by the proxy).</summary>
-    public DnsEndPoint? TcpConnectName { get; init; }
+    public HostNameEndPoint? TcpConnectName { get; init; }
 
     /// <summary>--proxy (or $UDP_OVER_TCP_PROXY): the connect side dials through it; null: directly.</summary>
     public ProxyUri? Proxy { get; init; }
@@ -39,7 +39,7 @@ public sealed record TunnelOptions
     public IPEndPoint? UdpSendTo { get; init; }
 
     /// <summary>--udp-sendto given as a host name: resolved once at start into <see cref="UdpSendTo"/>.</summary>
-    public DnsEndPoint? UdpSendToName { get; init; }
+    public HostNameEndPoint? UdpSendToName { get; init; }
     public FramingKind Framing { get; init; } = FramingKind.U32LittleEndian;
     public int MaxFrame { get; init; } = FrameCodec.DefaultMaxFrame;
     public LogLevel LogLevel { get; init; } = LogLevel.Info;

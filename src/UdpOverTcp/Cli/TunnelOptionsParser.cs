@@ -148,7 +148,7 @@ public static class TunnelOptionsParser
 
         public void SetConnect(EndPoint endpoint)
         {
-            if (endpoint is DnsEndPoint name)
+            if (endpoint is HostNameEndPoint name)
             {
                 if (Options.TcpEndpoint is not null || Options.TcpConnectName is not null)
                 {
@@ -163,7 +163,7 @@ public static class TunnelOptionsParser
             }
         }
 
-        public void SetUdpSendTo(EndPoint endpoint) => Options = endpoint is DnsEndPoint name
+        public void SetUdpSendTo(EndPoint endpoint) => Options = endpoint is HostNameEndPoint name
             ? Options with { UdpSendToName = name }
             : Options with { UdpSendTo = (IPEndPoint)endpoint };
 

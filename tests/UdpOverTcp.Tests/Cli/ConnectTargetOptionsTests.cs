@@ -12,7 +12,7 @@ public class ConnectTargetOptionsTests
         var o = TunnelOptions.Parse(["-t", "vpn.example.org:443", "-u", "6000", "-p", "5000"]);
         Assert.Equal(TcpRole.Connect, o.Role);
         Assert.Null(o.TcpEndpoint);
-        Assert.Equal(new DnsEndPoint("vpn.example.org", 443), o.TcpConnectName);
+        Assert.Equal(new HostNameEndPoint("vpn.example.org", 443), o.TcpConnectName);
         Assert.Equal(o.TcpConnectName, o.ConnectTarget);
     }
 
@@ -40,7 +40,7 @@ public class ConnectTargetOptionsTests
     {
         var o = TunnelOptions.Parse(["-l", "7878", "-u", "6000", "-p", "app.internal:5000"]);
         Assert.Null(o.UdpSendTo);
-        Assert.Equal(new DnsEndPoint("app.internal", 5000), o.UdpSendToName);
+        Assert.Equal(new HostNameEndPoint("app.internal", 5000), o.UdpSendToName);
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public class ConnectTargetOptionsTests
         var o = TunnelOptions.Parse(["-t", "vpn.example.org:443", "-u", "6000", "-p", "5000", "--proxy", "http://alice:s%40cret:x@proxy.corp:3128/"]);
         var proxy = o.Proxy!;
         Assert.Equal(ProxyKind.HttpConnect, proxy.Kind);
-        Assert.Equal(new DnsEndPoint("proxy.corp", 3128), proxy.Server);
+        Assert.Equal(new HostNameEndPoint("proxy.corp", 3128), proxy.Server);
         Assert.Equal("alice", proxy.UserName);
         Assert.Equal("s@cret:x", proxy.Password);
         Assert.Equal("http proxy proxy.corp:3128", proxy.ToString());

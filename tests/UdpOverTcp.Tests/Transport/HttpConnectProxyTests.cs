@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using UdpOverTcp.Cli;
 using UdpOverTcp.Tests.Support;
 using UdpOverTcp.Transport.Proxy;
 
@@ -8,7 +9,7 @@ namespace UdpOverTcp.Tests.Transport;
 /// <summary>The HTTP CONNECT handshake, byte by byte, against scripted proxies: what is sent, and every kind of answer.</summary>
 public sealed class HttpConnectProxyTests
 {
-    private static readonly DnsEndPoint Target = new("vpn.example.org", 443);
+    private static readonly HostNameEndPoint Target = new("vpn.example.org", 443);
 
     [Fact]
     public async Task A_200_opens_the_tunnel_and_leaves_what_follows_the_header_to_the_link()

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using UdpOverTcp.Cli;
 using UdpOverTcp.Tests.Support;
 using UdpOverTcp.Transport.Proxy;
 
@@ -8,7 +9,7 @@ namespace UdpOverTcp.Tests.Transport;
 /// <summary>The SOCKS5 handshake (RFC 1928, RFC 1929), byte by byte, against scripted proxies.</summary>
 public sealed class Socks5ProxyTests
 {
-    private static readonly DnsEndPoint Target = new("vpn.example.org", 443);
+    private static readonly HostNameEndPoint Target = new("vpn.example.org", 443);
 
     /// <summary>The CONNECT request for <see cref="Target"/>: a name (type 3) for the proxy to resolve, port 443 big-endian.</summary>
     private static readonly byte[] NameRequest = [5, 1, 0, 3, 15, .. Encoding.ASCII.GetBytes("vpn.example.org"), 1, 187];

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using UdpOverTcp.Cli;
 
 namespace UdpOverTcp.Transport.Proxy;
 
@@ -76,44 +77,51 @@ public static class Socks5Proxy
     /// <summary>The CONNECT request: version, command, reserved, the address (name, IPv4 or IPv6), the port.</summary>
     public static byte[] Request(EndPoint target)
     {
-        var request = new List<byte> { Version, CommandConnect, 0 };
+        Span<byte> request = stackalloc byte[4 + 1 + 255 + 2];
+        request[0] = Version;
+        request[1] = CommandConnect;
+        request[2] = 0;
+        int length;
         int port;
         switch (target)
         {
-            case DnsEndPoint name:
-                byte[] host = Encoding.ASCII.GetBytes(name.Host);
-                if (host.Length > 255)
+            case HostNameEndPoint name:
+                int hostLength = Encoding.ASCII.GetByteCount(name.Host);
+                if (hostLength > 255)
                 {
-                    throw new ProxyException($"the host name is longer than SOCKS5's 255 bytes");
+                    throw new ProxyException("the host name is longer than SOCKS5's 255 bytes");
                 }
 
-                request.Add(AddressName);
-                request.Add((byte)host.Length);
-                request.AddRange(host);
+                request[3] = AddressName;
+                request[4] = (byte)hostLength;
+                length = 5 + Encoding.ASCII.GetBytes(name.Host, request[5..]);
                 port = name.Port;
                 break;
             case IPEndPoint ip:
-                request.Add(ip.AddressFamily == AddressFamily.InterNetworkV6 ? AddressIPv6 : AddressIPv4);
-                request.AddRange(ip.Address.GetAddressBytes());
+                request[3] = ip.AddressFamily == AddressFamily.InterNetworkV6 ? AddressIPv6 : AddressIPv4;
+                ip.Address.TryWriteBytes(request[4..], out int written);
+                length = 4 + written;
                 port = ip.Port;
                 break;
             default:
                 throw new ArgumentException("not an IP or DNS endpoint", nameof(target));
         }
 
-        Span<byte> portBytes = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16BigEndian(portBytes, (ushort)port);
-        request.AddRange(portBytes.ToArray());
-        return [.. request];
+        BinaryPrimitives.WriteUInt16BigEndian(request[length..], (ushort)port);
+        return request[..(length + 2)].ToArray();
     }
 
     /// <summary>RFC 1929: version 1, the user name and the password, each with its length; status 0 is success.</summary>
     private static void Authenticate(Socket socket, string userName, string password)
     {
-        byte[] user = Encoding.UTF8.GetBytes(userName);
-        byte[] pass = Encoding.UTF8.GetBytes(password);
-        byte[] request = [1, (byte)user.Length, .. user, (byte)pass.Length, .. pass];
-        ProxyIo.SendAll(socket, request);
+        Span<byte> request = stackalloc byte[1 + 1 + 255 + 1 + 255];
+        request[0] = 1;
+        int userLength = Encoding.UTF8.GetBytes(userName, request[2..]);
+        request[1] = (byte)userLength;
+        int passwordLength = Encoding.UTF8.GetBytes(password, request[(3 + userLength)..]);
+        request[2 + userLength] = (byte)passwordLength;
+        ProxyIo.SendAll(socket, request[..(3 + userLength + passwordLength)]);
+        request.Clear();   // the password does not linger on the stack
         Span<byte> status = stackalloc byte[2];
         ProxyIo.ReceiveExactly(socket, status, 2);
         if (status[1] != 0)
