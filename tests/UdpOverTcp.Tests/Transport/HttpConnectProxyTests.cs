@@ -58,6 +58,7 @@ public sealed class HttpConnectProxyTests
     [InlineData("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", null, "the proxy refused: \"HTTP/1.1 403 Forbidden\"")]
     [InlineData("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n", null, "the proxy wants credentials (give http://USER:PASSWORD@HOST:PORT): \"HTTP/1.1 407 Proxy Authentication Required\"")]
     [InlineData("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n", "alice", "the proxy refused the credentials: \"HTTP/1.1 407 Proxy Authentication Required\"")]
+    [InlineData("HTTP/1.0 401 Unauthorized\r\n\r\n", "alice", "the proxy refused the credentials: \"HTTP/1.0 401 Unauthorized\"")]
     [InlineData("HTTP/1.1 502 Bad Gateway\n\n", null, "the proxy refused: \"HTTP/1.1 502 Bad Gateway\"")]
     [InlineData("SSH-2.0-OpenSSH_9.2\r\n\r\n", null, "the proxy's answer is not HTTP (\"SSH-2.0-OpenSSH_9.2\"; a SOCKS proxy? then give socks5://)")]
     [InlineData("HTTP/1.1 2x0 OK\r\n\r\n", null, "the proxy's status line is malformed: \"HTTP/1.1 2x0 OK\"")]

@@ -58,7 +58,8 @@ public static class HttpConnectProxy
             return;
         }
 
-        throw new ProxyException(status == 407
+        // 407 is the proxy's "authenticate"; some (tinyproxy) answer wrong credentials with 401.
+        throw new ProxyException(status is 407 or 401
             ? userName is null
                 ? $"the proxy wants credentials (give http://USER:PASSWORD@HOST:PORT): \"{shown}\""
                 : $"the proxy refused the credentials: \"{shown}\""
