@@ -13,12 +13,12 @@ public static class HelpText
         udp-over-tcp {Version} - carry UDP datagrams over a TCP connection, ports bonded
 
         Usage:
-          udp-over-tcp (--tcp-listen ADDR | --tcp-connect ADDR) --udp-bind ADDR --udp-sendto ADDR [options]
+          udp-over-tcp (--tcp-listen ADDR | --tcp-connect HOST [--proxy URL]) --udp-bind ADDR --udp-sendto HOST [options]
           udp-over-tcp bench [options]      runs udp-over-tcp-bench, beside this binary (see its --help)
 
-        ADDR is PORT, IPv4:PORT or [IPv6]:PORT; HOST is an ADDR or NAME:PORT. Datagrams received on --udp-bind go over TCP; datagrams
-        from TCP are sent to --udp-sendto from the --udp-bind socket, so replies come from the port the
-        app sent to.
+        ADDR is PORT, IPv4:PORT or [IPv6]:PORT; a HOST may also be NAME:PORT. Datagrams received on
+        --udp-bind go over TCP; datagrams from TCP are sent to --udp-sendto from the --udp-bind socket,
+        so replies come from the port the app sent to.
 
         {OptionParser.FormatHelp(TunnelOptions.Table)}
         Environment:

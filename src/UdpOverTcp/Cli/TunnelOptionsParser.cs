@@ -22,9 +22,9 @@ public static class TunnelOptionsParser
     [
         new("tcp-listen", 'l', "ADDR", "listen for the TCP peer (address defaults to 0.0.0.0); repeat for more addresses",
             (d, v) => d.SetTcp(TcpRole.Listen, EndpointParser.Parse("--tcp-listen", v!, IPAddress.Any, allowPortZero: true))) { Group = Endpoints, Repeatable = true },
-        new("tcp-connect", 't', "HOST", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1; a name is resolved before each dial)",
+        new("tcp-connect", 't', "HOST", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1; a name is looked up at each dial)",
             (d, v) => d.SetConnect(EndpointParser.ParseHost("--tcp-connect", v!, IPAddress.Loopback, allowPortZero: false))) { Group = Endpoints },
-        new("proxy", null, "URL", $"connect through a proxy: http://[USER:PASS@]HOST:PORT (CONNECT) or socks5://... (or ${ProxyUri.EnvironmentVariable})",
+        new("proxy", null, "URL", $"connect through a proxy: http://[USER:PASS@]HOST:PORT (CONNECT), or socks5://... (or ${ProxyUri.EnvironmentVariable})",
             (d, v) => d.Options = d.Options with { Proxy = ProxyUri.Parse("--proxy", v!) }) { Group = Endpoints },
         new("udp-bind", 'u', "ADDR", "UDP socket that receives from the app and sends to it (defaults to 0.0.0.0)",
             (d, v) => d.Options = d.Options with { UdpBind = EndpointParser.Parse("--udp-bind", v!, IPAddress.Any, allowPortZero: true) }) { Group = Endpoints },

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using UdpOverTcp.Tests.Support;
 
@@ -96,6 +98,25 @@ public sealed class ProxyTests
         string line = await connectSide.WaitForLineAsync($"via http proxy 127.0.0.1:{nobody} failed: cannot reach the proxy");
         Assert.Contains("refused", line, StringComparison.OrdinalIgnoreCase);
         await connectSide.WaitForLineAsync("cannot reach the proxy", occurrence: 2);
+        Assert.False(connectSide.HasExited);
+    }
+
+    [Theory]
+    [InlineData("http")]
+    [InlineData("socks5")]
+    public async Task A_proxy_that_never_answers_runs_out_of_connect_timeout_and_is_retried(string scheme)
+    {
+        // The kernel completes the connections to this listener; nothing ever reads or answers them.
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        silent.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        silent.Listen(16);
+        int port = ((IPEndPoint)silent.LocalEndPoint!).Port;
+        await using var tunnels = new ConnectSideTunnels();
+        tunnels.StartConnectSide(["--tcp-connect", $"127.0.0.1:{tunnels.TcpPort}", "--proxy", $"{scheme}://127.0.0.1:{port}", "--connect-timeout", "1"]);
+        var connectSide = tunnels.ConnectSide!;
+        string line = await connectSide.WaitForLineAsync("failed: the proxy did not finish its handshake within --connect-timeout (1 s)");
+        Assert.Contains($"via {scheme} proxy 127.0.0.1:{port}", line);
+        await connectSide.WaitForLineAsync("the proxy did not finish its handshake", occurrence: 2);
         Assert.False(connectSide.HasExited);
     }
 
