@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using UdpOverTcp.Auth;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Transport;
 
 namespace UdpOverTcp;
 
@@ -17,7 +18,8 @@ internal static class Entry
                 return BenchAlias.Run(args.AsSpan(1));
             }
 
-            var options = TunnelOptions.Parse(args, Environment.GetEnvironmentVariable(TunnelOptions.DataPathVariable));
+            var options = TunnelOptions.Parse(
+                args, Environment.GetEnvironmentVariable(TunnelOptions.DataPathVariable), Environment.GetEnvironmentVariable(ProxyUri.EnvironmentVariable));
             if (options.ShowHelp)
             {
                 Console.Out.Write(HelpText.Tunnel());
@@ -34,6 +36,21 @@ internal static class Entry
             if (!TryLoadSecret(options, out byte[]? secret))
             {
                 return ExitCodes.Failure;
+            }
+
+            if (options.UdpSendToName is { } name)
+            {
+                try
+                {
+                    options = options with { UdpSendTo = Resolver.ResolveForUdp(name, options.UdpBind!) };
+                }
+                catch (ResolveException e)
+                {
+                    Log.Error($"cannot start: --udp-sendto: {e.Message}");
+                    return ExitCodes.Failure;
+                }
+
+                Log.Debug($"--udp-sendto {name.Host} is {options.UdpSendTo}");
             }
 
             return await RunTunnelAsync(options with { Secret = secret }).ConfigureAwait(false);

@@ -64,8 +64,8 @@ public sealed class Tunnel : IDisposable
     /// <summary>The counters, plus the current link's peer and uptime: the --stats / SIGUSR1 / exit line.</summary>
     public string StatusLine()
     {
-        var link = _session.CurrentLink(out long since);
-        string state = link is not null ? $"link {link.Remote} up {FormatUptime(Stopwatch.GetElapsedTime(since))}" : "no link";
+        var link = _session.CurrentLink(out long since, out string peer);
+        string state = link is not null ? $"link {peer} up {FormatUptime(Stopwatch.GetElapsedTime(since))}" : "no link";
         return $"{state}; {Stats.Summary()}";
     }
 
@@ -83,7 +83,7 @@ public sealed class Tunnel : IDisposable
     {
         string started = _listeners.Length > 0
             ? $"listening on tcp {string.Join(", ", _listeners.Select(l => l.LocalEndPoint))}, udp {UdpEndPoint} -> {_options.UdpSendTo}"
-            : $"connecting to tcp {_options.TcpEndpoint}, udp {UdpEndPoint} -> {_options.UdpSendTo}";
+            : $"connecting to tcp {Dialer.Describe(_options)}, udp {UdpEndPoint} -> {_options.UdpSendTo}";
         Log.Info(started);
         Log.Debug($"udp data path: {_pump.Kind}");
 
@@ -115,12 +115,17 @@ public sealed class Tunnel : IDisposable
     }
 
     /// <summary>An accepted (and, with a secret, authenticated) connection becomes the live link. Runs on the acceptor's thread.</summary>
-    private void InstallAccepted(Socket socket) => _links.Track(_session.RunLinkAsync(CreateLink(socket), "accepted"));
+    private void InstallAccepted(Socket socket)
+    {
+        var link = CreateLink(socket);
+        _links.Track(_session.RunLinkAsync(link, "accepted", link.Remote));
+    }
 
     /// <summary>A dialed (and authenticated) connection becomes the live link; completes when it has ended.</summary>
-    private Task RunDialedLinkAsync(Socket socket)
+    /// <param name="peer">The peer as the logs show it: the address, with the name and the proxy it went through.</param>
+    private Task RunDialedLinkAsync(Socket socket, string peer)
     {
-        var run = _session.RunLinkAsync(CreateLink(socket), "connected to");
+        var run = _session.RunLinkAsync(CreateLink(socket), "connected to", peer);
         _links.Track(run);
         return run;
     }
