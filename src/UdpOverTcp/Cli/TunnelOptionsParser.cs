@@ -28,6 +28,10 @@ public static class TunnelOptionsParser
             (d, v) => d.Options = d.Options with { UdpBind = EndpointParser.Parse("--udp-bind", v!, IPAddress.Any, allowPortZero: true) }) { Group = Endpoints },
         new("udp-sendto", 'p', "ADDR", "where datagrams from the TCP peer are delivered (defaults to 127.0.0.1)",
             (d, v) => d.Options = d.Options with { UdpSendTo = EndpointParser.Parse("--udp-sendto", v!, IPAddress.Loopback, allowPortZero: false) }) { Group = Endpoints },
+        new("multi-client", null, null, "listen side: every client gets a UDP socket of its own (an ephemeral port on --udp-bind's address)",
+            (d, _) => d.Options = d.Options with { MultiClient = true }) { Group = Endpoints },
+        new("max-clients", null, "N", $"with --multi-client: refuse connections past N clients (default {TunnelOptions.DefaultMaxClients})",
+            (d, v) => d.SetMaxClients(ParseMaxClients(v!))) { Group = Endpoints },
         new("queue-delay", null, "MS", $"drop datagrams that waited longer than this for the TCP link (default {TunnelOptions.DefaultQueueDelayMilliseconds}; 0 = never, queue by bytes only)",
             (d, v) => d.Options = d.Options with { QueueDelay = TimeSpan.FromMilliseconds(ParseMilliseconds("--queue-delay", v!)) }) { Group = Wire },
         new("framing", null, "KIND", "u32le: 4-byte little-endian length (default, the original Rust tool); u16be: RFC 4571",
@@ -111,6 +115,16 @@ public static class TunnelOptionsParser
             throw new UsageException("--tcp-allow applies to --tcp-listen only");
         }
 
+        if (options.MultiClient && options.Role != TcpRole.Listen)
+        {
+            throw new UsageException("--multi-client applies to --tcp-listen only");
+        }
+
+        if (draft.MaxClientsGiven && !options.MultiClient)
+        {
+            throw new UsageException("--max-clients needs --multi-client");
+        }
+
         // An IPv4 socket cannot reach an IPv6 address; a dual-mode [::] socket reaches both.
         if (options.UdpBind.AddressFamily != options.UdpSendTo.AddressFamily
             && !options.UdpBind.Address.Equals(IPAddress.IPv6Any))
@@ -128,6 +142,8 @@ public static class TunnelOptionsParser
         private int _verbosity;
         private bool _noDelayGiven;
 
+        public bool MaxClientsGiven { get; private set; }
+
         public TunnelOptions Options { get; set; } = new();
 
         public void SetTcp(TcpRole role, IPEndPoint endpoint)
@@ -144,6 +160,12 @@ public static class TunnelOptionsParser
             {
                 throw new UsageException("give only one of --tcp-listen or --tcp-connect");
             }
+        }
+
+        public void SetMaxClients(int maxClients)
+        {
+            MaxClientsGiven = true;
+            Options = Options with { MaxClients = maxClients };
         }
 
             public void AddVerbose()
@@ -209,6 +231,16 @@ public static class TunnelOptionsParser
         }
 
         return seconds;
+    }
+
+    private static int ParseMaxClients(string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > 1_000_000)
+        {
+            throw new UsageException($"--max-clients: '{value}' is not a number from 1 to 1000000");
+        }
+
+        return n;
     }
 
     private static int ParseMilliseconds(string option, string value)
