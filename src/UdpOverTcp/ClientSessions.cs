@@ -58,14 +58,38 @@ internal sealed partial class ClientSessions
     /// <summary>Which data path each client runs, for the debug line and the bench.</summary>
     public static string Kind => "portable (a UDP socket per client, async on the sockets engine)";
 
-    /// <summary>Says, at start-up, when the descriptor limit is below what --max-clients needs.</summary>
+    /// <summary>
+    /// At start-up: raises the descriptor limit's soft value towards what --max-clients needs, as far as
+    /// the hard one allows (systemd's default is 1024 soft, 524288 hard, and it asks programs that need
+    /// more to raise it themselves; the .NET runtime does so for JIT-compiled programs, not for Native AOT),
+    /// and says when that is not enough.
+    /// </summary>
     public void CheckDescriptorLimit()
     {
-        long needed = ((long)_options.MaxClients * DescriptorsPerClient) + OtherDescriptors;
-        if (OpenFilesLimit() is long limit && limit < needed)
+        if (!OperatingSystem.IsLinux())
         {
-            Log.Warn($"--max-clients {_options.MaxClients} needs about {needed} file descriptors, but the limit (ulimit -n) is {limit}: "
-                + $"raise it, or lower --max-clients to {Math.Max(1, (limit - OtherDescriptors) / DescriptorsPerClient)}");
+            return;
+        }
+
+        ulong needed = ((ulong)_options.MaxClients * DescriptorsPerClient) + OtherDescriptors;
+        Span<nuint> limits = stackalloc nuint[2];   // struct rlimit { rlim_t rlim_cur, rlim_max; }
+        if (Native.GetRLimit(Native.RLIMIT_NOFILE, ref limits[0]) != 0 || limits[0] >= needed)
+        {
+            return;
+        }
+
+        nuint soft = limits[0];
+        limits[0] = (nuint)Math.Min(needed, limits[1]);
+        if (Native.SetRLimit(Native.RLIMIT_NOFILE, ref limits[0]) == 0)
+        {
+            Log.Debug($"descriptor limit raised from {soft} to {limits[0]} for --max-clients {_options.MaxClients}");
+            soft = limits[0];
+        }
+
+        if (soft < needed)
+        {
+            Log.Warn($"--max-clients {_options.MaxClients} needs about {needed} file descriptors, but the limit (ulimit -n) is {soft}: "
+                + $"raise it, or lower --max-clients to {Math.Max(1, ((long)soft - OtherDescriptors) / DescriptorsPerClient)}");
         }
     }
 
@@ -195,23 +219,14 @@ internal sealed partial class ClientSessions
         }
     }
 
-    /// <summary>RLIMIT_NOFILE's soft limit (Linux); null elsewhere. getrlimit, not /proc/self/limits: reading a file cost the binary 90 KB.</summary>
-    private static long? OpenFilesLimit()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return null;
-        }
-
-        Span<nuint> limits = stackalloc nuint[2];   // struct rlimit { rlim_t rlim_cur, rlim_max; }
-        return Native.GetRLimit(Native.RLIMIT_NOFILE, ref limits[0]) == 0 && (ulong)limits[0] < long.MaxValue ? (long)limits[0] : null;
-    }
-
     private static partial class Native
     {
         public const int RLIMIT_NOFILE = 7;   // the same on every Linux architecture this builds for
 
         [LibraryImport("libc", EntryPoint = "getrlimit")]
         public static partial int GetRLimit(int resource, ref nuint limits);
+
+        [LibraryImport("libc", EntryPoint = "setrlimit")]
+        public static partial int SetRLimit(int resource, ref nuint limits);
     }
 }
