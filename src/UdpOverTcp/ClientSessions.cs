@@ -112,6 +112,20 @@ internal sealed partial class ClientSessions
             return;
         }
 
+        TcpLink link;
+        try
+        {
+            link = _createLink(socket, _dataPath);
+        }
+        catch (SocketException e)
+        {
+            // Gone already (reset before its options could be set): nothing to refuse, nothing to count.
+            Interlocked.Decrement(ref _stats.ClientsNow);
+            Log.Debug($"connection closed before it could be set up: {e.Message}");
+            socket.Dispose();
+            return;
+        }
+
         Socket udp;
         try
         {
@@ -147,7 +161,7 @@ internal sealed partial class ClientSessions
         }
 
         Interlocked.Increment(ref _stats.ClientsTotal);
-        _running.Track(RunClientAsync(session, _createLink(socket, _dataPath), ((IPEndPoint)udp.LocalEndPoint!).Port));
+        _running.Track(RunClientAsync(session, link, ((IPEndPoint)udp.LocalEndPoint!).Port));
     }
 
     /// <summary>Ends every client; waits for their runs to end.</summary>
