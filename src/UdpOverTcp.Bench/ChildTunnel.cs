@@ -89,6 +89,8 @@ internal sealed class ChildTunnel : IDisposable
             start.ArgumentList.Add(arg);
         }
 
+        // A bench run as a Type=notify service must not have its tunnels tell systemd they are ready for it.
+        start.Environment.Remove("NOTIFY_SOCKET");
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;

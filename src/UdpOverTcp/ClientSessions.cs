@@ -185,7 +185,7 @@ internal sealed partial class ClientSessions
     private async Task RunClientAsync(Session session, TcpLink link, int port)
     {
         // The link first: then the pump's first receive already has a link to go to.
-        var run = session.RunLinkAsync(link, "accepted");
+        var run = session.RunLinkAsync(link, "accepted", link.Remote);
         var receiving = session.RunReceiveLoopAsync();
         if (Log.IsEnabled(LogLevel.Debug))
         {

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using UdpOverTcp.Auth;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Transport;
 
 namespace UdpOverTcp;
 
@@ -17,7 +18,8 @@ internal static class Entry
                 return BenchAlias.Run(args.AsSpan(1));
             }
 
-            var options = TunnelOptions.Parse(args, Environment.GetEnvironmentVariable(TunnelOptions.DataPathVariable));
+            var options = TunnelOptions.Parse(
+                args, Environment.GetEnvironmentVariable(TunnelOptions.DataPathVariable), Environment.GetEnvironmentVariable(ProxyUri.EnvironmentVariable));
             if (options.ShowHelp)
             {
                 Console.Out.Write(HelpText.Tunnel());
@@ -34,6 +36,21 @@ internal static class Entry
             if (!TryLoadSecret(options, out byte[]? secret))
             {
                 return ExitCodes.Failure;
+            }
+
+            if (options.UdpSendToName is { } name)
+            {
+                try
+                {
+                    options = options with { UdpSendTo = Resolver.ResolveForUdp(name, options.UdpBind!) };
+                }
+                catch (ResolveException e)
+                {
+                    Log.Error($"cannot start: --udp-sendto: {e.Message}");
+                    return ExitCodes.Failure;
+                }
+
+                Log.Debug($"--udp-sendto {name.Host} is {options.UdpSendTo}");
             }
 
             return await RunTunnelAsync(options with { Secret = secret }).ConfigureAwait(false);
@@ -64,10 +81,13 @@ internal static class Entry
             return ExitCodes.Failure;
         }
 
+        // systemd's Type=notify (or a test): READY=1 once the sockets are bound, STOPPING=1 on the way out.
+        var notify = SystemdNotify.FromEnvironment();
         using (tunnel)
         using (StatsOnSignal(tunnel))
+        using (stop.Token.Register(notify.Stopping))
         {
-            var run = tunnel.RunAsync(stop.Token);
+            var run = tunnel.RunAsync(stop.Token, notify.Ready);
             if (options.StatsIntervalSeconds > 0)
             {
                 await Task.WhenAll(run, PrintStatsAsync(tunnel, options.StatsIntervalSeconds, stop.Token)).ConfigureAwait(false);

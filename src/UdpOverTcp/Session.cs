@@ -17,6 +17,7 @@ internal sealed class Session
     private readonly TunnelStats _stats;
     private readonly Lock _gate = new();
     private TcpLink? _link;
+    private string _linkPeer = "";
     private long _linkSince;
     private bool _stopped;
     private readonly bool _perClient;
@@ -31,12 +32,13 @@ internal sealed class Session
         _perClient = perClient;
     }
 
-    /// <summary>The live link, and since when it is up (Stopwatch ticks); null when there is none.</summary>
-    public TcpLink? CurrentLink(out long since)
+    /// <summary>The live link, since when it is up (Stopwatch ticks) and its peer as logged; null when there is none.</summary>
+    public TcpLink? CurrentLink(out long since, out string peer)
     {
         lock (_gate)
         {
             since = _linkSince;
+            peer = _linkPeer;
             return _link is { IsClosed: false } ? _link : null;
         }
     }
@@ -58,9 +60,11 @@ internal sealed class Session
     /// → TCP in the pump. The link it replaces is aborted. After <see cref="Stop"/>, a link that comes
     /// late (a handshake that finished meanwhile) is closed at once instead.
     /// </summary>
-    public async Task RunLinkAsync(TcpLink link, string how)
+    /// <param name="how">"accepted" or "connected to", for the `link up` line.</param>
+    /// <param name="peer">Who is at the other end, for the log lines: the address, or e.g. "name:443 via http proxy 10.0.0.1:3128".</param>
+    public async Task RunLinkAsync(TcpLink link, string how, string peer)
     {
-        if (!TryInstall(link, how))
+        if (!TryInstall(link, how, peer))
         {
             link.Abort("shutting down");
             link.Socket.Dispose();   // never started: no loop holds it
@@ -92,7 +96,7 @@ internal sealed class Session
 
         if (!_perClient && link.CloseReason is { } reason && !reason.StartsWith("replaced", StringComparison.Ordinal) && reason != "shutting down")
         {
-            Log.Info($"link down: {link.Remote} {reason}");
+            Log.Info($"link down: {peer} {reason}");
         }
     }
 
@@ -113,7 +117,7 @@ internal sealed class Session
         _udp.Dispose();   // ends the portable pump's pending receive
     }
 
-    private bool TryInstall(TcpLink link, string how)
+    private bool TryInstall(TcpLink link, string how, string peer)
     {
         TcpLink? old;
         lock (_gate)
@@ -125,6 +129,7 @@ internal sealed class Session
 
             old = _link;
             _link = link;
+            _linkPeer = peer;
             _linkSince = Stopwatch.GetTimestamp();
             _pump.Link = link;
             _linkUp.TrySetResult();
@@ -138,7 +143,7 @@ internal sealed class Session
         }
         else if (!_perClient)
         {
-            Log.Info($"link up: {how} {link.Remote}");
+            Log.Info($"link up: {how} {peer}");
         }
 
         return true;

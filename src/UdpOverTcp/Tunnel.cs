@@ -80,20 +80,27 @@ public sealed class Tunnel : IDisposable
             return Stats.Summary();   // the clients are counted there
         }
 
-        var link = _session.CurrentLink(out long since);
-        string state = link is not null ? $"link {link.Remote} up {FormatUptime(Stopwatch.GetElapsedTime(since))}" : "no link";
+        var link = _session.CurrentLink(out long since, out string peer);
+        string state = link is not null ? $"link {peer} up {FormatUptime(Stopwatch.GetElapsedTime(since))}" : "no link";
         return $"{state}; {Stats.Summary()}";
     }
 
     /// <summary>Completes when a link is up (now, or the next one). For tests and the bench, which must not race the link.</summary>
     public Task WhenLinkUp() => _session?.WhenLinkUp() ?? _clients!.WhenJoined();
 
-    /// <summary>Runs until <paramref name="cancellationToken"/> fires. Never throws for link errors.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs until <paramref name="cancellationToken"/> fires. Never throws for link errors.
+    /// <paramref name="ready"/> is called once, with the "listening on ..." / "connecting to ..." line, when
+    /// the tunnel is ready: its sockets are bound (and listening) and its link source has started. On the
+    /// connect side that is before any link is up: the end is ready to carry datagrams as soon as one
+    /// is, and a peer that is down for hours must not hold up whatever waits for it (systemd's start).
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken, Action<string>? ready = null)
     {
-        Log.Info(_listeners.Length > 0
+        string started = _listeners.Length > 0
             ? $"listening on tcp {string.Join(", ", _listeners.Select(l => l.LocalEndPoint))}, udp {UdpEndPoint} -> {_options.UdpSendTo}"
-            : $"connecting to tcp {_options.TcpEndpoint}, udp {UdpEndPoint} -> {_options.UdpSendTo}");
+            : $"connecting to tcp {Dialer.Describe(_options)}, udp {UdpEndPoint} -> {_options.UdpSendTo}";
+        Log.Info(started);
         Log.Debug($"udp data path: {DataPath}");
         if (_clients is not null)
         {
@@ -105,6 +112,7 @@ public sealed class Tunnel : IDisposable
         var source = _listeners.Length > 0
             ? new Acceptor(_listeners, _options.TcpAllow, _auth, Stats, _clients is null ? InstallAccepted : _clients.Install).RunAsync(cancellationToken)
             : new Dialer(_options, _auth, Stats, RunDialedLinkAsync).RunAsync(cancellationToken);
+        ready?.Invoke(started);
         try
         {
             await source.ConfigureAwait(false);
@@ -134,12 +142,17 @@ public sealed class Tunnel : IDisposable
     }
 
     /// <summary>An accepted (and, with a secret, authenticated) connection becomes the live link. Runs on the acceptor's thread.</summary>
-    private void InstallAccepted(Socket socket) => _links.Track(_session!.RunLinkAsync(CreateLink(socket, _dataPath), "accepted"));
+    private void InstallAccepted(Socket socket)
+    {
+        var link = CreateLink(socket, _dataPath);
+        _links.Track(_session!.RunLinkAsync(link, "accepted", link.Remote));
+    }
 
     /// <summary>A dialed (and authenticated) connection becomes the live link; completes when it has ended.</summary>
-    private Task RunDialedLinkAsync(Socket socket)
+    /// <param name="peer">The peer as the logs show it: the address, with the name and the proxy it went through.</param>
+    private Task RunDialedLinkAsync(Socket socket, string peer)
     {
-        var run = _session!.RunLinkAsync(CreateLink(socket, _dataPath), "connected to");
+        var run = _session!.RunLinkAsync(CreateLink(socket, _dataPath), "connected to", peer);
         _links.Track(run);
         return run;
     }

@@ -20,12 +20,26 @@ public enum TcpRole
 public sealed record TunnelOptions
 {
     public TcpRole Role { get; init; }
+
+    /// <summary>The --tcp-listen address, or the --tcp-connect address when it was given as one (else see <see cref="TcpConnectName"/>).</summary>
     public IPEndPoint? TcpEndpoint { get; init; }
+
+    /// <summary>--tcp-connect given as a host name: resolved again before every dial (or by the proxy).</summary>
+    public HostNameEndPoint? TcpConnectName { get; init; }
+
+    /// <summary>--proxy (or $UDP_OVER_TCP_PROXY): the connect side dials through it; null: directly.</summary>
+    public ProxyUri? Proxy { get; init; }
+
+    /// <summary>What the connect side dials: <see cref="TcpConnectName"/> or <see cref="TcpEndpoint"/>; null on the listen side.</summary>
+    public EndPoint? ConnectTarget => Role == TcpRole.Connect ? TcpConnectName ?? (EndPoint?)TcpEndpoint : null;
 
     /// <summary>Further --tcp-listen addresses (e.g. [::]:7878 beside 0.0.0.0:7878); any of them may carry the link.</summary>
     public IReadOnlyList<IPEndPoint> MoreListenEndpoints { get; init; } = [];
     public IPEndPoint? UdpBind { get; init; }
     public IPEndPoint? UdpSendTo { get; init; }
+
+    /// <summary>--udp-sendto given as a host name: resolved once at start into <see cref="UdpSendTo"/>.</summary>
+    public HostNameEndPoint? UdpSendToName { get; init; }
     public FramingKind Framing { get; init; } = FramingKind.U32LittleEndian;
     public int MaxFrame { get; init; } = FrameCodec.DefaultMaxFrame;
     public LogLevel LogLevel { get; init; } = LogLevel.Info;
@@ -97,5 +111,5 @@ public sealed record TunnelOptions
     public static IReadOnlyList<OptionSpec<TunnelOptionsParser.Draft>> Table => TunnelOptionsParser.Table;
 
     /// <summary>Parses and validates (see <see cref="TunnelOptionsParser.Parse"/>).</summary>
-    public static TunnelOptions Parse(ReadOnlySpan<string> args, string? dataPath = null) => TunnelOptionsParser.Parse(args, dataPath);
+    public static TunnelOptions Parse(ReadOnlySpan<string> args, string? dataPath = null, string? proxy = null) => TunnelOptionsParser.Parse(args, dataPath, proxy);
 }

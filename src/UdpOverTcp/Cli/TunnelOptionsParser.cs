@@ -22,12 +22,14 @@ public static class TunnelOptionsParser
     [
         new("tcp-listen", 'l', "ADDR", "listen for the TCP peer (address defaults to 0.0.0.0); repeat for more addresses",
             (d, v) => d.SetTcp(TcpRole.Listen, EndpointParser.Parse("--tcp-listen", v!, IPAddress.Any, allowPortZero: true))) { Group = Endpoints, Repeatable = true },
-        new("tcp-connect", 't', "ADDR", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1)",
-            (d, v) => d.SetTcp(TcpRole.Connect, EndpointParser.Parse("--tcp-connect", v!, IPAddress.Loopback, allowPortZero: false))) { Group = Endpoints },
+        new("tcp-connect", 't', "HOST", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1; a name is looked up at each dial)",
+            (d, v) => d.SetConnect(EndpointParser.ParseHost("--tcp-connect", v!, IPAddress.Loopback, allowPortZero: false))) { Group = Endpoints },
+        new("proxy", null, "URL", $"connect through a proxy: http://[USER:PASS@]HOST:PORT (CONNECT), or socks5://... (or ${ProxyUri.EnvironmentVariable})",
+            (d, v) => d.Options = d.Options with { Proxy = ProxyUri.Parse("--proxy", v!) }) { Group = Endpoints },
         new("udp-bind", 'u', "ADDR", "UDP socket that receives from the app and sends to it (defaults to 0.0.0.0)",
             (d, v) => d.Options = d.Options with { UdpBind = EndpointParser.Parse("--udp-bind", v!, IPAddress.Any, allowPortZero: true) }) { Group = Endpoints },
-        new("udp-sendto", 'p', "ADDR", "where datagrams from the TCP peer are delivered (defaults to 127.0.0.1)",
-            (d, v) => d.Options = d.Options with { UdpSendTo = EndpointParser.Parse("--udp-sendto", v!, IPAddress.Loopback, allowPortZero: false) }) { Group = Endpoints },
+        new("udp-sendto", 'p', "HOST", "where datagrams from the TCP peer are delivered (defaults to 127.0.0.1; a name is resolved at start)",
+            (d, v) => d.SetUdpSendTo(EndpointParser.ParseHost("--udp-sendto", v!, IPAddress.Loopback, allowPortZero: false))) { Group = Endpoints },
         new("multi-client", null, null, "listen side: every client gets a UDP socket of its own (an ephemeral port on --udp-bind's address)",
             (d, _) => d.Options = d.Options with { MultiClient = true }) { Group = Endpoints },
         new("max-clients", null, "N", $"with --multi-client: refuse connections past N clients (default {TunnelOptions.DefaultMaxClients})",
@@ -48,7 +50,7 @@ public static class TunnelOptionsParser
             (d, v) => d.Options = d.Options with { TcpTimeoutSeconds = ParseSeconds("--tcp-timeout", v!) }) { Group = Tcp },
         new("tcp-keepalive", null, "SECONDS", "idle time before keepalive probes (default a third of --tcp-timeout)",
             (d, v) => d.Options = d.Options with { TcpKeepAliveSeconds = ParseSeconds("--tcp-keepalive", v!, minimum: 1) }) { Group = Tcp },
-        new("connect-timeout", null, "SECONDS", $"give up a connection attempt after this long, then back off (default {TunnelOptions.DefaultConnectTimeout})",
+        new("connect-timeout", null, "SECONDS", $"give up a connection attempt (name lookup, connect, proxy handshake) after this long, then back off (default {TunnelOptions.DefaultConnectTimeout})",
             (d, v) => d.Options = d.Options with { ConnectTimeout = TimeSpan.FromSeconds(ParseSeconds("--connect-timeout", v!, minimum: 1)) }) { Group = Tcp },
         new("tcp-nodelay", null, null, "send each batch at once (default)",
             (d, _) => d.SetNoDelay(true)) { Group = Tcp },
@@ -80,7 +82,8 @@ public static class TunnelOptionsParser
 
     /// <summary>Parses and validates; throws <see cref="UsageException"/> with a one-line message.</summary>
     /// <param name="dataPath">The value of <see cref="TunnelOptions.DataPathVariable"/>, if set.</param>
-    public static TunnelOptions Parse(ReadOnlySpan<string> args, string? dataPath = null)
+    /// <param name="proxy">The value of <see cref="ProxyUri.EnvironmentVariable"/>, if set: the connect side's proxy unless --proxy is given.</param>
+    public static TunnelOptions Parse(ReadOnlySpan<string> args, string? dataPath = null, string? proxy = null)
     {
         var draft = new Draft { Options = new TunnelOptions { DataPath = ParseDataPath(dataPath) } };
         OptionParser.Parse(Table, args, draft);
@@ -90,7 +93,7 @@ public static class TunnelOptionsParser
             return options;
         }
 
-        if (options.TcpEndpoint is null)
+        if (options.TcpEndpoint is null && options.TcpConnectName is null)
         {
             throw new UsageException("give one of --tcp-listen or --tcp-connect");
         }
@@ -100,9 +103,20 @@ public static class TunnelOptionsParser
             throw new UsageException("--udp-bind is required");
         }
 
-        if (options.UdpSendTo is null)
+        if (options.UdpSendTo is null && options.UdpSendToName is null)
         {
             throw new UsageException("--udp-sendto is required");
+        }
+
+        if (options.Proxy is not null && options.Role != TcpRole.Connect)
+        {
+            throw new UsageException("--proxy applies to --tcp-connect only");
+        }
+
+        // The variable is for the connect side; a listen side started from the same environment ignores it.
+        if (options.Proxy is null && options.Role == TcpRole.Connect && !string.IsNullOrEmpty(proxy))
+        {
+            options = options with { Proxy = ProxyUri.Parse(ProxyUri.EnvironmentVariable, proxy) };
         }
 
         if (options.FwMark is not null && !OperatingSystem.IsLinux())
@@ -125,8 +139,10 @@ public static class TunnelOptionsParser
             throw new UsageException("--max-clients needs --multi-client");
         }
 
-        // An IPv4 socket cannot reach an IPv6 address; a dual-mode [::] socket reaches both.
-        if (options.UdpBind.AddressFamily != options.UdpSendTo.AddressFamily
+        // An IPv4 socket cannot reach an IPv6 address; a dual-mode [::] socket reaches both. (A name is
+        // resolved at start to an address of the family --udp-bind can reach.)
+        if (options.UdpSendTo is not null
+            && options.UdpBind.AddressFamily != options.UdpSendTo.AddressFamily
             && !options.UdpBind.Address.Equals(IPAddress.IPv6Any))
         {
             throw new UsageException("--udp-bind and --udp-sendto must both be IPv4 or both IPv6 (or bind [::]:PORT)");
@@ -146,8 +162,34 @@ public static class TunnelOptionsParser
 
         public TunnelOptions Options { get; set; } = new();
 
+        public void SetConnect(EndPoint endpoint)
+        {
+            if (endpoint is HostNameEndPoint name)
+            {
+                if (Options.TcpEndpoint is not null || Options.TcpConnectName is not null)
+                {
+                    throw new UsageException("give only one of --tcp-listen or --tcp-connect");
+                }
+
+                Options = Options with { Role = TcpRole.Connect, TcpConnectName = name };
+            }
+            else
+            {
+                SetTcp(TcpRole.Connect, (IPEndPoint)endpoint);
+            }
+        }
+
+        public void SetUdpSendTo(EndPoint endpoint) => Options = endpoint is HostNameEndPoint name
+            ? Options with { UdpSendToName = name }
+            : Options with { UdpSendTo = (IPEndPoint)endpoint };
+
         public void SetTcp(TcpRole role, IPEndPoint endpoint)
         {
+            if (Options.TcpConnectName is not null)
+            {
+                throw new UsageException("give only one of --tcp-listen or --tcp-connect");
+            }
+
             if (Options.TcpEndpoint is null)
             {
                 Options = Options with { Role = role, TcpEndpoint = endpoint };

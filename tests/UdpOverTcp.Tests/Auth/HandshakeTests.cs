@@ -1,9 +1,11 @@
 using UdpOverTcp.Auth;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Auth;
 
 /// <summary>The handshake's state machine without sockets: what each side sends when, and what it accepts.</summary>
+[UnitTest]
 public class HandshakeTests
 {
     private static readonly LinkAuthenticator Auth = new("correct horse battery staple"u8.ToArray());

@@ -6,6 +6,7 @@ using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Auth;
 
+[InProcessTest]
 public class LinkAuthenticatorTests
 {
     private static readonly byte[] Secret = "correct horse battery staple"u8.ToArray();

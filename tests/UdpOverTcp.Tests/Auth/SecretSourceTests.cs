@@ -1,8 +1,10 @@
 using UdpOverTcp.Auth;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Auth;
 
+[UnitTest]
 public sealed class SecretSourceTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("uot-secret-").FullName;

@@ -1,9 +1,11 @@
 using System.Text;
 using System.Text.Json;
 using UdpOverTcp.Bench;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;
 
+[UnitTest]
 public sealed class BenchJsonTests
 {
     private const string Awkward = "quote \" backslash \\ newline \n tab \t bell \u0007 é ✓ +<>&'";

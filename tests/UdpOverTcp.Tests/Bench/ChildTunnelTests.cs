@@ -1,9 +1,11 @@
 using System.Runtime.InteropServices;
 using UdpOverTcp.Bench;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;
 
 /// <summary>The bench's child process: stderr lines, CPU time, exit status, killed and reaped on dispose, and started by a thread that outlives it.</summary>
+[EndToEndTest]
 public partial class ChildTunnelTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
@@ -79,6 +81,22 @@ public partial class ChildTunnelTests
         using var child = new ChildTunnel("test", "/bin/sh", ["-c", "echo \"[$UDP_OVER_TCP_CHILD_TEST] [$PATH]\" >&2; exec sleep 30"], extra);
         string line = child.WaitForLine("[", Timeout);
         Assert.Equal($"[from the bench] [{Environment.GetEnvironmentVariable("PATH")}]", line);
+    }
+
+    [Fact]
+    public void NOTIFY_SOCKET_is_not_passed_on_so_a_tunnel_never_tells_systemd_it_is_ready_for_the_bench()
+    {
+        string? before = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
+        Environment.SetEnvironmentVariable("NOTIFY_SOCKET", "@uot-bench-under-systemd");   // children started elsewhere meanwhile drop or replace it too
+        try
+        {
+            using var child = new ChildTunnel("test", "/bin/sh", ["-c", "echo \"[${NOTIFY_SOCKET-unset}]\" >&2; exec sleep 30"], NoEnvironment);
+            Assert.Equal("[unset]", child.WaitForLine("[", Timeout));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("NOTIFY_SOCKET", before);
+        }
     }
 
     [Fact]

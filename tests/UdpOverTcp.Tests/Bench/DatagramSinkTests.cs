@@ -7,6 +7,7 @@ using UdpOverTcp.Tests.Support;
 namespace UdpOverTcp.Tests.Bench;
 
 /// <summary>The sink and a whole trial on real loopback sockets, with hand-made datagrams where counting must be exact.</summary>
+[InProcessTest]
 public class DatagramSinkTests
 {
     private const int Trial = 5;

@@ -11,6 +11,7 @@ namespace UdpOverTcp.Tests.Bench;
 /// for a tunnel across hosts with 88 ms round trips. The old probe also ran its 500 warm-up round
 /// trips (here 45 s) before looking at its 2 s budget, and then had no sample.
 /// </summary>
+[InProcessTest]
 public class LatencyProbeTests
 {
     [Fact]

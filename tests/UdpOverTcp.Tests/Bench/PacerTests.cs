@@ -1,8 +1,10 @@
 using UdpOverTcp.Bench;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;
 
 /// <summary>The schedule on a fake clock of 1,000,000 ticks per second.</summary>
+[UnitTest]
 public class PacerTests
 {
     private const long Second = 1_000_000;

@@ -1,8 +1,10 @@
 using UdpOverTcp.Bench;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;
 
 /// <summary>The search against simulated paths: no sockets, no clock.</summary>
+[UnitTest]
 public class RateSearchTests
 {
     [Theory]

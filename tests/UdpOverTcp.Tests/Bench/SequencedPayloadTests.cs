@@ -1,7 +1,9 @@
 using UdpOverTcp.Bench;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;
 
+[UnitTest]
 public class SequencedPayloadTests
 {
     [Theory]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using UdpOverTcp.Bench;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;
 
@@ -9,7 +10,8 @@ namespace UdpOverTcp.Tests.Bench;
 /// The --link bench's building blocks, in process: a network namespace held by one descriptor of
 /// this process, and the shaped veth link between two of them. Root only (CI runs as root).
 /// </summary>
-[Trait("Requires", "root")]
+[EndToEndTest]
+[NeedsRoot]
 public class ShapedLinkTests
 {
     [SkippableFact]

@@ -1,8 +1,10 @@
 using System.Net;
 using UdpOverTcp.Bench;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;
 
+[UnitTest]
 public class SpawnedTunnelsTests
 {
     [Theory]

@@ -1,8 +1,10 @@
 using UdpOverTcp.Bench;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;
 
 /// <summary>The bench reads the near tunnel end's statistics line defensively: today's format, the one with the stale counter, and anything else.</summary>
+[UnitTest]
 public class TunnelDropsTests
 {
     private const string Today = "2026-11-26T16:31:45.425Z INFO  stats: link [::1]:53784 up 0.5s; udp->tcp received 1500 datagrams 1800000 bytes, dropped 0 no-link 12 backpressure 0 too-large 0 not-peer; tcp->udp 1 datagrams 5 bytes, 0 send errors; links 1 established 0 failed 0 malformed 0 unauthenticated 0 refused";

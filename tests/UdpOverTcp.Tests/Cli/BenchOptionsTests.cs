@@ -1,10 +1,12 @@
 using System.Net;
 using UdpOverTcp.Bench;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Tests.Support;
 using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Cli;
 
+[UnitTest]
 public class BenchOptionsTests
 {
     [Fact]

@@ -1,9 +1,11 @@
 using System.Net;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Cli;
 
 /// <summary>The operational flags: several listen addresses, statistics, log levels, TCP options.</summary>
+[UnitTest]
 public sealed class OperationsOptionsTests
 {
     private static TunnelOptions Parse(params string[] extra) => TunnelOptions.Parse(["-l", "7878", "-u", "5000", "-p", "6000", .. extra]);

@@ -1,10 +1,12 @@
 using System.Net;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Tests.Support;
 using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Cli;
 
+[UnitTest]
 public class TunnelOptionsTests
 {
     [Theory]
@@ -112,9 +114,9 @@ public class TunnelOptionsTests
     [InlineData("--tcp-listen: port '70000' is not a number from 0 to 65535", "-l", "70000")]
     [InlineData("--tcp-listen: port '' is not a number from 0 to 65535", "-l", "127.0.0.1:")]
     [InlineData("--tcp-listen: port '+80' is not a number from 0 to 65535", "-l", "1.2.3.4:+80")]
-    [InlineData("--tcp-connect: 'abc' is not PORT, ADDR:PORT or [IPv6]:PORT", "-t", "abc")]
+    [InlineData("--tcp-connect: 'abc' is not PORT, HOST:PORT or [IPv6]:PORT", "-t", "abc")]
     [InlineData("--tcp-connect: '' is not PORT, ADDR:PORT or [IPv6]:PORT", "-t", "")]
-    [InlineData("--tcp-connect: 'localhost' is not an IP address (IPv6 is written [::1]:PORT)", "-t", "localhost:80")]
+    [InlineData("--tcp-connect: 'local host' is neither an IP address nor a host name (IPv6 is written [::1]:PORT)", "-t", "local host:80")]
     [InlineData("--tcp-connect: '::1' is not PORT, ADDR:PORT or [IPv6]:PORT", "-t", "::1")]
     [InlineData("--tcp-connect: '[::1]' is not PORT, ADDR:PORT or [IPv6]:PORT", "-t", "[::1]")]
     [InlineData("--tcp-connect: '1.2.3' is not an IP address (IPv6 is written [::1]:PORT)", "-t", "1.2.3:80")]

@@ -8,6 +8,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// libraries, and talking to this host's own binary: the cross build is a working program, not just
 /// an ARM64 ELF file. Needs `./publish.sh linux-arm64` and Debian's qemu-user; .ci/run does both.
 /// </summary>
+[EndToEndTest]
 public sealed class Arm64UnderQemuTests
 {
     private const string Rid = "linux-arm64";
@@ -53,7 +54,7 @@ public sealed class Arm64UnderQemuTests
     public async Task Carries_sequence_checked_datagrams_both_ways_with_the_host_binary_as_the_other_end(bool arm64Listens)
     {
         var run = Arm64();
-        await using var pair = await MixedTunnelPair.StartAsync(run, underTestListens: arm64Listens);
+        await using var pair = await ReadmeTunnels.StartMixedAsync(run, underTestListens: arm64Listens);
         await pair.ExchangeBothWaysAsync(300, seed: arm64Listens ? 64 : 65);
         await pair.StopAsync();
     }
@@ -62,7 +63,7 @@ public sealed class Arm64UnderQemuTests
     public async Task Carries_empty_and_mixed_datagrams_on_the_portable_data_path()
     {
         var run = Arm64();
-        await using var pair = await MixedTunnelPair.StartAsync(args => ["env", "UDP_OVER_TCP_IO=portable", .. run([.. args, "--verbose"])], underTestListens: true);
+        await using var pair = await ReadmeTunnels.StartMixedAsync(args => ["env", "UDP_OVER_TCP_IO=portable", .. run([.. args, "--verbose"])], underTestListens: true);
         await pair.ListenSide.WaitForLineAsync("udp data path: portable");
         await pair.ExchangeBothWaysAsync(100, seed: 66);
         await pair.StopAsync();

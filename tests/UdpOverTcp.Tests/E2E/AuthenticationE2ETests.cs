@@ -1,11 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
+using UdpOverTcp.Bench;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.E2E;
 
 /// <summary>The secret options on the published binary: they work, and the secret never shows.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[EndToEndTest]
 public sealed class AuthenticationE2ETests : IDisposable
 {
     private const string SecretText = "hunter2-but-longer-7f3a";
@@ -21,7 +23,7 @@ public sealed class AuthenticationE2ETests : IDisposable
         using var appY = new UdpApp();
         int tcp = FreePort.Tcp();
         using var listen = TunnelProcess.Start("-l", $"127.0.0.1:{tcp}", "-u", "127.0.0.1:0", "-p", appY.EndPoint.Port.ToString(), "--secret-file", file, "-v");
-        await listen.WaitForLineAsync("listening on tcp");
+        await listen.WhenReadyAsync();
         using var connect = TunnelProcess.StartWithEnvironment(
             new Dictionary<string, string> { ["UDP_OVER_TCP_SECRET"] = SecretText },
             "-t", tcp.ToString(), "-u", "127.0.0.1:0", "-p", appX.EndPoint.Port.ToString(), "-v");
@@ -45,7 +47,7 @@ public sealed class AuthenticationE2ETests : IDisposable
         using var listen = TunnelProcess.Start("-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9", "--secret-file", file);
         var warning = await listen.WaitForLineAsync("readable by other users");
         Assert.Contains(file, warning);
-        await listen.WaitForLineAsync("listening on tcp");   // signal handlers are in place from here
+        await listen.WhenReadyAsync();   // signal handlers are in place from here
         listen.Terminate();
         Assert.Equal(0, await listen.WaitForExitAsync());
     }
@@ -77,7 +79,7 @@ public sealed class AuthenticationE2ETests : IDisposable
     public async Task Different_secrets_are_named_as_the_cause_on_both_sides()
     {
         using var listen = TunnelProcess.Start("-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9", "--secret-file", SecretFile("ours", SecretText));
-        int tcpPort = ListenPort(await listen.WaitForLineAsync("listening on tcp"));
+        int tcpPort = SpawnedTunnels.ParseEndpoints(await listen.WhenReadyAsync()).Tcp.Port;
         using var connect = TunnelProcess.Start("-t", tcpPort.ToString(), "-u", "127.0.0.1:0", "-p", "9", "--secret-file", SecretFile("theirs", "another secret"));
 
         var line = await connect.WaitForLineAsync($"connect to 127.0.0.1:{tcpPort} failed");
@@ -132,6 +134,4 @@ public sealed class AuthenticationE2ETests : IDisposable
         onAccept(accepted);
         return await connect.WaitForLineAsync($"connect to 127.0.0.1:{tcpPort} failed");
     }
-
-    private static int ListenPort(string listening) => IPEndPoint.Parse(listening.Split("listening on tcp ")[1].Split(',')[0]).Port;
 }

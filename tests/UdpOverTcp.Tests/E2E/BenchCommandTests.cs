@@ -8,6 +8,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// The published bench, udp-over-tcp-bench, with tiny bounded settings: the JSON has its fields and the tunnel
 /// delivered datagrams without corrupting, duplicating or reordering any. Never a speed assertion.
 /// </summary>
+[EndToEndTest]
 public class BenchCommandTests
 {
     private static readonly string[] Tiny = ["--size", "64", "--duration", "0.2", "--rate", "2000", "--json"];
@@ -102,9 +103,9 @@ public class BenchCommandTests
         int receivePort = FreePort.Udp();
         string receiveOn = $"127.0.0.1:{receivePort}";
         using var far = TunnelProcess.Start("-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", receiveOn);
-        var (tcp, _) = SpawnedTunnels.ParseEndpoints(await far.WaitForLineAsync("listening on tcp"));
+        var (tcp, _) = SpawnedTunnels.ParseEndpoints(await far.WhenReadyAsync());
         using var near = TunnelProcess.Start("-t", tcp.ToString(), "-u", "127.0.0.1:0", "-p", receiveOn);
-        var (_, entry) = SpawnedTunnels.ParseEndpoints(await near.WaitForLineAsync("connecting to tcp"));
+        var (_, entry) = SpawnedTunnels.ParseEndpoints(await near.WhenReadyAsync());
         await near.WaitForLineAsync("link up: connected");
         await far.WaitForLineAsync("link up: accepted");
 
@@ -151,6 +152,7 @@ public class BenchCommandTests
         }
     }
 
+    [NeedsRoot]
     [SkippableFact]
     public async Task The_sink_gets_its_16_MiB_buffer_with_cap_net_admin_and_the_table_says_when_it_does_not()
     {

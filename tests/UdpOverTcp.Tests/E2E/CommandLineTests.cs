@@ -5,6 +5,7 @@ using UdpOverTcp.Tests.Support;
 namespace UdpOverTcp.Tests.E2E;
 
 /// <summary>The published binary's exit codes and messages.</summary>
+[EndToEndTest]
 public class CommandLineTests
 {
     [Theory]
@@ -72,7 +73,7 @@ public class CommandLineTests
     public async Task Sigterm_sigint_and_sighup_stop_cleanly_with_exit_0_and_a_summary(int signal)
     {
         using var tunnel = TunnelProcess.Start("-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9");
-        await tunnel.WaitForLineAsync("listening on tcp");
+        await tunnel.WhenReadyAsync();
         tunnel.Signal(signal);
         Assert.Equal(0, await tunnel.WaitForExitAsync());
         Assert.Contains(tunnel.Lines, l => l.Contains("stopped: udp->tcp received 0 datagrams", StringComparison.Ordinal));

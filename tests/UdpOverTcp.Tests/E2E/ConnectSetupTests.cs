@@ -10,6 +10,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// stop. A silent host is stood in for by a loopback listener whose accept queue is full: Linux then
 /// drops further SYNs, so a connect hangs exactly as it would towards a host that never answers.
 /// </summary>
+[EndToEndTest]
 public sealed class ConnectSetupTests
 {
     [Fact]
@@ -58,7 +59,7 @@ public sealed class ConnectSetupTests
             using var app = new UdpApp();
             var (tunnel, _) = StartConnectSide(Port(listener), app, "--connect-timeout", "3600");
             using var _ = tunnel;
-            await tunnel.WaitForLineAsync("connecting to tcp");
+            await tunnel.WhenReadyAsync();
 
             tunnel.Terminate();
             Assert.Equal(0, await tunnel.WaitForExitAsync());

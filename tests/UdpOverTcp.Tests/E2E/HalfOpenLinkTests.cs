@@ -9,7 +9,8 @@ namespace UdpOverTcp.Tests.E2E;
 /// through. With --tcp-timeout the connect side must notice, give the link up and, once the path is
 /// back, reconnect; the listen side takes the new connection in place of the dead one.
 /// </summary>
-[Trait("Requires", "root")]
+[EndToEndTest]
+[NeedsRoot]
 public sealed class HalfOpenLinkTests
 {
     private const int TcpPort = 7878;
@@ -23,7 +24,7 @@ public sealed class HalfOpenLinkTests
         var xEntry = new IPEndPoint(IPAddress.Loopback, 6001);
         var yEntry = new IPEndPoint(IPAddress.Loopback, 6002);
         using var listen = TunnelProcess.StartIn(host, "-l", $"127.0.0.1:{TcpPort}", "-u", "6002", "-p", "5002", "--tcp-timeout", "2");
-        await listen.WaitForLineAsync("listening on tcp");
+        await listen.WhenReadyAsync();
         using var connect = TunnelProcess.StartIn(host, "-t", TcpPort.ToString(), "-u", "6001", "-p", "5001", "--tcp-timeout", "2", "--connect-timeout", "2");
         await connect.WaitForLineAsync("link up: connected");
         await VerifiedExchange.RunAsync(appX, xEntry, appY, yEntry, VerifiedExchange.MixedSizes(20, 1));

@@ -14,6 +14,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// strangers come from 127.0.0.2-127.0.0.65 and from 127.0.0.1, the real peer's own address.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[EndToEndTest]
 public sealed class HandshakeFloodTests(ITestOutputHelper output) : IDisposable
 {
     private const int Strangers = 1000;
@@ -144,7 +145,7 @@ public sealed class HandshakeFloodTests(ITestOutputHelper output) : IDisposable
         public static async Task<Ends> StartListenSideAsync(string secret)
         {
             var ends = new Ends(secret);
-            await ends.Listen.WaitForLineAsync("listening on tcp");
+            await ends.Listen.WhenReadyAsync();
             return ends;
         }
 

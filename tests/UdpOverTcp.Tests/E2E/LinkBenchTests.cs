@@ -10,7 +10,8 @@ namespace UdpOverTcp.Tests.E2E;
 /// and the runs that cannot start. Wide bounds only: exact figures come from the bench, not from
 /// here. Each bound is far from what it guards against.
 /// </summary>
-[Trait("Requires", "root")]
+[EndToEndTest]
+[NeedsRoot]
 public sealed partial class LinkBenchTests(LinkBenchTests.Run20Mbit run) : IClassFixture<LinkBenchTests.Run20Mbit>
 {
     /// <summary>

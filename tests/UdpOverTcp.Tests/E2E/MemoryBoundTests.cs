@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using UdpOverTcp.Bench;
 using UdpOverTcp.Tests.Support;
 using Xunit.Abstractions;
 
@@ -12,6 +13,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// tunnel must drop at the UDP edge, not buffer) and when the peer floods maximum-size frames at an
 /// app that does not read. A bound on bytes, not on time.
 /// </summary>
+[EndToEndTest]
 public sealed class MemoryBoundTests(ITestOutputHelper output)
 {
     private const int MaxDatagram = 65507;
@@ -56,8 +58,7 @@ public sealed class MemoryBoundTests(ITestOutputHelper output)
     {
         using var app = new UdpApp();   // never reads: the tunnel's sends overflow its buffer and vanish
         using var tunnel = TunnelProcess.Start("-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", app.EndPoint.Port.ToString());
-        var listening = await tunnel.WaitForLineAsync("listening on tcp");
-        int tcpPort = IPEndPoint.Parse(listening.Split("listening on tcp ")[1].Split(',')[0]).Port;
+        int tcpPort = SpawnedTunnels.ParseEndpoints(await tunnel.WhenReadyAsync()).Tcp.Port;
         using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await peer.ConnectAsync(new IPEndPoint(IPAddress.Loopback, tcpPort)).Within("connect");
 

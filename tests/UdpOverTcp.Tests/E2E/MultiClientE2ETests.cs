@@ -12,6 +12,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// The clients are plain TCP sockets speaking the u32le wire format: the server cannot tell them from
 /// connect ends.
 /// </summary>
+[EndToEndTest]
 public sealed class MultiClientE2ETests(ITestOutputHelper output)
 {
     [Fact]

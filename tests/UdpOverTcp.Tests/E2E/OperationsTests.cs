@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using UdpOverTcp.Bench;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.E2E;
 
 /// <summary>What an operator uses on a long-running tunnel: statistics, log levels, several listen addresses, SO_MARK.</summary>
+[EndToEndTest]
 public sealed class OperationsTests
 {
     private const int Sigusr1 = 10;   // Linux
@@ -16,8 +18,7 @@ public sealed class OperationsTests
         using var app = new UdpApp();
         int udpPort = FreePort.Udp();
         using var listen = TunnelProcess.Start("-l", "127.0.0.1:0", "-u", $"127.0.0.1:{udpPort}", "-p", app.EndPoint.Port.ToString(), "--stats", "1");
-        var listening = await listen.WaitForLineAsync("listening on tcp");
-        using var peer = await ConnectAsync(ListenPort(listening));
+        using var peer = await RawPeer.ConnectAsync(SpawnedTunnels.ParseEndpoints(await listen.WhenReadyAsync()).Tcp.Port);
         await listen.WaitForLineAsync("link up: accepted");
 
         await RawPeer.WriteFrameAsync(peer, "one"u8.ToArray());
@@ -35,7 +36,7 @@ public sealed class OperationsTests
     public async Task Sigusr1_prints_the_statistics_line_on_demand()
     {
         using var tunnel = TunnelProcess.Start("-t", FreePort.Tcp().ToString(), "-u", "127.0.0.1:0", "-p", "9");
-        await tunnel.WaitForLineAsync("connecting to tcp");
+        await tunnel.WhenReadyAsync();   // the SIGUSR1 handler is in place from here
         tunnel.Signal(Sigusr1);
         var line = await tunnel.WaitForLineAsync("stats: no link;");
         Assert.Contains("links 0 established", line);
@@ -47,8 +48,9 @@ public sealed class OperationsTests
     {
         int tcpPort = FreePort.Tcp();
         using var tunnel = TunnelProcess.Start("-q", "-l", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9");
-        // Quiet means no "listening" line to wait for: the port answering is the sign it is up.
-        await Eventually.True(() => CanConnect(tcpPort), "the quiet tunnel to listen");
+        // Quiet means no "listening" line, but it still tells its NOTIFY_SOCKET that it is ready.
+        await tunnel.WhenReadyAsync();
+        Assert.True(CanConnect(tcpPort));
 
         tunnel.Terminate();
         Assert.Equal(0, await tunnel.WaitForExitAsync());
@@ -61,13 +63,13 @@ public sealed class OperationsTests
         using var app = new UdpApp();
         int udpPort = FreePort.Udp();
         using var trace = TunnelProcess.Start("-vv", "-l", "127.0.0.1:0", "-u", $"127.0.0.1:{udpPort}", "-p", app.EndPoint.Port.ToString());
-        await trace.WaitForLineAsync("listening on tcp");
+        await trace.WhenReadyAsync();
         app.SendTo(new IPEndPoint(IPAddress.Loopback, udpPort), "12345"u8);
         await trace.WaitForLineAsync("TRACE udp->tcp datagram of 5 bytes");
         await trace.WaitForLineAsync("TRACE udp->tcp datagram dropped: no link");
 
         using var debug = TunnelProcess.Start("-v", "-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9");
-        await debug.WaitForLineAsync("listening on tcp");
+        await debug.WhenReadyAsync();
         debug.Terminate();
         await debug.WaitForExitAsync();
         Assert.Contains(debug.Lines, l => l.Contains(" DEBUG ", StringComparison.Ordinal));
@@ -80,8 +82,8 @@ public sealed class OperationsTests
         int tcpPort = FreePort.Tcp();
         using var app = new UdpApp();
         using var listen = TunnelProcess.Start("-l", $"127.0.0.1:{tcpPort}", "-l", $"[::1]:{tcpPort}", "-u", "127.0.0.1:0", "-p", app.EndPoint.Port.ToString());
-        var listening = await listen.WaitForLineAsync("listening on tcp");
-        Assert.Contains($"127.0.0.1:{tcpPort}, [::1]:{tcpPort}", listening);
+        Assert.Contains($"listening on tcp 127.0.0.1:{tcpPort}, [::1]:{tcpPort}, udp ", await listen.WhenReadyAsync());
+        Assert.Contains(listen.Lines, l => l.Contains($"listening on tcp 127.0.0.1:{tcpPort}, [::1]:{tcpPort}", StringComparison.Ordinal));
 
         foreach (var address in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback, IPAddress.Loopback })
         {
@@ -95,22 +97,23 @@ public sealed class OperationsTests
     }
 
     [Fact]
-    [Trait("Requires", "root")]
+    [NeedsRoot]
     public async Task Fwmark_marks_the_tcp_sockets_on_both_sides()
     {
         int tcpPort = FreePort.Tcp();
         using var listen = TunnelProcess.Start("-l", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9", "--fwmark", "0x2a");
-        await listen.WaitForLineAsync("listening on tcp");
+        await listen.WhenReadyAsync();
         using var connect = TunnelProcess.Start("-t", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9", "--fwmark", "4242");
         await connect.WaitForLineAsync("link up: connected");
         await listen.WaitForLineAsync("link up: accepted");
 
         // ss -e shows each socket's mark; the two ends of the one connection carry one mark each.
-        string sockets = Run("ss", "-tnHe", "state", "established", $"( sport = :{tcpPort} or dport = :{tcpPort} )");
+        string sockets = Command.Run("ss", "-tnHe", "state", "established", $"( sport = :{tcpPort} or dport = :{tcpPort} )").Stdout;
         Assert.Contains("fwmark:0x2a", sockets);
         Assert.Contains("fwmark:0x1092", sockets);
     }
 
+    [NeedsRoot]
     [SkippableTheory]
     [InlineData("-l")]
     [InlineData("-t")]
@@ -125,6 +128,7 @@ public sealed class OperationsTests
         Assert.EndsWith("(setting SO_MARK needs CAP_NET_ADMIN, or CAP_NET_RAW on Linux 5.17+)", line);
     }
 
+    [NeedsRoot]
     [SkippableFact]
     public async Task Fwmark_with_cap_net_raw_alone_is_enough_from_linux_5_17()
     {
@@ -132,22 +136,8 @@ public sealed class OperationsTests
         Skip.If(Environment.OSVersion.Version < new Version(5, 17), "CAP_NET_RAW sets SO_MARK from Linux 5.17");
         int tcpPort = FreePort.Tcp();
         using var tunnel = WithoutCapabilities.Start("net_admin", "-l", $"127.0.0.1:{tcpPort}", "-u", "127.0.0.1:0", "-p", "9", "--fwmark", "7");
-        await tunnel.WaitForLineAsync("listening on tcp");
-        Assert.Contains("fwmark:0x7", Run("ss", "-tlnHe", $"( sport = :{tcpPort} )"));
-    }
-
-    private static int ListenPort(string listeningLine)
-    {
-        // "listening on tcp 127.0.0.1:PORT, udp ..."
-        string address = listeningLine.Split("listening on tcp ")[1].Split(',')[0];
-        return IPEndPoint.Parse(address).Port;
-    }
-
-    private static async Task<Socket> ConnectAsync(int port)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).Within("connect to the tunnel");
-        return socket;
+        await tunnel.WhenReadyAsync();
+        Assert.Contains("fwmark:0x7", Command.Run("ss", "-tlnHe", $"( sport = :{tcpPort} )").Stdout);
     }
 
     private static bool CanConnect(int port)
@@ -162,19 +152,5 @@ public sealed class OperationsTests
         {
             return false;
         }
-    }
-
-    private static string Run(string program, params string[] args)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true };
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return output;
     }
 }

@@ -10,6 +10,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// whole run no datagram may arrive corrupted, twice, out of order or from the wrong port. Datagrams
 /// sent while an end is down are lost — UDP semantics — and only counted.
 /// </summary>
+[EndToEndTest]
 public sealed class PeerRestartTests(ITestOutputHelper output)
 {
     private const int Restarts = 100;

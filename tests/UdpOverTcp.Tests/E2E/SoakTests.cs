@@ -8,6 +8,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// tunnel processes: every one must arrive, whole, once, in order, from the bonded port. A window of
 /// datagrams in flight keeps the apps' own socket buffers from overflowing, so nothing may be lost.
 /// </summary>
+[SoakTest]
 public sealed class SoakTests(ITestOutputHelper output)
 {
     private const long Count = 1_000_000;

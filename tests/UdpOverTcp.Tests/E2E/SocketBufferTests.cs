@@ -6,6 +6,8 @@ namespace UdpOverTcp.Tests.E2E;
 /// A UDP buffer past net.core.rmem_max: the published binary gets it in full with CAP_NET_ADMIN
 /// (SO_RCVBUFFORCE) and, without it, runs with the capped size and says so in one warning.
 /// </summary>
+[EndToEndTest]
+[NeedsRoot]
 public sealed class SocketBufferTests
 {
     [SkippableFact]
@@ -16,7 +18,7 @@ public sealed class SocketBufferTests
 
         var line = await tunnel.WaitForLineAsync("udp receive buffer:");
         Assert.Contains($" DEBUG udp receive buffer: {asked} bytes", line);
-        await tunnel.WaitForLineAsync("listening on tcp");
+        await tunnel.WhenReadyAsync();
     }
 
     [SkippableFact]
@@ -28,7 +30,7 @@ public sealed class SocketBufferTests
 
         var line = await tunnel.WaitForLineAsync("udp receive buffer:");
         Assert.Contains($" WARN  udp receive buffer: asked for {asked} bytes, got {RmemMax()} (net.core.rmem_max caps it: raise it with sysctl, or run with CAP_NET_ADMIN)", line);
-        await tunnel.WaitForLineAsync("listening on tcp");
+        await tunnel.WhenReadyAsync();
     }
 
     /// <summary>A size 1 MiB past the cap; skips where the test cannot have CAP_NET_ADMIN to begin with.</summary>

@@ -10,6 +10,8 @@ namespace UdpOverTcp.Tests.E2E;
 /// the other end, and stops cleanly on SIGTERM. Needs `./publish.sh linux-musl-x64` and root.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[EndToEndTest]
+[NeedsRoot]
 public sealed class StaticMuslChrootTests : IDisposable
 {
     private const string Rid = "linux-musl-x64";
@@ -49,7 +51,7 @@ public sealed class StaticMuslChrootTests : IDisposable
     public async Task Carries_sequence_checked_datagrams_both_ways_with_the_host_binary_as_the_other_end(bool chrootListens)
     {
         var run = InChroot();
-        await using var pair = await MixedTunnelPair.StartAsync(run, underTestListens: chrootListens);
+        await using var pair = await ReadmeTunnels.StartMixedAsync(run, underTestListens: chrootListens);
         await pair.ExchangeBothWaysAsync(300, seed: chrootListens ? 86 : 87);
         await pair.StopAsync();
     }

@@ -9,7 +9,8 @@ namespace UdpOverTcp.Tests.E2E;
 /// arguments and default addresses on the same ports A and B. sshd runs in Y in inetd mode (`-i`)
 /// behind ssh's ProxyCommand, so no network but the two loopbacks is involved.
 /// </summary>
-[Trait("Requires", "root")]
+[EndToEndTest]
+[NeedsRoot]
 public sealed class TwoHostsOverSshTests
 {
     private const string TcpPort = "7878";
@@ -25,7 +26,7 @@ public sealed class TwoHostsOverSshTests
 
         // Y $ udp-over-tcp --tcp-listen 7878 --udp-bind $A --udp-sendto $B
         using var tunnelY = TunnelProcess.StartIn(hostY, "--tcp-listen", TcpPort, "--udp-bind", $"{A}", "--udp-sendto", $"{B}");
-        await tunnelY.WaitForLineAsync("listening on tcp");
+        await tunnelY.WhenReadyAsync();
 
         // X $ ssh -L 7878:127.0.0.1:7878 $Y
         using var ssh = TunnelProcess.StartProgram(hostX.Wrap("ssh",
@@ -71,8 +72,8 @@ public sealed class TwoHostsOverSshTests
             // sshd refuses to start without its privilege separation directory.
             Directory.CreateDirectory("/run/sshd");
             var keys = new SshKeys(Directory.CreateTempSubdirectory("uot-ssh-").FullName);
-            NetworkNamespace.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(keys.Dir, "host"));
-            NetworkNamespace.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", keys.UserKey);
+            Command.RunChecked("needs openssh-client", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(keys.Dir, "host"));
+            Command.RunChecked("needs openssh-client", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", keys.UserKey);
             File.Copy(keys.UserKey + ".pub", Path.Combine(keys.Dir, "authorized_keys"));
             File.WriteAllText(keys.SshdConfig, $"""
                 HostKey {keys.Dir}/host

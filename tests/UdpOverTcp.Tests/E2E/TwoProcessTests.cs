@@ -9,6 +9,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// One host cannot bind port A twice, so app X sits on its own port (Ax) and tunnel Y binds Ay;
 /// everything else is as in the README: port-only arguments, defaults 0.0.0.0 and 127.0.0.1.
 /// </summary>
+[EndToEndTest]
 public sealed class TwoProcessTests
 {
     [Fact]
@@ -41,15 +42,15 @@ public sealed class TwoProcessTests
         using var app = new UdpApp();
         int udpPort = FreePort.Udp();
         using var listen = TunnelProcess.Start("--tcp-listen", tcpPort.ToString(), "--udp-bind", udpPort.ToString(), "--udp-sendto", app.EndPoint.Port.ToString());
-        await listen.WaitForLineAsync("listening on tcp");
+        await listen.WhenReadyAsync();
         var entry = new IPEndPoint(IPAddress.Loopback, udpPort);
 
-        using var first = await ConnectAsync(tcpPort);
+        using var first = await RawPeer.ConnectAsync(tcpPort);
         await listen.WaitForLineAsync("link up: accepted");
         app.SendTo(entry, "to first"u8);
         Assert.Equal("to first"u8.ToArray(), await RawPeer.ReadFrameAsync(first));
 
-        using var second = await ConnectAsync(tcpPort);
+        using var second = await RawPeer.ConnectAsync(tcpPort);
         await listen.WaitForLineAsync("replaces link from");
         Assert.True(await RawPeer.ReadsEndOfStreamAsync(first), "the replaced link stayed open");
 
@@ -67,12 +68,12 @@ public sealed class TwoProcessTests
         int tcpPort = FreePort.Tcp();
         using var app = new UdpApp();
         using var listen = TunnelProcess.Start("-l", tcpPort.ToString(), "-u", "127.0.0.1:0", "-p", app.EndPoint.Port.ToString());
-        await listen.WaitForLineAsync("listening on tcp");
+        await listen.WhenReadyAsync();
         var random = new Random(7);
 
         for (int i = 0; i < 20; i++)
         {
-            using var garbage = await ConnectAsync(tcpPort);
+            using var garbage = await RawPeer.ConnectAsync(tcpPort);
             var bytes = new byte[random.Next(1, 70000)];
             random.NextBytes(bytes);
             // Make sure the stream is malformed: the first length is far above the limit.
@@ -98,27 +99,20 @@ public sealed class TwoProcessTests
         // Connect/close cycles and an abrupt reset.
         for (int i = 0; i < 50; i++)
         {
-            using var idle = await ConnectAsync(tcpPort);
+            using var idle = await RawPeer.ConnectAsync(tcpPort);
         }
 
-        using (var reset = await ConnectAsync(tcpPort))
+        using (var reset = await RawPeer.ConnectAsync(tcpPort))
         {
             await reset.SendAsync(new byte[] { 10, 0, 0, 0, 1, 2 });
             reset.LingerState = new LingerOption(true, 0);   // close with RST, mid-frame
         }
 
         Assert.False(listen.HasExited);
-        using var good = await ConnectAsync(tcpPort);
+        using var good = await RawPeer.ConnectAsync(tcpPort);
         await RawPeer.WriteFrameAsync(good, "still here"u8.ToArray());
         var (data, _) = await app.ReceiveAsync("a datagram after the garbage");
         Assert.Equal("still here"u8.ToArray(), data);
         Assert.Contains(listen.Lines, l => l.Contains("frame length", StringComparison.Ordinal));
-    }
-
-    private static async Task<Socket> ConnectAsync(int port)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).Within("connect to the tunnel");
-        return socket;
     }
 }

@@ -9,6 +9,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// port on another loopback address, 127.0.0.2:P, and the kernel tells them apart:
 ///   app1 (127.0.0.2:P) ⇄ udptunnel (*:P) ⇄ TCP ⇄ udp-over-tcp ⇄ app2 (127.0.0.1)
 /// </summary>
+[EndToEndTest]
 public sealed class UdptunnelInteropTests
 {
     [Fact]
@@ -42,7 +43,7 @@ public sealed class UdptunnelInteropTests
         else
         {
             tunnel = TunnelProcess.Start(["-l", $"127.0.0.1:{tcpPort}", .. ours]);
-            await tunnel.WaitForLineAsync("listening on tcp");
+            await tunnel.WhenReadyAsync();
             udptunnel = TunnelProcess.StartProgram("udptunnel", "-c", $"127.0.0.1/{tcpPort}", "-v", $"127.0.0.2/{udptunnelPort}");
             await tunnel.WaitForLineAsync("link up: accepted");
             await udptunnel.WaitForLineAsync("Connected TCP to");

@@ -6,6 +6,7 @@ using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Framing;
 
+[UnitTest]
 public class FrameCodecTests
 {
     public static TheoryData<FramingKind> Kinds => new() { FramingKind.U32LittleEndian, FramingKind.U16BigEndian };

@@ -7,6 +7,7 @@ using UdpOverTcp.Transport;
 namespace UdpOverTcp.Tests.Integration;
 
 /// <summary>Who may use a tunnel: authenticated peers, allowed addresses, the bonded UDP peer.</summary>
+[InProcessTest]
 public class AccessControlTests
 {
     private static readonly IPEndPoint Loopback0 = new(IPAddress.Loopback, 0);

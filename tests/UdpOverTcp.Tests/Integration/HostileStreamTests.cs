@@ -12,6 +12,7 @@ namespace UdpOverTcp.Tests.Integration;
 /// Each ends only its own link; the tunnel stays up; the next good link works; nothing partial
 /// or corrupted ever reaches the UDP application.
 /// </summary>
+[InProcessTest]
 public sealed class HostileStreamTests : IAsyncDisposable
 {
     private static readonly IPEndPoint Loopback0 = new(IPAddress.Loopback, 0);

@@ -12,6 +12,7 @@ namespace UdpOverTcp.Tests.Integration;
 /// --multi-client: one listen end in this process, many connect ends (portable, so no threads of their
 /// own), and an echo app behind the server that notes every source port it sees.
 /// </summary>
+[InProcessTest]
 public class MultiClientTests
 {
     private static readonly IPEndPoint Loopback0 = new(IPAddress.Loopback, 0);

@@ -13,6 +13,7 @@ namespace UdpOverTcp.Tests.Integration;
 /// the queue and counted, and what does arrive is whole, in order and uncorrupted, though sends
 /// stopped part-way through frames of every size.
 /// </summary>
+[InProcessTest]
 public sealed class QueueDelayTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMilliseconds(20);

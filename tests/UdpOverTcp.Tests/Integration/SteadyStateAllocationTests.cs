@@ -19,6 +19,7 @@ public sealed class AllocationCounting;
 /// datagram would be 2.4 MB a window, and one per batch of 32 datagrams still 75 KB.
 /// </summary>
 [Collection(nameof(AllocationCounting))]
+[InProcessTest]
 public sealed class SteadyStateAllocationTests
 {
     private const int Size = 64;

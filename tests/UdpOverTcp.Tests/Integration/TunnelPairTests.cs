@@ -9,6 +9,7 @@ using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Integration;
 
+[InProcessTest]
 public class TunnelPairTests
 {
     public static TheoryData<UdpDataPath> Paths => new() { UdpDataPath.Portable, UdpDataPath.Batched };

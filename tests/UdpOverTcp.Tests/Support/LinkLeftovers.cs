@@ -94,18 +94,9 @@ public static class LinkLeftovers
     /// <summary>Whether an interface in the namespace <paramref name="holder"/> refers to has <paramref name="alias"/> (false if it cannot be entered any more).</summary>
     private static bool HasAlias(string holder, string alias)
     {
-        var start = new ProcessStartInfo("nsenter") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { "--net=" + holder, "--", "ip", "-o", "link", "show" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd();
-        process.StandardError.ReadToEnd();
-        process.WaitForExit();
+        var (exitCode, output, _) = Support.Command.Run("nsenter", "--net=" + holder, "--", "ip", "-o", "link", "show");
         // "3: vx@vy: <...> ... \    alias udp-over-tcp-bench 1234": the alias ends the line.
-        return process.ExitCode == 0 && output.Split('\n').Any(line => line.TrimEnd().EndsWith(" alias " + alias, StringComparison.Ordinal));
+        return exitCode == 0 && output.Split('\n').Any(line => line.TrimEnd().EndsWith(" alias " + alias, StringComparison.Ordinal));
     }
 
     private static string Command(string holder)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace UdpOverTcp.Tests.Support;
@@ -78,25 +77,7 @@ public sealed partial class NetworkNamespace : IDisposable
 
     public void Dispose() => Run("ip", "netns", "del", Name);
 
-    /// <summary>Runs a command to completion; a failure says what to install or why.</summary>
-    public static void Run(string program, params string[] args)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        string stderr = p.StandardError.ReadToEnd();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"'{program} {string.Join(' ', args)}' exited {p.ExitCode}: {stderr.Trim()} (these tests need root, iproute2 and nftables)");
-        }
-    }
+    private static void Run(string program, params string[] args) => Command.RunChecked("these tests need root, iproute2 and nftables", program, args);
 
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEffectiveUserId();

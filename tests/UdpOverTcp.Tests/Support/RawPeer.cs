@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.Sockets;
 
 namespace UdpOverTcp.Tests.Support;
@@ -6,6 +7,14 @@ namespace UdpOverTcp.Tests.Support;
 /// <summary>Speaks the u32le wire format by hand over a plain TCP socket: an independent check of the codec.</summary>
 public static class RawPeer
 {
+    /// <summary>A plain TCP connection to 127.0.0.1:<paramref name="port"/>, e.g. a tunnel's listen port.</summary>
+    public static async Task<Socket> ConnectAsync(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).Within("connect to the tunnel");
+        return socket;
+    }
+
     public static async Task WriteFrameAsync(Socket socket, byte[] payload)
     {
         var frame = new byte[4 + payload.Length];

@@ -6,7 +6,8 @@ namespace UdpOverTcp.Tests.Support;
 
 /// <summary>
 /// The published binary (or the published bench, or another program) running as a child process. Its stderr log lines are collected so a test
-/// can await the line that says a state was reached ("link up") instead of sleeping.
+/// can await the line that says a state was reached ("link up") instead of sleeping. A tunnel started here also gets a
+/// <see cref="NotifySocket"/> as NOTIFY_SOCKET, so a test awaits its readiness (<see cref="WhenReadyAsync"/>) as systemd would.
 /// </summary>
 public sealed partial class TunnelProcess : IDisposable
 {
@@ -15,10 +16,13 @@ public sealed partial class TunnelProcess : IDisposable
     private readonly StringBuilder _stdout = new();
     private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly NotifySocket? _notify;
     private TaskCompletionSource _newLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="commandLine">The program and its arguments.</param>
-    private TunnelProcess(string[] commandLine, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="notify">Whether to pass NOTIFY_SOCKET: the program is (or becomes) the tunnel.</param>
+    /// <param name="abstractNotifySocket">NOTIFY_SOCKET as an @abstract name rather than a path (which a chroot would not see).</param>
+    private TunnelProcess(string[] commandLine, IReadOnlyDictionary<string, string>? environment = null, bool notify = false, bool abstractNotifySocket = false)
     {
         var start = new ProcessStartInfo(commandLine[0])
         {
@@ -30,6 +34,14 @@ public sealed partial class TunnelProcess : IDisposable
         foreach (string arg in commandLine.AsSpan(1))
         {
             start.ArgumentList.Add(arg);
+        }
+
+        // Never inherited from the test run (under systemd, say): only this process's own socket, or none.
+        start.Environment.Remove(NotifySocketVariable);
+        if (notify)
+        {
+            _notify = new NotifySocket(abstractNotifySocket);
+            start.Environment[NotifySocketVariable] = _notify.Address;
         }
 
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
@@ -57,15 +69,25 @@ public sealed partial class TunnelProcess : IDisposable
         _process.BeginOutputReadLine();
     }
 
-    /// <summary>Starts the published binary with <paramref name="args"/>.</summary>
-    public static TunnelProcess Start(params string[] args) => new([PublishedBinary.Path, .. args]);
+    /// <summary>The variable a Type=notify service finds its notification socket in.</summary>
+    public const string NotifySocketVariable = "NOTIFY_SOCKET";
 
-    /// <summary>Starts the published binary with extra environment variables.</summary>
+    /// <summary>Starts the published binary with <paramref name="args"/>.</summary>
+    public static TunnelProcess Start(params string[] args) => new([PublishedBinary.Path, .. args], notify: true);
+
+    /// <summary>Starts the published binary with extra environment variables (which may override, or empty, NOTIFY_SOCKET).</summary>
     public static TunnelProcess StartWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args) =>
-        new([PublishedBinary.Path, .. args], environment);
+        new([PublishedBinary.Path, .. args], environment, notify: true);
 
     /// <summary>Starts the published binary inside a network namespace.</summary>
-    public static TunnelProcess StartIn(NetworkNamespace host, params string[] args) => new(host.Wrap(PublishedBinary.Path, args));
+    public static TunnelProcess StartIn(NetworkNamespace host, params string[] args) => new(host.Wrap(PublishedBinary.Path, args), notify: true);
+
+    /// <summary>
+    /// Starts a command line that runs a tunnel binary through a wrapper (setpriv, qemu, chroot ...), with
+    /// NOTIFY_SOCKET: a path, or an @abstract name, which a chroot sees too (not a network namespace).
+    /// </summary>
+    public static TunnelProcess StartWrapped(string[] commandLine, bool abstractNotifySocket = false) =>
+        new(commandLine, notify: true, abstractNotifySocket: abstractNotifySocket);
 
     /// <summary>Starts the published bench, udp-over-tcp-bench, with <paramref name="args"/>.</summary>
     public static TunnelProcess StartBench(params string[] args) => new([PublishedBinary.BenchPath, .. args]);
@@ -147,6 +169,25 @@ public sealed partial class TunnelProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the tunnel says it is ready (READY=1 on its NOTIFY_SOCKET: sockets bound, listening or
+    /// dialing) and returns its STATUS=, which is its start-up line ("listening on tcp 127.0.0.1:PORT, udp ...").
+    /// Fails at once if the process ends first, with its stderr.
+    /// </summary>
+    public async Task<string> WhenReadyAsync()
+    {
+        var notify = _notify ?? throw new InvalidOperationException("this process was started without NOTIFY_SOCKET (StartProgram): await a log line instead");
+        string message = await notify.WaitForAsync("READY=1", _process.WaitForExitAsync(), () => $"exited: {_process.HasExited}; stderr so far:\n{string.Join('\n', Lines)}");
+        return NotifySocket.ValueOf(message, "STATUS") ?? "";
+    }
+
+    /// <summary>The notifications the process sent so far (empty when it was started without NOTIFY_SOCKET).</summary>
+    public IReadOnlyList<string> Notifications => _notify?.Messages ?? [];
+
+    /// <summary>Waits for a notification holding <paramref name="assignment"/>, e.g. "STOPPING=1", and returns it whole.</summary>
+    public Task<string> WaitForNotificationAsync(string assignment) =>
+        (_notify ?? throw new InvalidOperationException("this process was started without NOTIFY_SOCKET")).WaitForAsync(assignment);
+
     /// <summary>Asks for the statistics line (SIGUSR1) and returns it.</summary>
     public async Task<string> RequestStatsAsync()
     {
@@ -180,6 +221,7 @@ public sealed partial class TunnelProcess : IDisposable
         }
 
         _process.Dispose();
+        _notify?.Dispose();
     }
 
     private void OnLine(string? line, TaskCompletionSource closed)

@@ -16,11 +16,11 @@ public static class WithoutCapabilities
     }
 
     /// <summary>Starts the binary with <paramref name="args"/>, without the capabilities listed, e.g. "net_admin,net_raw".</summary>
-    public static TunnelProcess Start(string capabilities, params string[] args) => StartProgram(capabilities, [PublishedBinary.Path, .. args]);
+    public static TunnelProcess Start(string capabilities, params string[] args) => TunnelProcess.StartWrapped(Wrap(capabilities, [PublishedBinary.Path, .. args]));
 
     /// <summary>Starts the published bench with <paramref name="args"/>, without the capabilities listed (nor have its tunnels).</summary>
-    public static TunnelProcess StartBench(string capabilities, params string[] args) => StartProgram(capabilities, [PublishedBinary.BenchPath, .. args]);
+    public static TunnelProcess StartBench(string capabilities, params string[] args) => TunnelProcess.StartProgram(Wrap(capabilities, [PublishedBinary.BenchPath, .. args]));
 
-    private static TunnelProcess StartProgram(string capabilities, string[] commandLine) =>
-        TunnelProcess.StartProgram([Setpriv, "--bounding-set=" + string.Join(',', capabilities.Split(',').Select(c => "-" + c)), "--", .. commandLine]);
+    private static string[] Wrap(string capabilities, string[] commandLine) =>
+        [Setpriv, "--bounding-set=" + string.Join(',', capabilities.Split(',').Select(c => "-" + c)), "--", .. commandLine];
 }

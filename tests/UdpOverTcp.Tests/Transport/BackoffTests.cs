@@ -1,7 +1,9 @@
+using UdpOverTcp.Tests.Support;
 using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Transport;
 
+[UnitTest]
 public sealed class BackoffTests
 {
     [Fact]

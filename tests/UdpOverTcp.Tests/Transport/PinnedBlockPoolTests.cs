@@ -1,8 +1,9 @@
+using UdpOverTcp.Tests.Support;
 using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Transport;
 
-[Trait("Tier", "Unit")]
+[UnitTest]
 public sealed class PinnedBlockPoolTests
 {
     [Fact]

@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using UdpOverTcp.Tests.Support;
 using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Transport;
 
 /// <summary>A flood of rejected connections makes a line a minute, not a line a connection.</summary>
+[UnitTest]
 public class RejectionLogTests
 {
     private static readonly long Minute = (long)(RejectionLog.Interval.TotalSeconds * Stopwatch.Frequency);

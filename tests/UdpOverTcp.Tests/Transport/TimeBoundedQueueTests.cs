@@ -7,6 +7,7 @@ using UdpOverTcp.Transport;
 namespace UdpOverTcp.Tests.Transport;
 
 /// <summary>The ledger of queue ages and the frame walking behind --queue-delay, on a clock the test moves.</summary>
+[UnitTest]
 public sealed class TimeBoundedQueueTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMilliseconds(10);

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using UdpOverTcp.Tests.Support;
 using UdpOverTcp.Framing;
 using UdpOverTcp.Transport;
 
@@ -12,7 +13,7 @@ namespace UdpOverTcp.Tests.Transport;
 /// The UDP → TCP direction's framing and bookkeeping, on links over real loopback sockets whose loops
 /// are never started: the test reads the output pipe itself, as the link's send loop would.
 /// </summary>
-[Trait("Tier", "InProcess")]
+[InProcessTest]
 public sealed class UdpToTcpTests : IDisposable
 {
     private readonly FrameCodec _codec = new();

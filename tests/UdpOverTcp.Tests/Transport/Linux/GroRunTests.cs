@@ -1,8 +1,9 @@
+using UdpOverTcp.Tests.Support;
 using UdpOverTcp.Transport.Linux;
 
 namespace UdpOverTcp.Tests.Transport.Linux;
 
-[Trait("Tier", "Unit")]
+[UnitTest]
 public sealed class GroRunTests
 {
     [Theory]

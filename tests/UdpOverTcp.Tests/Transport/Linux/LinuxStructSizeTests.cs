@@ -1,3 +1,4 @@
+using UdpOverTcp.Tests.Support;
 using UdpOverTcp.Transport.Linux;
 using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
 
@@ -7,7 +8,7 @@ namespace UdpOverTcp.Tests.Transport.Linux;
 /// The P/Invoke structs must match the kernel's layouts on 64-bit Linux (x64 and arm64, glibc and
 /// musl alike): a wrong size would make recvmmsg/sendmmsg walk the wrong memory.
 /// </summary>
-[Trait("Tier", "Unit")]
+[UnitTest]
 public sealed unsafe class LinuxStructSizeTests
 {
     [Fact]

@@ -10,7 +10,7 @@ namespace UdpOverTcp.Tests.Transport.Linux;
 
 /// <summary>The batched pump's sender over real loopback sockets: what arrives, and what is counted.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-[Trait("Tier", "InProcess")]
+[InProcessTest]
 public sealed class MMsgSenderTests : IDisposable
 {
     private readonly Socket _receiver = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
