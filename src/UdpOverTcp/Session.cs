@@ -7,7 +7,8 @@ namespace UdpOverTcp;
 /// <summary>
 /// One UDP socket, its pump, and the TCP link its datagrams go over: at most one at a time, and a new
 /// one replaces the old (the single-link policy of the original tool). The seam for many clients on
-/// one server port: there, each accepted connection would get a session of its own.
+/// one server port: with --multi-client, each accepted connection gets a session of its own
+/// (<see cref="ClientSessions"/>), which then says its own lines, at debug level.
 /// </summary>
 internal sealed class Session
 {
@@ -19,13 +20,16 @@ internal sealed class Session
     private string _linkPeer = "";
     private long _linkSince;
     private bool _stopped;
+    private readonly bool _perClient;
     private TaskCompletionSource _linkUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Session(Socket udp, UdpPump pump, TunnelStats stats)
+    /// <param name="perClient">One of many clients' sessions: no info line per link (ClientSessions says them at debug level).</param>
+    public Session(Socket udp, UdpPump pump, TunnelStats stats, bool perClient = false)
     {
         _udp = udp;
         _pump = pump;
         _stats = stats;
+        _perClient = perClient;
     }
 
     /// <summary>The live link, since when it is up (Stopwatch ticks) and its peer as logged; null when there is none.</summary>
@@ -90,7 +94,7 @@ internal sealed class Session
             }
         }
 
-        if (link.CloseReason is { } reason && !reason.StartsWith("replaced", StringComparison.Ordinal) && reason != "shutting down")
+        if (!_perClient && link.CloseReason is { } reason && !reason.StartsWith("replaced", StringComparison.Ordinal) && reason != "shutting down")
         {
             Log.Info($"link down: {peer} {reason}");
         }
@@ -137,7 +141,7 @@ internal sealed class Session
             Log.Warn($"link from {link.Remote} replaces link from {old.Remote}");
             old.Abort($"replaced by {link.Remote}");
         }
-        else
+        else if (!_perClient)
         {
             Log.Info($"link up: {how} {peer}");
         }

@@ -13,7 +13,8 @@ namespace UdpOverTcp;
 /// (<see cref="Transport.DataPath"/>: the UDP pump and the links' loops), one <see cref="Session"/> (the
 /// UDP socket and its live link), and a link source: the <see cref="Acceptor"/> on the listen side,
 /// whose new connection replaces the live link, or the <see cref="Dialer"/> on the connect side, which
-/// dials again when it ends. No link error ends the tunnel; only cancellation does, and then every
+/// dials again when it ends. With --multi-client, the listen side has no session of its own:
+/// <see cref="ClientSessions"/> gives each accepted connection one. No link error ends the tunnel; only cancellation does, and then every
 /// task it started has ended when <see cref="RunAsync"/> returns.
 /// </summary>
 public sealed class Tunnel : IDisposable
@@ -24,8 +25,9 @@ public sealed class Tunnel : IDisposable
     private readonly LinkAuthenticator? _auth;
     private readonly Socket _udp;
     private readonly Socket[] _listeners;
-    private readonly UdpPump _pump;
-    private readonly Session _session;
+    private readonly UdpPump? _pump;
+    private readonly Session? _session;
+    private readonly ClientSessions? _clients;
     private readonly BackgroundTasks _links = new();
 
     /// <summary>Binds the UDP socket (and the TCP listeners on the listen side) at once, so bind errors surface here.</summary>
@@ -35,7 +37,8 @@ public sealed class Tunnel : IDisposable
         _codec = new FrameCodec(options.Framing, options.MaxFrame);
         _dataPath = Transport.DataPath.For(options.DataPath);
         _auth = options.Secret is { } secret ? new LinkAuthenticator(secret, options.HandshakeTimeout) : null;
-        _udp = SocketSetup.BindUdp(options);
+        // With --multi-client the clients' sockets come later; this one only proves the address can be bound.
+        _udp = SocketSetup.BindUdp(options, ephemeral: options.MultiClient);
         try
         {
             _listeners = SocketSetup.ListenAll(options);   // or, connecting, checks that --fwmark can be set
@@ -46,31 +49,44 @@ public sealed class Tunnel : IDisposable
             throw;
         }
 
+        Stats = new TunnelStats { CountsClients = options.MultiClient };
+        if (options.MultiClient)
+        {
+            _udp.Dispose();
+            _clients = new ClientSessions(options, _codec, Stats, CreateLink);
+            return;
+        }
+
         _pump = _dataPath.CreatePump(_udp, options.UdpSendTo!, options.UdpPeerOnly, _codec, Stats);
         _session = new Session(_udp, _pump, Stats);
     }
 
-    public TunnelStats Stats { get; } = new();
+    public TunnelStats Stats { get; }
 
-    /// <summary>The bound UDP address (the real port when --udp-bind asked for port 0).</summary>
-    public IPEndPoint UdpEndPoint => (IPEndPoint)_udp.LocalEndPoint!;
+    /// <summary>The bound UDP address (the real port when --udp-bind asked for port 0); with --multi-client, the address with port 0.</summary>
+    public IPEndPoint UdpEndPoint => _clients is null ? (IPEndPoint)_udp.LocalEndPoint! : new IPEndPoint(_options.UdpBind!.Address, 0);
 
     /// <summary>The (first) listening TCP address on the listen side, null on the connect side.</summary>
     public IPEndPoint? TcpListenEndPoint => _listeners.Length > 0 ? (IPEndPoint?)_listeners[0].LocalEndPoint : null;
 
     /// <summary>Which UDP data path runs, e.g. "batched (recvmmsg/sendmmsg, UDP GSO)".</summary>
-    public string DataPath => _pump.Kind;
+    public string DataPath => _pump?.Kind ?? ClientSessions.Kind;
 
     /// <summary>The counters, plus the current link's peer and uptime: the --stats / SIGUSR1 / exit line.</summary>
     public string StatusLine()
     {
+        if (_session is null)
+        {
+            return Stats.Summary();   // the clients are counted there
+        }
+
         var link = _session.CurrentLink(out long since, out string peer);
         string state = link is not null ? $"link {peer} up {FormatUptime(Stopwatch.GetElapsedTime(since))}" : "no link";
         return $"{state}; {Stats.Summary()}";
     }
 
     /// <summary>Completes when a link is up (now, or the next one). For tests and the bench, which must not race the link.</summary>
-    public Task WhenLinkUp() => _session.WhenLinkUp();
+    public Task WhenLinkUp() => _session?.WhenLinkUp() ?? _clients!.WhenJoined();
 
     /// <summary>
     /// Runs until <paramref name="cancellationToken"/> fires. Never throws for link errors.
@@ -85,11 +101,16 @@ public sealed class Tunnel : IDisposable
             ? $"listening on tcp {string.Join(", ", _listeners.Select(l => l.LocalEndPoint))}, udp {UdpEndPoint} -> {_options.UdpSendTo}"
             : $"connecting to tcp {Dialer.Describe(_options)}, udp {UdpEndPoint} -> {_options.UdpSendTo}";
         Log.Info(started);
-        Log.Debug($"udp data path: {_pump.Kind}");
+        Log.Debug($"udp data path: {DataPath}");
+        if (_clients is not null)
+        {
+            Log.Info($"multi-client: a udp socket per client on {_options.UdpBind!.Address}, at most {_options.MaxClients} clients");
+            _clients.CheckDescriptorLimit();
+        }
 
-        var receiving = _session.RunReceiveLoopAsync();
+        var receiving = _session?.RunReceiveLoopAsync() ?? Task.CompletedTask;
         var source = _listeners.Length > 0
-            ? new Acceptor(_listeners, _options.TcpAllow, _auth, Stats, InstallAccepted).RunAsync(cancellationToken)
+            ? new Acceptor(_listeners, _options.TcpAllow, _auth, Stats, _clients is null ? InstallAccepted : _clients.Install).RunAsync(cancellationToken)
             : new Dialer(_options, _auth, Stats, RunDialedLinkAsync).RunAsync(cancellationToken);
         ready?.Invoke(started);
         try
@@ -102,8 +123,13 @@ public sealed class Tunnel : IDisposable
         finally
         {
             DisposeListeners();
-            _session.Stop();
+            _session?.Stop();
             await receiving.ConfigureAwait(false);
+            if (_clients is not null)
+            {
+                await _clients.StopAllAsync().ConfigureAwait(false);
+            }
+
             await _links.WhenAll().ConfigureAwait(false);
         }
     }
@@ -111,30 +137,32 @@ public sealed class Tunnel : IDisposable
     public void Dispose()
     {
         DisposeListeners();
-        _session.Stop();
+        _session?.Stop();
+        _clients?.StopAllAsync();   // ends them; RunAsync awaits them
     }
 
     /// <summary>An accepted (and, with a secret, authenticated) connection becomes the live link. Runs on the acceptor's thread.</summary>
     private void InstallAccepted(Socket socket)
     {
-        var link = CreateLink(socket);
-        _links.Track(_session.RunLinkAsync(link, "accepted", link.Remote));
+        var link = CreateLink(socket, _dataPath);
+        _links.Track(_session!.RunLinkAsync(link, "accepted", link.Remote));
     }
 
     /// <summary>A dialed (and authenticated) connection becomes the live link; completes when it has ended.</summary>
     /// <param name="peer">The peer as the logs show it: the address, with the name and the proxy it went through.</param>
     private Task RunDialedLinkAsync(Socket socket, string peer)
     {
-        var run = _session.RunLinkAsync(CreateLink(socket), "connected to", peer);
+        var run = _session!.RunLinkAsync(CreateLink(socket, _dataPath), "connected to", peer);
         _links.Track(run);
         return run;
     }
 
-    private TcpLink CreateLink(Socket socket)
+    /// <summary>A link over an accepted or dialed socket, with the loops of <paramref name="dataPath"/> (the clients' own, with --multi-client).</summary>
+    private TcpLink CreateLink(Socket socket, Transport.DataPath dataPath)
     {
         TcpKeepAlive.Apply(socket, _options.TcpTimeoutSeconds, _options.TcpKeepAliveSeconds);
         var queueBound = _options.QueueDelay > TimeSpan.Zero ? new TimeBoundedQueue(_codec, _options.QueueDelay, Stats) : null;
-        return _dataPath.CreateLink(socket, _codec, _options.TcpNoDelay, queueBound);
+        return dataPath.CreateLink(socket, _codec, _options.TcpNoDelay, queueBound);
     }
 
     private void DisposeListeners()

@@ -43,6 +43,15 @@ public sealed class TunnelStats
     public long HandshakesUnfinished;
     public long LinksRefused;
 
+    /// <summary>--multi-client: the clients line is part of <see cref="Summary"/>.</summary>
+    public bool CountsClients { get; init; }
+
+    /// <summary>--multi-client: clients connected now, the most at once, all so far, and connections refused past --max-clients.</summary>
+    public long ClientsNow;
+    public long ClientsMost;
+    public long ClientsTotal;
+    public long ClientsRefused;
+
     /// <summary>The send loop: what it is about to send waited <paramref name="ticks"/> (0 when nothing was old enough to tell).</summary>
     public void NoteQueueDelay(long ticks)
     {
@@ -76,6 +85,14 @@ public sealed class TunnelStats
           .Append(Volatile.Read(ref AuthFailures)).Append(" unauthenticated ")
           .Append(Volatile.Read(ref HandshakesUnfinished)).Append(" unfinished ")
           .Append(Volatile.Read(ref LinksRefused)).Append(" refused");
+        if (CountsClients)
+        {
+            sb.Append("; clients now ").Append(Volatile.Read(ref ClientsNow))
+              .Append(" most ").Append(Volatile.Read(ref ClientsMost))
+              .Append(" total ").Append(Volatile.Read(ref ClientsTotal))
+              .Append(" refused ").Append(Volatile.Read(ref ClientsRefused));
+        }
+
         return sb.ToString();
     }
 

@@ -88,6 +88,14 @@ public sealed record TunnelOptions
     /// <summary>SO_MARK for the TCP sockets (Linux policy routing); null: not set.</summary>
     public uint? FwMark { get; init; }
 
+    /// <summary>--multi-client (listen side): each accepted link gets a UDP socket of its own (see ClientSessions).</summary>
+    public bool MultiClient { get; init; }
+
+    /// <summary>--max-clients: with --multi-client, connections past this many clients are refused.</summary>
+    public int MaxClients { get; init; } = DefaultMaxClients;
+
+    public const int DefaultMaxClients = 1024;
+
     /// <summary>Print a statistics line this often; 0: only at exit and on SIGUSR1.</summary>
     public int StatsIntervalSeconds { get; init; }
 

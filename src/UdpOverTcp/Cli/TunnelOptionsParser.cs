@@ -30,6 +30,10 @@ public static class TunnelOptionsParser
             (d, v) => d.Options = d.Options with { UdpBind = EndpointParser.Parse("--udp-bind", v!, IPAddress.Any, allowPortZero: true) }) { Group = Endpoints },
         new("udp-sendto", 'p', "HOST", "where datagrams from the TCP peer are delivered (defaults to 127.0.0.1; a name is resolved at start)",
             (d, v) => d.SetUdpSendTo(EndpointParser.ParseHost("--udp-sendto", v!, IPAddress.Loopback, allowPortZero: false))) { Group = Endpoints },
+        new("multi-client", null, null, "listen side: every client gets a UDP socket of its own (an ephemeral port on --udp-bind's address)",
+            (d, _) => d.Options = d.Options with { MultiClient = true }) { Group = Endpoints },
+        new("max-clients", null, "N", $"with --multi-client: refuse connections past N clients (default {TunnelOptions.DefaultMaxClients})",
+            (d, v) => d.SetMaxClients(ParseMaxClients(v!))) { Group = Endpoints },
         new("queue-delay", null, "MS", $"drop datagrams that waited longer than this for the TCP link (default {TunnelOptions.DefaultQueueDelayMilliseconds}; 0 = never, queue by bytes only)",
             (d, v) => d.Options = d.Options with { QueueDelay = TimeSpan.FromMilliseconds(ParseMilliseconds("--queue-delay", v!)) }) { Group = Wire },
         new("framing", null, "KIND", "u32le: 4-byte little-endian length (default, the original Rust tool); u16be: RFC 4571",
@@ -125,6 +129,16 @@ public static class TunnelOptionsParser
             throw new UsageException("--tcp-allow applies to --tcp-listen only");
         }
 
+        if (options.MultiClient && options.Role != TcpRole.Listen)
+        {
+            throw new UsageException("--multi-client applies to --tcp-listen only");
+        }
+
+        if (draft.MaxClientsGiven && !options.MultiClient)
+        {
+            throw new UsageException("--max-clients needs --multi-client");
+        }
+
         // An IPv4 socket cannot reach an IPv6 address; a dual-mode [::] socket reaches both. (A name is
         // resolved at start to an address of the family --udp-bind can reach.)
         if (options.UdpSendTo is not null
@@ -143,6 +157,8 @@ public static class TunnelOptionsParser
         private bool _logLevelGiven;
         private int _verbosity;
         private bool _noDelayGiven;
+
+        public bool MaxClientsGiven { get; private set; }
 
         public TunnelOptions Options { get; set; } = new();
 
@@ -186,6 +202,12 @@ public static class TunnelOptionsParser
             {
                 throw new UsageException("give only one of --tcp-listen or --tcp-connect");
             }
+        }
+
+        public void SetMaxClients(int maxClients)
+        {
+            MaxClientsGiven = true;
+            Options = Options with { MaxClients = maxClients };
         }
 
             public void AddVerbose()
@@ -251,6 +273,16 @@ public static class TunnelOptionsParser
         }
 
         return seconds;
+    }
+
+    private static int ParseMaxClients(string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > 1_000_000)
+        {
+            throw new UsageException($"--max-clients: '{value}' is not a number from 1 to 1000000");
+        }
+
+        return n;
     }
 
     private static int ParseMilliseconds(string option, string value)

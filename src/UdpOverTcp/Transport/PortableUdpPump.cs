@@ -30,7 +30,9 @@ public sealed class PortableUdpPump : UdpPump
 
     public override async Task RunReceiveLoopAsync()
     {
-        using var scratch = MemoryOwner<byte>.Allocate(ReceiveRoom);
+        // Taken only when first needed (no link, or the link behind): with --multi-client a pump per
+        // client, and 64 KB each for a thousand idle clients would be most of the process's memory.
+        MemoryOwner<byte>? scratch = null;
         var source = new SocketAddress(Udp.AddressFamily);
         var toTcp = new UdpToTcp(Codec, Stats);
         try
@@ -39,7 +41,7 @@ public sealed class PortableUdpPump : UdpPump
             {
                 // Receive in place in the link's pipe when it can take the datagram, else into scratch memory.
                 var pipeMemory = toTcp.TryGetMemory(Link, Codec.HeaderSize + ReceiveRoom);
-                var target = pipeMemory.IsEmpty ? scratch.Memory : pipeMemory[Codec.HeaderSize..];
+                var target = pipeMemory.IsEmpty ? (scratch ??= MemoryOwner<byte>.Allocate(ReceiveRoom)).Memory : pipeMemory[Codec.HeaderSize..];
                 // Awaited here, not in a helper: an async helper would box its state on every pending receive.
                 int length;
                 try
@@ -65,8 +67,14 @@ public sealed class PortableUdpPump : UdpPump
                 }
 
                 // The link may have changed while we waited: the datagram goes to the link that is current now.
-                toTcp.Append(Link, pipeMemory, target.Span[..length]);
+                var outcome = toTcp.Append(Link, pipeMemory, target.Span[..length]);
                 toTcp.Flush();
+                if (outcome == UdpToTcp.Outcome.Written && scratch is not null && pipeMemory.IsEmpty)
+                {
+                    // The pump writes to this link now, so the next datagram is received in place: give the scratch memory back.
+                    scratch.Dispose();
+                    scratch = null;
+                }
             }
         }
         catch (ObjectDisposedException)
@@ -78,6 +86,7 @@ public sealed class PortableUdpPump : UdpPump
         finally
         {
             toTcp.Complete();
+            scratch?.Dispose();
         }
     }
 

@@ -12,9 +12,10 @@ namespace UdpOverTcp.Transport;
 internal static partial class SocketSetup
 {
     /// <summary>The UDP socket that receives from the app and sends to it; bind errors surface here.</summary>
-    public static Socket BindUdp(TunnelOptions options)
+    /// <param name="ephemeral">--multi-client: --udp-bind's address with a port the OS picks, one socket per client.</param>
+    public static Socket BindUdp(TunnelOptions options, bool ephemeral = false)
     {
-        var endpoint = options.UdpBind!;
+        var endpoint = ephemeral ? new IPEndPoint(options.UdpBind!.Address, 0) : options.UdpBind!;
         var udp = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {

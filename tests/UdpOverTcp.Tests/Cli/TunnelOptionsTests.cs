@@ -234,9 +234,23 @@ public class TunnelOptionsTests
     [InlineData("--tcp-timeout: 'x' is not a number of seconds from 0 to 3600", "-l", "1", "--tcp-timeout", "x")]
     [InlineData("--tcp-timeout: '3601' is not a number of seconds from 0 to 3600", "-l", "1", "--tcp-timeout", "3601")]
     [InlineData("--udp-peer-only takes no value", "-l", "1", "--udp-peer-only=yes")]
+    [InlineData("--multi-client applies to --tcp-listen only", "-t", "1", "--multi-client")]
+    [InlineData("--max-clients needs --multi-client", "-l", "1", "--max-clients", "10")]
+    [InlineData("--max-clients: '0' is not a number from 1 to 1000000", "-l", "1", "--multi-client", "--max-clients", "0")]
     public void Hardening_usage_errors(string message, params string[] args)
     {
         var error = Assert.Throws<UsageException>(() => TunnelOptions.Parse([.. args, "-u", "2", "-p", "3"]));
         Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void Multi_client_is_off_by_default_and_takes_a_limit()
+    {
+        var single = TunnelOptions.Parse(["-l", "1", "-u", "2", "-p", "3"]);
+        Assert.False(single.MultiClient);
+        var multi = TunnelOptions.Parse(["-l", "1", "-u", "2", "-p", "3", "--multi-client", "--max-clients", "50"]);
+        Assert.True(multi.MultiClient);
+        Assert.Equal(50, multi.MaxClients);
+        Assert.Equal(TunnelOptions.DefaultMaxClients, TunnelOptions.Parse(["-l", "1", "-u", "2", "-p", "3", "--multi-client"]).MaxClients);
     }
 }

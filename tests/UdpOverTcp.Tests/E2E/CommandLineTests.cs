@@ -34,6 +34,7 @@ public class CommandLineTests
     [InlineData("--tcp-listen", "x", "-u", "1", "-p", "2")]
     [InlineData("--bogus")]
     [InlineData("-l", "1", "-t", "2", "-u", "3", "-p", "4")]
+    [InlineData("-t", "1", "-u", "3", "-p", "4", "--multi-client")]
     public async Task Usage_errors_print_one_line_and_a_hint_and_exit_2(params string[] args)
     {
         var (code, stdout, stderr) = await TunnelProcess.RunAsync(args);

@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using UdpOverTcp.Cli;
+using UdpOverTcp.Framing;
+using UdpOverTcp.Transport;
+
+namespace UdpOverTcp;
+
+/// <summary>
+/// The listen side's other session policy (--multi-client): every accepted (and, with a secret,
+/// authenticated) connection gets a <see cref="Session"/> of its own, with a UDP socket bound to
+/// --udp-bind's address on a port the OS picks, which sends to --udp-sendto and forwards only what comes
+/// from there. The app behind the server sees each client as its own source port, as WireGuard expects of
+/// roaming peers. The socket is closed when the client's link ends. Past --max-clients a connection is
+/// refused, counted, and said at most once a minute.
+/// <para>
+/// Every client runs on the portable data path (<see cref="PortableUdpPump"/> and <see cref="EngineLinkLoops"/>,
+/// async on the .NET sockets engine), whatever --udp data path the single-link mode would pick: the batched
+/// path's loops are threads of their own (a UDP receive thread per pump, two per link), a thread per client
+/// that a thousand clients on a 2-core router cannot afford. On the engine an idle client is only a pending
+/// receive on each of its two sockets: no thread, no CPU. The price is a Socket call per datagram instead of
+/// a batch (see the README's figures). The acceptor still does handshakes off the engine; an engine link
+/// does not mind that.
+/// </para>
+/// </summary>
+internal sealed partial class ClientSessions
+{
+    /// <summary>Descriptors per client: its TCP socket and its UDP socket.</summary>
+    private const int DescriptorsPerClient = 2;
+
+    /// <summary>Descriptors kept for everything else: listeners, pending handshakes, the runtime's own.</summary>
+    private const int OtherDescriptors = 64;
+
+    private readonly TunnelOptions _options;
+    private readonly FrameCodec _codec;
+    private readonly TunnelStats _stats;
+    private readonly Transport.DataPath _dataPath = Transport.DataPath.For(UdpDataPath.Portable);
+    private readonly BackgroundTasks _running = new();
+    private readonly List<Session> _live = [];
+    private readonly Func<Socket, Transport.DataPath, TcpLink> _createLink;
+    private TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _stopped;
+
+    // The refusal warning, said at once and then at most once a minute; only the acceptor's thread refuses.
+    private long _quietUntil = long.MinValue;
+    private long _refusedQuietly;
+
+    public ClientSessions(TunnelOptions options, FrameCodec codec, TunnelStats stats, Func<Socket, Transport.DataPath, TcpLink> createLink)
+    {
+        _options = options;
+        _codec = codec;
+        _stats = stats;
+        _createLink = createLink;
+    }
+
+    /// <summary>Which data path each client runs, for the debug line and the bench.</summary>
+    public static string Kind => "portable (a UDP socket per client, async on the sockets engine)";
+
+    /// <summary>
+    /// At start-up: raises the descriptor limit's soft value towards what --max-clients needs, as far as
+    /// the hard one allows (systemd's default is 1024 soft, 524288 hard, and it asks programs that need
+    /// more to raise it themselves; the .NET runtime does so for JIT-compiled programs, not for Native AOT),
+    /// and says when that is not enough.
+    /// </summary>
+    public void CheckDescriptorLimit()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        ulong needed = ((ulong)_options.MaxClients * DescriptorsPerClient) + OtherDescriptors;
+        Span<nuint> limits = stackalloc nuint[2];   // struct rlimit { rlim_t rlim_cur, rlim_max; }
+        if (Native.GetRLimit(Native.RLIMIT_NOFILE, ref limits[0]) != 0 || limits[0] >= needed)
+        {
+            return;
+        }
+
+        nuint soft = limits[0];
+        limits[0] = (nuint)Math.Min(needed, limits[1]);
+        if (Native.SetRLimit(Native.RLIMIT_NOFILE, ref limits[0]) == 0)
+        {
+            Log.Debug($"descriptor limit raised from {soft} to {limits[0]} for --max-clients {_options.MaxClients}");
+            soft = limits[0];
+        }
+
+        if (soft < needed)
+        {
+            Log.Warn($"--max-clients {_options.MaxClients} needs about {needed} file descriptors, but the limit (ulimit -n) is {soft}: "
+                + $"raise it, or lower --max-clients to {Math.Max(1, ((long)soft - OtherDescriptors) / DescriptorsPerClient)}");
+        }
+    }
+
+    /// <summary>Completes when a client joins (now, or the next one). For tests.</summary>
+    public Task WhenJoined()
+    {
+        lock (_live)
+        {
+            return _live.Count > 0 ? Task.CompletedTask : _joined.Task;
+        }
+    }
+
+    /// <summary>An accepted (and authenticated) connection: a client with a UDP socket of its own, or refused. Runs on the acceptor's thread.</summary>
+    public void Install(Socket socket)
+    {
+        if (Interlocked.Increment(ref _stats.ClientsNow) > _options.MaxClients)
+        {
+            Interlocked.Decrement(ref _stats.ClientsNow);
+            Refuse(socket, $"already {_options.MaxClients} clients (--max-clients)");
+            return;
+        }
+
+        TcpLink link;
+        try
+        {
+            link = _createLink(socket, _dataPath);
+        }
+        catch (SocketException e)
+        {
+            // Gone already (reset before its options could be set): nothing to refuse, nothing to count.
+            Interlocked.Decrement(ref _stats.ClientsNow);
+            Log.Debug($"connection closed before it could be set up: {e.Message}");
+            socket.Dispose();
+            return;
+        }
+
+        Socket udp;
+        try
+        {
+            udp = SocketSetup.BindUdp(_options, ephemeral: true);
+        }
+        catch (SocketException e)
+        {
+            Interlocked.Decrement(ref _stats.ClientsNow);
+            Refuse(socket, $"no UDP socket for it: {e.Message}");
+            return;
+        }
+
+        var session = new Session(udp, _dataPath.CreatePump(udp, _options.UdpSendTo!, peerOnly: true, _codec, _stats), _stats, perClient: true);
+        lock (_live)
+        {
+            if (_stopped)
+            {
+                Interlocked.Decrement(ref _stats.ClientsNow);
+                udp.Dispose();
+                socket.Dispose();
+                return;
+            }
+
+            _live.Add(session);
+            _joined.TrySetResult();
+            _joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        long now = Interlocked.Read(ref _stats.ClientsNow);
+        long most;
+        while (now > (most = Interlocked.Read(ref _stats.ClientsMost)) && Interlocked.CompareExchange(ref _stats.ClientsMost, now, most) != most)
+        {
+        }
+
+        Interlocked.Increment(ref _stats.ClientsTotal);
+        _running.Track(RunClientAsync(session, link, ((IPEndPoint)udp.LocalEndPoint!).Port));
+    }
+
+    /// <summary>Ends every client; waits for their runs to end.</summary>
+    public Task StopAllAsync()
+    {
+        Session[] live;
+        lock (_live)
+        {
+            _stopped = true;
+            live = [.. _live];
+        }
+
+        foreach (var session in live)
+        {
+            session.Stop();
+        }
+
+        return _running.WhenAll();
+    }
+
+    private async Task RunClientAsync(Session session, TcpLink link, int port)
+    {
+        // The link first: then the pump's first receive already has a link to go to.
+        var run = session.RunLinkAsync(link, "accepted", link.Remote);
+        var receiving = session.RunReceiveLoopAsync();
+        if (Log.IsEnabled(LogLevel.Debug))
+        {
+            Log.Debug($"client {link.Remote} joined: udp port {port} ({Interlocked.Read(ref _stats.ClientsNow)} clients)");
+        }
+
+        try
+        {
+            await run.ConfigureAwait(false);
+        }
+        finally
+        {
+            session.Stop();   // closes its UDP socket, which ends the receive loop
+            await receiving.ConfigureAwait(false);
+            lock (_live)
+            {
+                _live.Remove(session);
+            }
+
+            long left = Interlocked.Decrement(ref _stats.ClientsNow);
+            if (Log.IsEnabled(LogLevel.Debug))
+            {
+                Log.Debug($"client {link.Remote} left: {link.CloseReason ?? "closed"}; udp port {port} closed ({left} clients)");
+            }
+        }
+    }
+
+    private void Refuse(Socket socket, string why)
+    {
+        Interlocked.Increment(ref _stats.ClientsRefused);
+        string peer = socket.RemoteEndPoint?.ToString() ?? "?";
+        socket.Dispose();
+        long now = Stopwatch.GetTimestamp();
+        if (now >= _quietUntil)
+        {
+            string more = _refusedQuietly > 0 ? $"; {_refusedQuietly} more refused since the last such line" : "";
+            Log.Warn($"connection from {peer} refused: {why}{more} (said at most once a minute)");
+            _refusedQuietly = 0;
+            _quietUntil = now + (long)(RejectionLog.Interval.TotalSeconds * Stopwatch.Frequency);
+        }
+        else
+        {
+            _refusedQuietly++;
+            Log.Debug($"connection from {peer} refused: {why}");
+        }
+    }
+
+    private static partial class Native
+    {
+        public const int RLIMIT_NOFILE = 7;   // the same on every Linux architecture this builds for
+
+        [LibraryImport("libc", EntryPoint = "getrlimit")]
+        public static partial int GetRLimit(int resource, ref nuint limits);
+
+        [LibraryImport("libc", EntryPoint = "setrlimit")]
+        public static partial int SetRLimit(int resource, ref nuint limits);
+    }
+}
