@@ -24,11 +24,12 @@ internal sealed class BenchPath : IDisposable
     /// </summary>
     public const int SocketBufferBytes = 16 * 1024 * 1024;
 
-    private BenchPath(string name, Socket sendSocket, IPEndPoint target, Socket receiveSocket, Func<TimeSpan?>? tunnelCpu)
+    private BenchPath(string name, Socket sendSocket, IPEndPoint target, Socket receiveSocket, Func<TimeSpan?>? tunnelCpu, IReadOnlyList<IPEndPoint>? targets = null)
     {
         Name = name;
         SendSocket = sendSocket;
         Target = target;
+        Targets = targets ?? [target];
         ReceiveSocket = receiveSocket;
         TunnelCpu = tunnelCpu;
     }
@@ -36,6 +37,9 @@ internal sealed class BenchPath : IDisposable
     public string Name { get; }
     public Socket SendSocket { get; }
     public IPEndPoint Target { get; }
+
+    /// <summary>Where the generator sends, a batch to each in turn: <see cref="Target"/> alone, or one near tunnel end per client (--clients).</summary>
+    public IReadOnlyList<IPEndPoint> Targets { get; }
     public Socket ReceiveSocket { get; }
 
     /// <summary>Total CPU time of the tunnel processes so far; null when they are not ours (or it returns null where the OS does not tell).</summary>
@@ -61,6 +65,10 @@ internal sealed class BenchPath : IDisposable
     /// <summary>Through tunnels: <paramref name="app"/> sends to <paramref name="entry"/> (the near end) and receives from the far end.</summary>
     public static BenchPath Tunnel(Socket app, IPEndPoint entry, Func<TimeSpan?>? tunnelCpu) =>
         new("tunnel", app, entry, app, tunnelCpu);
+
+    /// <summary>Through many clients' tunnels (--clients): <paramref name="app"/> sends to every near end in <paramref name="entries"/> and receives from the one far end.</summary>
+    public static BenchPath Clients(Socket app, IReadOnlyList<IPEndPoint> entries, Func<TimeSpan?>? tunnelCpu) =>
+        new($"{entries.Count} clients", app, entries[0], app, tunnelCpu, entries);
 
     /// <summary>
     /// Any other path: <paramref name="sender"/> sends to <paramref name="target"/>, and what comes out

@@ -19,6 +19,9 @@ public readonly record struct GeneratorRun(long Sent, long Refused, long Skipped
 /// between: see <see cref="Pacer"/> for the schedule and <see cref="PreciseSleep"/> for why it sleeps.
 /// Stamped, each datagram also carries the time its batch was filled, just before it is sent
 /// (<see cref="SequencedPayload.FillStamped"/>).
+/// Given several targets (--clients: one near tunnel end per client), it sends each batch to the next
+/// target in turn, and each target's datagrams are a sequence of their own: stream k of
+/// <see cref="TrialSequence.StreamIndex"/> goes to target k.
 /// </summary>
 internal sealed class DatagramGenerator : IDisposable
 {
@@ -32,12 +35,32 @@ internal sealed class DatagramGenerator : IDisposable
     /// </summary>
     private static readonly long MinSleepTicks = Stopwatch.Frequency / 5000;
 
-    private readonly BatchSender _sender;
+    private readonly BatchSender[] _senders;
+    private readonly long[] _sentPerStream;
     private readonly bool _stamped;
 
     public DatagramGenerator(Socket socket, IPEndPoint target, int size, bool stamped)
+        : this(socket, [target], size, stamped)
     {
-        _sender = BatchSender.Create(socket, target, size);
+    }
+
+    public DatagramGenerator(Socket socket, IReadOnlyList<IPEndPoint> targets, int size, bool stamped)
+    {
+        _senders = new BatchSender[targets.Count];
+        try
+        {
+            for (int i = 0; i < targets.Count; i++)
+            {
+                _senders[i] = BatchSender.Create(socket, targets[i], size);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        _sentPerStream = new long[targets.Count];
         _stamped = stamped;
     }
 
@@ -49,6 +72,8 @@ internal sealed class DatagramGenerator : IDisposable
         var pacer = new Pacer(rate, start, Stopwatch.Frequency);
         long sent = 0;
         long refused = 0;
+        int stream = 0;
+        Array.Clear(_sentPerStream);
         long now;
         while ((now = Stopwatch.GetTimestamp()) < end && !cancellationToken.IsCancellationRequested)
         {
@@ -63,20 +88,25 @@ internal sealed class DatagramGenerator : IDisposable
             while (due > 0)
             {
                 int count = (int)Math.Min(due, BatchSender.MaxBatch);
+                var sender = _senders[stream];
+                long first = _sentPerStream[stream];
                 long stamp = _stamped ? Stopwatch.GetTimestamp() : 0;
                 for (int i = 0; i < count; i++)
                 {
+                    long sequence = TrialSequence.Compose(trial, TrialSequence.StreamIndex(stream, first + i));
                     if (_stamped)
                     {
-                        SequencedPayload.FillStamped(_sender.Slot(i), TrialSequence.Compose(trial, sent + i), stamp);
+                        SequencedPayload.FillStamped(sender.Slot(i), sequence, stamp);
                     }
                     else
                     {
-                        SequencedPayload.Fill(_sender.Slot(i), TrialSequence.Compose(trial, sent + i));
+                        SequencedPayload.Fill(sender.Slot(i), sequence);
                     }
                 }
 
-                refused += _sender.Send(count);
+                refused += sender.Send(count);
+                _sentPerStream[stream] = first + count;
+                stream = stream + 1 == _senders.Length ? 0 : stream + 1;
                 sent += count;
                 due -= count;
             }
@@ -85,5 +115,11 @@ internal sealed class DatagramGenerator : IDisposable
         return new GeneratorRun(sent, refused, pacer.Skipped, (Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency);
     }
 
-    public void Dispose() => _sender.Dispose();
+    public void Dispose()
+    {
+        foreach (var sender in _senders)
+        {
+            sender?.Dispose();
+        }
+    }
 }

@@ -17,6 +17,9 @@ public readonly record struct SinkCounts(long Unique, long Duplicated, long Reor
 /// In a trial given an array for one-way delays, the datagrams are stamped
 /// (<see cref="SequencedPayload.FillStamped"/>) and the sink writes each first copy's delay there: the
 /// time the batch was received minus the time it was sent, in Stopwatch ticks.
+/// With several streams (one per client, --clients) each stream's datagrams are a sequence of their
+/// own (<see cref="TrialSequence.StreamIndex"/>), tracked by a tracker of their own, and the counts are
+/// the sums: a datagram of one client arriving before an earlier one of another is not reordering.
 /// The counters are guarded by a lock taken once per batch, so a snapshot is always consistent.
 /// The socket is the caller's; stop the sink before closing it.
 /// </summary>
@@ -26,7 +29,10 @@ internal sealed class DatagramSink : IDisposable
     private const int IdleWakeMilliseconds = 100;
 
     private readonly BatchReceiver _receiver;
-    private readonly SequenceTracker _tracker = new();
+    /// <summary>Per stream with several: 2¹⁶ indexes (8 KiB) each, far more than one client has in flight.</summary>
+    private const int StreamWindow = 1 << 16;
+
+    private readonly SequenceTracker[] _trackers;
     private readonly Lock _gate = new();
     private readonly Thread _thread;
     private volatile bool _stopping;
@@ -39,8 +45,14 @@ internal sealed class DatagramSink : IDisposable
     private long[]? _delays;
     private int _delayCount;
 
-    public DatagramSink(Socket socket)
+    public DatagramSink(Socket socket, int streams = 1)
     {
+        _trackers = new SequenceTracker[streams];
+        for (int i = 0; i < streams; i++)
+        {
+            _trackers[i] = streams == 1 ? new SequenceTracker() : new SequenceTracker(StreamWindow);
+        }
+
         socket.ReceiveTimeout = IdleWakeMilliseconds;
         _receiver = BatchReceiver.Create(socket);
         _thread = new Thread(Run) { IsBackground = true, Name = "bench sink" };
@@ -61,7 +73,11 @@ internal sealed class DatagramSink : IDisposable
         {
             _trial = trial;
             _size = size;
-            _tracker.Reset();
+            foreach (var tracker in _trackers)
+            {
+                tracker.Reset();
+            }
+
             _corrupted = 0;
             _stale = 0;
             _stamped = delays is not null;
@@ -84,7 +100,15 @@ internal sealed class DatagramSink : IDisposable
     {
         lock (_gate)
         {
-            return new SinkCounts(_tracker.Unique, _tracker.Duplicated, _tracker.Reordered, _corrupted, _stale);
+            long unique = 0, duplicated = 0, reordered = 0;
+            foreach (var tracker in _trackers)
+            {
+                unique += tracker.Unique;
+                duplicated += tracker.Duplicated;
+                reordered += tracker.Reordered;
+            }
+
+            return new SinkCounts(unique, duplicated, reordered, _corrupted, _stale);
         }
     }
 
@@ -147,7 +171,15 @@ internal sealed class DatagramSink : IDisposable
             return;
         }
 
-        if (_tracker.Record(TrialSequence.IndexOf(sequence)) && _delays is { } delays && _delayCount < delays.Length)
+        long index = TrialSequence.IndexOf(sequence);
+        int stream = TrialSequence.StreamOf(index);
+        if (stream >= _trackers.Length)
+        {
+            _corrupted++;   // no client of this trial sends such a stream
+            return;
+        }
+
+        if (_trackers[stream].Record(TrialSequence.IndexInStream(index)) && _delays is { } delays && _delayCount < delays.Length)
         {
             delays[_delayCount++] = receivedAt - sentAt;
         }

@@ -2,7 +2,7 @@ namespace UdpOverTcp.Bench;
 
 /// <summary>
 /// Counts the sequence indexes a receiver sees: unique, duplicated, and reordered (arrived after a
-/// higher index). Remembers which of the last <see cref="Window"/> indexes below the highest one
+/// higher index). Remembers which of the last <see cref="Window"/> (or the given number of) indexes below the highest one
 /// arrived, in a ring of bits, so memory stays bounded however long a trial runs; an index older
 /// than that cannot be told from a duplicate and is counted as a reordered arrival.
 /// Allocation-free after construction; not thread-safe (one receive thread owns it).
@@ -12,8 +12,21 @@ public sealed class SequenceTracker
     /// <summary>2²⁰ indexes (128 KiB of bits): far more than fit in any socket buffer in flight.</summary>
     public const int Window = 1 << 20;
 
-    private readonly ulong[] _seen = new ulong[Window / 64];
+    private readonly ulong[] _seen;
+    private readonly int _window;
     private long _highest = -1;
+
+    /// <summary>A tracker remembering the last <paramref name="window"/> indexes (a power of two, at least 64).</summary>
+    public SequenceTracker(int window = Window)
+    {
+        if (window < 64 || (window & (window - 1)) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(window), "a power of two, at least 64");
+        }
+
+        _window = window;
+        _seen = new ulong[window / 64];
+    }
 
     public long Unique { get; private set; }
     public long Duplicated { get; private set; }
@@ -39,7 +52,7 @@ public sealed class SequenceTracker
             return true;
         }
 
-        if (index <= _highest - Window)
+        if (index <= _highest - _window)
         {
             Unique++;   // too old to remember: assume it is a late first copy
             Reordered++;
@@ -61,7 +74,7 @@ public sealed class SequenceTracker
     /// <summary>Moves the window's top to <paramref name="index"/>, forgetting the bits it reuses.</summary>
     private void Advance(long index)
     {
-        if (index - _highest >= Window)
+        if (index - _highest >= _window)
         {
             Array.Clear(_seen);
         }
@@ -84,7 +97,7 @@ public sealed class SequenceTracker
 
     private void Clear(long index) => _seen[Slot(index)] &= ~Bit(index);
 
-    private static int Slot(long index) => (int)((index & (Window - 1)) >> 6);
+    private int Slot(long index) => (int)((index & (_window - 1)) >> 6);
 
     private static ulong Bit(long index) => 1UL << (int)(index & 63);
 }

@@ -42,10 +42,10 @@ internal sealed class TrialRunner : IDisposable
         _path = path;
         _size = size;
         _settings = settings ?? TrialSettings.Loopback;
-        _generator = new DatagramGenerator(path.SendSocket, path.Target, size, _settings.OneWayDelays);
+        _generator = new DatagramGenerator(path.SendSocket, path.Targets, size, _settings.OneWayDelays);
         try
         {
-            _sink = new DatagramSink(path.ReceiveSocket);
+            _sink = new DatagramSink(path.ReceiveSocket, path.Targets.Count);
         }
         catch
         {
