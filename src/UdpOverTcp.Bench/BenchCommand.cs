@@ -62,6 +62,8 @@ public static class BenchCommand
         using var plain = BenchPath.PlainUdp(family);
         SpawnedTunnels? spawned = null;
         BenchPath? tunnel = null;
+        MultiClientTunnels? many = null;
+        BenchPath? clients = null;
         try
         {
             string tunnels;
@@ -101,18 +103,28 @@ public static class BenchCommand
                     : $"nothing went through the tunnels within {DeliveryTimeout.TotalSeconds:0} s");
             }
 
-            progress.Show("bench: latency, plain UDP");
-            var plainLatency = LatencyProbe.Measure(plain, cancellationToken);
-            var plainEchoThreadLatency = LatencyProbe.MeasureWithEchoThread(plain, cancellationToken);
-            progress.Show("bench: latency, tunnel");
-            var tunnelLatency = LatencyProbe.Measure(tunnel, cancellationToken);
+            // With --clients no ping-pong: a reply would need a path back to one client's app.
+            LatencyResult? plainLatency = null, plainEchoThreadLatency = null, tunnelLatency = null;
+            if (options.Clients is { } count)
+            {
+                (many, clients) = StartClients(SpawnedTunnels.Locate(options.TunnelPath), count, family, options, progress);
+            }
+            else
+            {
+                progress.Show("bench: latency, plain UDP");
+                plainLatency = LatencyProbe.Measure(plain, cancellationToken);
+                plainEchoThreadLatency = LatencyProbe.MeasureWithEchoThread(plain, cancellationToken);
+                progress.Show("bench: latency, tunnel");
+                tunnelLatency = LatencyProbe.Measure(tunnel, cancellationToken);
+            }
 
             var sizes = new List<SizeReport>();
             foreach (int size in options.Sizes)
             {
                 var plainReport = Measure(plain, size, options, progress, cancellationToken);
                 var tunnelReport = Measure(tunnel, size, options, progress, cancellationToken);
-                sizes.Add(new SizeReport(size, plainReport, tunnelReport));
+                var clientsReport = clients is null ? null : Measure(clients, size, options, progress, cancellationToken);
+                sizes.Add(new SizeReport(size, plainReport, tunnelReport, clientsReport));
             }
 
             return new BenchReport(
@@ -132,12 +144,37 @@ public static class BenchCommand
                 plainEchoThreadLatency,
                 tunnelLatency,
                 CpuTimes.StolenFraction(machineAtStart, CpuSteal.Read()),
-                string.Join(' ', options.TunnelArgs));
+                string.Join(' ', options.TunnelArgs),
+                options.Clients,
+                many?.FarCommand);
         }
         finally
         {
+            clients?.Dispose();
+            many?.Dispose();
             tunnel?.Dispose();
             spawned?.Dispose();
+        }
+    }
+
+    /// <summary>--clients: one listen end with --multi-client and <paramref name="count"/> connect ends, delivering to an app socket of their own, each client checked to deliver.</summary>
+    private static (MultiClientTunnels Tunnels, BenchPath Path) StartClients(string program, int count, AddressFamily family, BenchOptions options, BenchProgress progress)
+    {
+        var app = BenchPath.Bind(new IPEndPoint(family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 0));
+        MultiClientTunnels? tunnels = null;
+        try
+        {
+            progress.Show(string.Create(CultureInfo.InvariantCulture, $"bench: starting a listen end and {count} clients"));
+            tunnels = MultiClientTunnels.Start(program, (IPEndPoint)app.LocalEndPoint!, count, options.DataPath, options.TunnelArgs);
+            progress.Show("bench: checking that every client delivers");
+            tunnels.WaitUntilEveryClientDelivers(app, DeliveryTimeout);
+            return (tunnels, BenchPath.Clients(app, tunnels.Entries, tunnels.CpuTime));
+        }
+        catch
+        {
+            tunnels?.Dispose();
+            app.Dispose();
+            throw;
         }
     }
 

@@ -50,6 +50,17 @@ internal static class BenchHelp
           udp-over-tcp-bench --link 20mbit
           udp-over-tcp-bench --link 20mbit --tunnel-args "--queue-delay 0"
 
+        --clients N (loopback): many clients through one server, after the single client. The bench starts
+        one more listen end with --multi-client --max-clients N (and your --tunnel-args) and N connect
+        ends, each a client with a UDP entry of its own; the generator sends each batch to the next client
+        in turn, spreading the offered rate over them, and the listen end delivers each client's
+        datagrams from that client's own UDP port to the bench. Each client's datagrams are a sequence of
+        their own, so loss, reordering, corruption and duplication are counted per client and summed. Per
+        size it reports the aggregate lossless rate of the N clients next to the single client's, and the
+        CPU time of all N + 1 tunnel processes per million datagrams. No latency ping-pong with --clients.
+        Not with --link or --external. For example:
+          udp-over-tcp-bench --clients 100 --size 64
+
         The tunnels the bench starts stop when it ends. On Linux also when it is killed: they are started
         through setpriv --pdeathsig TERM (util-linux), so the kernel stops them when the bench goes.
         Elsewhere, a killed bench leaves them running.

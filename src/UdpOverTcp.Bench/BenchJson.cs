@@ -65,6 +65,16 @@ internal static partial class BenchJson
         json.WriteString("sendTo", report.TunnelSendTo);
         json.WriteString("receiveOn", report.TunnelReceiveOn);
         json.WriteNumber("sinkReceiveBufferBytes", report.SinkReceiveBufferBytes);
+        WriteNumberOrNull(json, "clients", report.Clients);
+        if (report.ClientsFarCommand is { } far)
+        {
+            json.WriteString("clientsListenEnd", far);
+        }
+        else
+        {
+            json.WriteNull("clientsListenEnd");
+        }
+
         json.WriteEndObject();
 
         json.WriteStartArray("results");
@@ -75,10 +85,24 @@ internal static partial class BenchJson
             WritePath(json, "plain", size.Plain);
             WritePath(json, "tunnel", size.Tunnel);
             WriteNumberOrNull(json, "tunnelToPlain", size.TunnelToPlain);
+            if (size.Clients is { } clients)
+            {
+                // --clients: the same traffic spread over that many clients through one listen end.
+                WritePath(json, "clients", clients);
+                WriteNumberOrNull(json, "clientsToTunnel", size.ClientsToTunnel);
+            }
+
             json.WriteEndObject();
         }
 
         json.WriteEndArray();
+
+        if (report.Clients is not null)
+        {
+            json.WriteNull("latency");   // not measured with --clients
+            json.WriteEndObject();
+            return;
+        }
 
         json.WriteStartObject("latency");
         json.WriteNumber("size", LatencyProbe.Size);

@@ -21,6 +21,18 @@ public sealed class BenchOptions
     /// <summary>With --link: the datagram size.</summary>
     public const int DefaultLinkSize = 1200;
 
+    /// <summary>--clients: at least two (one is the normal tunnel path).</summary>
+    public const int MinClients = 2;
+
+    /// <summary>--clients: the most a run may start (the stream id in each datagram has room for 1,024).</summary>
+    public const int MaxClients = 1000;
+
+    /// <summary>
+    /// --clients: the generator keeps a batch of buffers per client (64 datagrams each), so clients times
+    /// the largest size is capped: 4 MiB here is 256 MiB of buffers.
+    /// </summary>
+    public const long MaxClientBytes = 4L * 1024 * 1024;
+
     private bool _sizesGiven;
     private bool _durationGiven;
 
@@ -54,6 +66,9 @@ public sealed class BenchOptions
     /// <summary>More arguments for both tunnel ends the bench starts, after its own (e.g. "--queue-delay 0").</summary>
     public IReadOnlyList<string> TunnelArgs { get; set; } = [];
 
+    /// <summary>--clients N: also measure N connect ends through one listen end started with --multi-client; null: not.</summary>
+    public int? Clients { get; set; }
+
     /// <summary>Print every trial on stderr: how the search went, and what the generator managed.</summary>
     public bool Verbose { get; set; }
 
@@ -81,6 +96,8 @@ public sealed class BenchOptions
             (o, v) => o.Link = LinkRate.Parse(v!)),
         new("external", null, "SEND_ADDR RECV_ADDR", "measure tunnels you started: send to SEND_ADDR from RECV_ADDR, receive on RECV_ADDR",
             (o, v) => o.SetExternal(v!)) { ValueCount = 2 },
+        new("clients", null, "N", $"also run N clients ({MinClients} to {MaxClients}) through one server: a listen end with --multi-client --max-clients N and N connect ends; the generator spreads the rate over them (no latency ping-pong then)",
+            (o, v) => o.Clients = ParseClients(v!)),
         new("verbose", 'v', null, "print every trial on stderr",
             (o, _) => o.Verbose = true),
         new("help", 'h', null, "print this help and exit",
@@ -113,6 +130,11 @@ public sealed class BenchOptions
             options.ApplyLinkDefaults();
         }
 
+        if (options.Clients is { } clients)
+        {
+            options.CheckClients(clients);
+        }
+
         return options;
     }
 
@@ -141,6 +163,26 @@ public sealed class BenchOptions
         if (!_durationGiven)
         {
             DurationSeconds = DefaultLinkDurationSeconds;
+        }
+    }
+
+    /// <summary>--clients: loopback tunnels the bench starts, and buffers that fit (see <see cref="MaxClientBytes"/>).</summary>
+    private void CheckClients(int clients)
+    {
+        if (Link is not null)
+        {
+            throw new UsageException("--clients runs on loopback; it does not go with --link");
+        }
+
+        if (IsExternal)
+        {
+            throw new UsageException("--clients starts its own tunnels; it does not go with --external");
+        }
+
+        int largest = Sizes.Max();
+        if ((long)clients * largest > MaxClientBytes)
+        {
+            throw new UsageException($"--clients {clients} with --size {largest}: the generator would hold {(long)clients * largest * BatchSender.MaxBatch / (1024 * 1024)} MiB of buffers; keep clients times size at most {MaxClientBytes / 1024} KiB");
         }
     }
 
@@ -188,6 +230,16 @@ public sealed class BenchOptions
         }
 
         return rate;
+    }
+
+    private static int ParseClients(string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int clients) || clients < MinClients || clients > MaxClients)
+        {
+            throw new UsageException($"--clients: '{value}' is not a number of clients from {MinClients} to {MaxClients}");
+        }
+
+        return clients;
     }
 
     private static UdpDataPath ParseDataPath(string value) => value switch

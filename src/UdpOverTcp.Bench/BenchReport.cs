@@ -17,8 +17,26 @@ public sealed record PathReport(string Name, SearchResult Search)
     public long TotalDuplicated => Search.Trials.Sum(t => t.Counts.Duplicated);
 }
 
-public sealed record SizeReport(int Size, PathReport Plain, PathReport Tunnel)
+/// <param name="Clients">With --clients N: the same traffic spread over N clients through one server; else null.</param>
+public sealed record SizeReport(int Size, PathReport Plain, PathReport Tunnel, PathReport? Clients = null)
 {
+    /// <summary>N clients over the single client: lossless rates when searching, delivered rates at a fixed rate.</summary>
+    public double? ClientsToTunnel
+    {
+        get
+        {
+            if (Clients is null)
+            {
+                return null;
+            }
+
+            bool search = Tunnel.Search.Limit != SearchLimit.None;
+            double tunnel = search ? Tunnel.LosslessRate : Tunnel.Search.Shown.DeliveredRate;
+            double clients = search ? Clients.LosslessRate : Clients.Search.Shown.DeliveredRate;
+            return tunnel > 0 ? clients / tunnel : null;
+        }
+    }
+
     /// <summary>Tunnel over plain UDP: lossless rates when searching, delivered rates at a fixed rate.</summary>
     public double? TunnelToPlain
     {
@@ -36,6 +54,8 @@ public sealed record SizeReport(int Size, PathReport Plain, PathReport Tunnel)
 /// <param name="SinkReceiveBufferBytes">The receive buffer the OS granted the sink's socket (<see cref="BenchPath.SocketBufferBytes"/> asked).</param>
 /// <param name="StolenFraction">The machine's CPU time the hypervisor took during the whole run (<see cref="CpuSteal"/>); null where unknown.</param>
 /// <param name="TunnelArgs">The --tunnel-args both started tunnel ends got, as given ("" for none).</param>
+/// <param name="Clients">--clients N; null without it (and then no latency is skipped).</param>
+/// <param name="ClientsFarCommand">With --clients: how the one listen end was started.</param>
 public sealed record BenchReport(
     string Version,
     int Cores,
@@ -53,4 +73,6 @@ public sealed record BenchReport(
     LatencyResult? PlainEchoThreadLatency,
     LatencyResult? TunnelLatency,
     double? StolenFraction,
-    string TunnelArgs = "");
+    string TunnelArgs = "",
+    int? Clients = null,
+    string? ClientsFarCommand = null);

@@ -15,12 +15,17 @@ internal static partial class BenchTable
         output.WriteLine($"udp-over-tcp {report.Version} bench: {report.Cores} cores{steal}, {report.Os} ({report.RuntimeIdentifier})");
         string tunnelArgs = report.TunnelArgs.Length > 0 ? $", arguments added: {report.TunnelArgs}" : "";
         output.WriteLine($"tunnels: {report.Tunnels}, data path {report.DataPath}{tunnelArgs}; generator -> {report.TunnelSendTo}, sink on {report.TunnelReceiveOn} ({report.SinkReceiveBufferBytes.ToString("N0", CultureInfo.InvariantCulture)} B receive buffer)");
+        if (report.Clients is { } clients)
+        {
+            output.WriteLine($"{clients} clients: one listen end ({report.ClientsFarCommand}) and {clients} connect ends, the rate spread over them a batch each in turn");
+        }
+
         output.WriteLine(search
             ? Invariant($"lossless rate: the highest offered rate with under {TrialResult.LossThreshold * 100:0.#} % loss, found with {report.TrialSeconds:0.##} s trials")
             : Invariant($"one {report.TrialSeconds:0.##} s trial per size and path at {report.FixedRate:N0} datagrams/s offered"));
         output.WriteLine();
         string rateColumn = search ? "lossless/s" : "delivered/s";
-        output.WriteLine($"{"size",6}  {"path",-9}  {rateColumn,12}  {"MB/s",8}  {"loss",7}  {"reord",6}  {"corrupt",7}  {"dup",5}  {"trials",6}  {"cpu s/1M",8}  {"vs plain",8}");
+        output.WriteLine($"{"size",6}  {"path",-11}  {rateColumn,12}  {"MB/s",8}  {"loss",7}  {"reord",6}  {"corrupt",7}  {"dup",5}  {"trials",6}  {"cpu s/1M",8}  {"vs plain",8}");
         bool generatorLimited = false;
         bool atMaximum = false;
         foreach (var size in report.Sizes)
@@ -29,10 +34,26 @@ internal static partial class BenchTable
             atMaximum |= size.Plain.Search.Limit == SearchLimit.Maximum || size.Tunnel.Search.Limit == SearchLimit.Maximum;
             output.WriteLine(Row(size.Size, size.Plain, search, ratio: null));
             output.WriteLine(Row(size.Size, size.Tunnel, search, size.TunnelToPlain));
+            if (size.Clients is { } many)
+            {
+                generatorLimited |= many.Search.Limit == SearchLimit.Generator;
+                atMaximum |= many.Search.Limit == SearchLimit.Maximum;
+                output.WriteLine(Row(size.Size, many, search, PlainRatio(size, many)));
+            }
         }
 
         output.WriteLine();
-        output.WriteLine("reord, corrupt, dup: summed over every trial. cpu s/1M: user+sys seconds of both tunnel processes per million datagrams.");
+        output.WriteLine(report.Clients is null
+            ? "reord, corrupt, dup: summed over every trial. cpu s/1M: user+sys seconds of both tunnel processes per million datagrams."
+            : "reord, corrupt, dup: summed over every trial, each client's datagrams a sequence of their own. cpu s/1M: user+sys seconds of\nthe tunnel processes per million datagrams (with clients: the listen end and every connect end, summed).");
+        foreach (var size in report.Sizes)
+        {
+            if (size.ClientsToTunnel is { } ratio)
+            {
+                output.WriteLine(Invariant($"{size.Size} B: {report.Clients} clients carry {ratio * 100:0.0} % of the single client's {(search ? "lossless" : "delivered")} rate."));
+            }
+        }
+
         if (generatorLimited)
         {
             output.WriteLine("*: the generator could not offer a higher rate (CPU): the bench's limit, not the path's.");
@@ -56,6 +77,12 @@ internal static partial class BenchTable
         }
 
         output.WriteLine();
+        if (report.Clients is not null)
+        {
+            output.WriteLine("latency: not measured with --clients (run the bench without it for the ping-pong).");
+            return;
+        }
+
         output.WriteLine($"latency, {LatencyProbe.Size} B ping-pong  {"round trips",11}  {"p50",9}  {"p99",9}  {"p999",9}  {"max",9}");
         output.WriteLine(LatencyRow("plain UDP", report.PlainLatency));
         output.WriteLine(LatencyRow("plain UDP, echo thread", report.PlainEchoThreadLatency));
@@ -72,8 +99,11 @@ internal static partial class BenchTable
         string mark = path.Search.Limit == SearchLimit.Generator ? "*" : path.Search.Limit == SearchLimit.Maximum ? "+" : "";
         string cpu = shown.TunnelCpuPerMillion is { } c ? Invariant($"{c:0.00}") : "-";
         string versus = ratio is { } r ? Invariant($"{r * 100:0.0} %") : "";
-        return Invariant($"{size,6}  {path.Name,-9}  {rate.ToString("N0", CultureInfo.InvariantCulture) + mark,12}  {megabytes,8:N1}  {shown.LossFraction * 100,6:0.00}%  {path.TotalReordered,6}  {path.TotalCorrupted,7}  {path.TotalDuplicated,5}  {path.Search.Trials.Count,6}  {cpu,8}  {versus,8}");
+        return Invariant($"{size,6}  {path.Name,-11}  {rate.ToString("N0", CultureInfo.InvariantCulture) + mark,12}  {megabytes,8:N1}  {shown.LossFraction * 100,6:0.00}%  {path.TotalReordered,6}  {path.TotalCorrupted,7}  {path.TotalDuplicated,5}  {path.Search.Trials.Count,6}  {cpu,8}  {versus,8}");
     }
+
+    /// <summary>A path's rate over plain UDP's, as <see cref="SizeReport.TunnelToPlain"/> computes it for the tunnel.</summary>
+    private static double? PlainRatio(SizeReport size, PathReport path) => (size with { Tunnel = path }).TunnelToPlain;
 
     private static string LatencyRow(string name, LatencyResult? latency) => latency is null
         ? $"  {name,-24}  no answers: the path has no way back to the sender"
