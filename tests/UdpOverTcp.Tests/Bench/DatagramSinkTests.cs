@@ -47,6 +47,41 @@ public class DatagramSinkTests
     }
 
     [Fact]
+    public async Task Several_streams_are_each_a_sequence_of_their_own()
+    {
+        using var receiver = BenchPath.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var sender = BenchPath.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var target = (IPEndPoint)receiver.LocalEndPoint!;
+        using var sink = new DatagramSink(receiver, streams: 3);
+        sink.BeginTrial(Trial, Size);
+
+        // Stream 1 ahead of stream 0 is not reordering; within a stream it is.
+        foreach (var (stream, index) in new (int, long)[] { (1, 0), (1, 1), (0, 0), (2, 0), (0, 2), (0, 1), (2, 0), (1, 1) })
+        {
+            sender.SendTo(Datagram(Trial, TrialSequence.StreamIndex(stream, index), Size), target);
+        }
+
+        sender.SendTo(Datagram(Trial, TrialSequence.StreamIndex(3, 0), Size), target);   // no such client
+        var expected = new SinkCounts(Unique: 6, Duplicated: 2, Reordered: 1, Corrupted: 1, Stale: 0);
+        await Eventually.True(() => sink.Snapshot() == expected, $"counts {expected}, have {sink.Snapshot()}");
+    }
+
+    [Fact]
+    public void A_trial_spread_over_several_targets_delivers_every_stream_once_in_order()
+    {
+        // Three "clients" that are all the app's own socket: every batch comes back, each stream in order.
+        var app = BenchPath.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var self = (IPEndPoint)app.LocalEndPoint!;
+        using var path = BenchPath.Clients(app, [self, self, self], tunnelCpu: null);
+        using var runner = new TrialRunner(path, 100);
+        var result = runner.Run(20_000, TimeSpan.FromSeconds(0.2), CancellationToken.None);
+
+        Assert.True(result.Sent > 0);
+        Assert.Equal(result.Sent, result.Counts.Unique);
+        Assert.Equal(0, result.Counts.Corrupted + result.Counts.Duplicated + result.Counts.Reordered + result.Counts.Stale);
+    }
+
+    [Fact]
     public void A_paced_trial_over_plain_loopback_delivers_everything_once_in_order()
     {
         using var path = BenchPath.PlainUdp(AddressFamily.InterNetwork);

@@ -7,6 +7,32 @@ namespace UdpOverTcp.Tests.Bench;
 public class SequenceTrackerTests
 {
     [Fact]
+    public void A_smaller_window_forgets_sooner_and_must_be_a_power_of_two()
+    {
+        var t = new SequenceTracker(64);
+        foreach (long i in new long[] { 0, 100, 36, 37, 37 })
+        {
+            t.Record(i);
+        }
+
+        // 36 is beyond the 64 remembered below 100: counted as a late first copy; 37 is remembered, so its second copy is a duplicate.
+        Assert.Equal((4, 1, 2), (t.Unique, t.Duplicated, t.Reordered));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SequenceTracker(100));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SequenceTracker(32));
+    }
+
+    [Fact]
+    public void Stream_indexes_keep_each_client_apart_and_stream_0_is_the_plain_index()
+    {
+        Assert.Equal(12345, TrialSequence.StreamIndex(0, 12345));
+        long index = TrialSequence.StreamIndex(999, (1L << TrialSequence.StreamIndexBits) - 1);
+        Assert.Equal(999, TrialSequence.StreamOf(index));
+        Assert.Equal((1L << TrialSequence.StreamIndexBits) - 1, TrialSequence.IndexInStream(index));
+        Assert.True(index <= TrialSequence.MaxIndex);
+        Assert.True(TrialSequence.MaxStreams > BenchOptions.MaxClients);
+    }
+
+    [Fact]
     public void In_order_arrivals_are_all_unique()
     {
         var t = Track(0, 1, 2, 3, 4);

@@ -144,6 +144,33 @@ public class BenchOptionsTests
         Assert.Equal(new IPEndPoint(IPAddress.IPv6Any, 7000), BenchOptions.Parse(["--external", "127.0.0.1:7002", "[::]:7000"]).ExternalReceiveOn);
     }
 
+    [Fact]
+    public void Clients_takes_a_count_from_2_to_1000_and_is_off_by_default()
+    {
+        Assert.Null(BenchOptions.Parse([]).Clients);
+        Assert.Equal(2, BenchOptions.Parse(["--clients", "2"]).Clients);
+        var o = BenchOptions.Parse(["--clients=1000", "--size", "64,1200", "--rate", "5000", "--tunnel-args", "--queue-delay 0"]);
+        Assert.Equal(1000, o.Clients);
+        Assert.Equal([64, 1200], o.Sizes);
+        Assert.Equal(["--queue-delay", "0"], o.TunnelArgs);
+    }
+
+    [Theory]
+    [InlineData("--clients: '1' is not a number of clients from 2 to 1000", "--clients", "1")]
+    [InlineData("--clients: '0' is not a number of clients from 2 to 1000", "--clients", "0")]
+    [InlineData("--clients: '1001' is not a number of clients from 2 to 1000", "--clients", "1001")]
+    [InlineData("--clients: 'x' is not a number of clients from 2 to 1000", "--clients", "x")]
+    [InlineData("--clients: '-4' is not a number of clients from 2 to 1000", "--clients", "-4")]
+    [InlineData("--clients needs a value (N)", "--clients")]
+    [InlineData("--clients runs on loopback; it does not go with --link", "--clients", "4", "--link", "20mbit")]
+    [InlineData("--clients runs on loopback; it does not go with --link", "--link", "20mbit", "--clients", "4")]
+    [InlineData("--clients starts its own tunnels; it does not go with --external", "--clients", "4", "--external", "7002", "7000")]
+    [InlineData("--clients 100 with --size 65507: the generator would hold 399 MiB of buffers; keep clients times size at most 4096 KiB", "--clients", "100", "--size", "64,65507")]
+    public void Clients_usage_errors(string message, params string[] args)
+    {
+        Assert.Equal(message, Assert.Throws<UsageException>(() => BenchOptions.Parse(args)).Message);
+    }
+
     [Theory]
     [InlineData("--size: '7' is not a size from 8 to 65507", "--size", "7")]
     [InlineData("--size: '65508' is not a size from 8 to 65507", "--size", "64,65508")]
