@@ -38,16 +38,6 @@ internal static unsafe partial class LinuxCalls
     [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
     public static partial int SetNs(int fd, int nstype);
 
-    /// <summary>getrlimit/setrlimit: the open file descriptor limit (7 on every Linux architecture this builds for).</summary>
-    public const int RLIMIT_NOFILE = 7;
-
-    /// <summary>struct rlimit { rlim_t rlim_cur, rlim_max; }: two words.</summary>
-    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
-    public static partial int GetRLimit(int resource, nuint* limits);
-
-    [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
-    public static partial int SetRLimit(int resource, nuint* limits);
-
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 }

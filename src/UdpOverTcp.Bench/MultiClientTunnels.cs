@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Transport;
+using UdpOverTcp.Transport.Linux;
 
 namespace UdpOverTcp.Bench;
 
@@ -179,19 +180,6 @@ internal sealed class MultiClientTunnels : IDisposable
     /// as far as the hard limit allows (the tunnel does the same for --max-clients); too few shows later
     /// as a child that cannot be started.
     /// </summary>
-    private static unsafe void RaiseDescriptorLimit(int clients)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
-        nuint needed = (nuint)((clients * DescriptorsPerChild) + OtherDescriptors);
-        nuint* limits = stackalloc nuint[2];
-        if (LinuxCalls.GetRLimit(LinuxCalls.RLIMIT_NOFILE, limits) == 0 && limits[0] < needed)
-        {
-            limits[0] = Math.Min(needed, limits[1]);
-            _ = LinuxCalls.SetRLimit(LinuxCalls.RLIMIT_NOFILE, limits);
-        }
-    }
+    private static void RaiseDescriptorLimit(int clients) =>
+        DescriptorLimit.TryRaise((ulong)((clients * DescriptorsPerChild) + OtherDescriptors), out _, out _);
 }

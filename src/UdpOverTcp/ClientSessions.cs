@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Framing;
 using UdpOverTcp.Transport;
+using UdpOverTcp.Transport.Linux;
 
 namespace UdpOverTcp;
 
@@ -25,7 +25,7 @@ namespace UdpOverTcp;
 /// does not mind that.
 /// </para>
 /// </summary>
-internal sealed partial class ClientSessions
+internal sealed class ClientSessions
 {
     /// <summary>Descriptors per client: its TCP socket and its UDP socket.</summary>
     private const int DescriptorsPerClient = 2;
@@ -58,32 +58,18 @@ internal sealed partial class ClientSessions
     /// <summary>Which data path each client runs, for the debug line and the bench.</summary>
     public static string Kind => "portable (a UDP socket per client, async on the sockets engine)";
 
-    /// <summary>
-    /// At start-up: raises the descriptor limit's soft value towards what --max-clients needs, as far as
-    /// the hard one allows (systemd's default is 1024 soft, 524288 hard, and it asks programs that need
-    /// more to raise it themselves; the .NET runtime does so for JIT-compiled programs, not for Native AOT),
-    /// and says when that is not enough.
-    /// </summary>
+    /// <summary>At start-up: raises the descriptor limit towards what --max-clients needs (<see cref="DescriptorLimit"/>), and says when that is not enough.</summary>
     public void CheckDescriptorLimit()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         ulong needed = ((ulong)_options.MaxClients * DescriptorsPerClient) + OtherDescriptors;
-        Span<nuint> limits = stackalloc nuint[2];   // struct rlimit { rlim_t rlim_cur, rlim_max; }
-        if (Native.GetRLimit(Native.RLIMIT_NOFILE, ref limits[0]) != 0 || limits[0] >= needed)
+        if (!DescriptorLimit.TryRaise(needed, out ulong before, out ulong soft))
         {
             return;
         }
 
-        nuint soft = limits[0];
-        limits[0] = (nuint)Math.Min(needed, limits[1]);
-        if (Native.SetRLimit(Native.RLIMIT_NOFILE, ref limits[0]) == 0)
+        if (soft > before)
         {
-            Log.Debug($"descriptor limit raised from {soft} to {limits[0]} for --max-clients {_options.MaxClients}");
-            soft = limits[0];
+            Log.Debug($"descriptor limit raised from {before} to {soft} for --max-clients {_options.MaxClients}");
         }
 
         if (soft < needed)
@@ -231,16 +217,5 @@ internal sealed partial class ClientSessions
             _refusedQuietly++;
             Log.Debug($"connection from {peer} refused: {why}");
         }
-    }
-
-    private static partial class Native
-    {
-        public const int RLIMIT_NOFILE = 7;   // the same on every Linux architecture this builds for
-
-        [LibraryImport("libc", EntryPoint = "getrlimit")]
-        public static partial int GetRLimit(int resource, ref nuint limits);
-
-        [LibraryImport("libc", EntryPoint = "setrlimit")]
-        public static partial int SetRLimit(int resource, ref nuint limits);
     }
 }
