@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Transport.Linux;
 
 namespace UdpOverTcp.Transport;
 
@@ -72,8 +73,6 @@ internal static unsafe partial class Resolver
         throw new ResolveException($"{name.Host} has no {family} address, and --udp-bind {udpBind} can only send to {family} (bind [::]:PORT for both)");
     }
 
-    private const int AF_INET = 2;
-    private const int AF_INET6 = 10;
     private const int SOCK_STREAM = 1;
     private const int EAI_SYSTEM = -11;
 
@@ -117,12 +116,7 @@ internal static unsafe partial class Resolver
             var addresses = new List<IPAddress>();
             for (var entry = list; entry != null; entry = entry->Next)
             {
-                IPAddress? address = entry->Family switch
-                {
-                    AF_INET when entry->AddrLen >= 8 => new IPAddress(new ReadOnlySpan<byte>(entry->Addr + 4, 4)),
-                    AF_INET6 when entry->AddrLen >= 28 => new IPAddress(new ReadOnlySpan<byte>(entry->Addr + 8, 16), *(uint*)(entry->Addr + 24)),
-                    _ => null,
-                };
+                var address = SocketAddressBytes.ReadAddress(entry->Family, entry->Addr, entry->AddrLen);
                 if (address is not null && !addresses.Contains(address))
                 {
                     addresses.Add(address);

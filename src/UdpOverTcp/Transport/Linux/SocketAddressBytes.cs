@@ -4,7 +4,7 @@ using System.Net.Sockets;
 
 namespace UdpOverTcp.Transport.Linux;
 
-/// <summary>The kernel's sockaddr_in / sockaddr_in6 for an endpoint, as sendmmsg takes it.</summary>
+/// <summary>The kernel's sockaddr_in / sockaddr_in6: written for an endpoint, as sendmmsg takes it, and read back from getaddrinfo's results.</summary>
 internal static class SocketAddressBytes
 {
     public const int MaxLength = 28;   // sizeof(struct sockaddr_in6)
@@ -29,6 +29,15 @@ internal static class SocketAddressBytes
         BinaryPrimitives.WriteUInt32LittleEndian(destination[24..], (uint)endpoint.Address.ScopeId);
         return MaxLength;
     }
+
+    /// <summary>The address of a sockaddr of <paramref name="family"/>; null for another family, or one too short to hold it.</summary>
+    public static unsafe IPAddress? ReadAddress(int family, byte* sockaddr, uint length) => family switch
+    {
+        AF_INET when length >= 8 => new IPAddress(new ReadOnlySpan<byte>(sockaddr + 4, 4)),
+        AF_INET6 when length >= MaxLength => new IPAddress(
+            new ReadOnlySpan<byte>(sockaddr + 8, 16), BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(sockaddr + 24, 4))),
+        _ => null,
+    };
 
     /// <summary>Same family, port and address (IPv6 flow label and scope ignored).</summary>
     public static unsafe bool SameEndpoint(byte* a, byte* b)
