@@ -16,13 +16,14 @@ namespace UdpOverTcp;
 /// roaming peers. The socket is closed when the client's link ends. Past --max-clients a connection is
 /// refused, counted, and said at most once a minute.
 /// <para>
-/// Every client runs on the portable data path (<see cref="PortableUdpPump"/> and <see cref="EngineLinkLoops"/>,
-/// async on the .NET sockets engine), whatever --udp data path the single-link mode would pick: the batched
-/// path's loops are threads of their own (a UDP receive thread per pump, two per link), a thread per client
-/// that a thousand clients on a 2-core router cannot afford. On the engine an idle client is only a pending
-/// receive on each of its two sockets: no thread, no CPU. The price is a Socket call per datagram instead of
-/// a batch (see the README's figures). The acceptor still does handshakes off the engine; an engine link
-/// does not mind that.
+/// Every client's link runs on the .NET sockets engine (<see cref="EngineLinkLoops"/>) and its UDP socket's
+/// receive is async there too (<see cref="PortableUdpPump"/>), whatever --udp data path the single-link mode
+/// would pick: the batched path's loops are threads of their own (a UDP receive thread per pump, two per
+/// link), a thread per client that a thousand clients on a 2-core router cannot afford. On the engine an
+/// idle client is only a pending receive on each of its two sockets: no thread, no CPU. On Linux the
+/// clients' sends to --udp-sendto are batched all the same (<see cref="ClientUdpPump"/>): each read of a
+/// client's link leaves in one sendmmsg, in a batch the clients share (<see cref="GsoRunBuilderPool"/>).
+/// The acceptor still does handshakes off the engine; an engine link does not mind that.
 /// </para>
 /// </summary>
 internal sealed class ClientSessions
@@ -40,6 +41,9 @@ internal sealed class ClientSessions
     private readonly BackgroundTasks _running = new();
     private readonly List<Session> _live = [];
     private readonly Func<Socket, Transport.DataPath, TcpLink> _createLink;
+
+    /// <summary>The clients' shared sendmmsg batches; null where sends go one by one (not Linux, or UDP_OVER_TCP_IO=portable).</summary>
+    private readonly GsoRunBuilderPool? _batches;
     private TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _stopped;
 
@@ -53,10 +57,16 @@ internal sealed class ClientSessions
         _codec = codec;
         _stats = stats;
         _createLink = createLink;
+        if (OperatingSystem.IsLinux() && options.DataPath != UdpDataPath.Portable)
+        {
+            _batches = new GsoRunBuilderPool(options.UdpSendTo!);
+        }
     }
 
     /// <summary>Which data path each client runs, for the debug line and the bench.</summary>
-    public static string Kind => "portable (a UDP socket per client, async on the sockets engine)";
+    public string Kind => _batches is null
+        ? "portable (a UDP socket per client, async on the sockets engine)"
+        : "a UDP socket per client, async on the sockets engine, sends batched with sendmmsg";
 
     /// <summary>At start-up: raises the descriptor limit towards what --max-clients needs (<see cref="DescriptorLimit"/>), and says when that is not enough.</summary>
     public void CheckDescriptorLimit()
@@ -124,7 +134,7 @@ internal sealed class ClientSessions
             return;
         }
 
-        var session = new Session(udp, _dataPath.CreatePump(udp, _options.UdpSendTo!, peerOnly: true, _codec, _stats), _stats, perClient: true);
+        var session = new Session(udp, CreatePump(udp), _stats, perClient: true);
         lock (_live)
         {
             if (_stopped)
@@ -165,8 +175,22 @@ internal sealed class ClientSessions
             session.Stop();
         }
 
-        return _running.WhenAll();
+        return StopAllAsync(_running.WhenAll());
     }
+
+    private async Task StopAllAsync(Task runs)
+    {
+        await runs.ConfigureAwait(false);
+        if (OperatingSystem.IsLinux())
+        {
+            _batches?.Dispose();
+        }
+    }
+
+    private UdpPump CreatePump(Socket udp) =>
+        _batches is not null && OperatingSystem.IsLinux()
+            ? new ClientUdpPump(udp, _options.UdpSendTo!, _codec, _stats, _batches)
+            : new PortableUdpPump(udp, _options.UdpSendTo!, peerOnly: true, _codec, _stats);
 
     private async Task RunClientAsync(Session session, TcpLink link, int port)
     {

@@ -70,7 +70,7 @@ public sealed class Tunnel : IDisposable
     public IPEndPoint? TcpListenEndPoint => _listeners.Length > 0 ? (IPEndPoint?)_listeners[0].LocalEndPoint : null;
 
     /// <summary>Which UDP data path runs, e.g. "batched (recvmmsg/sendmmsg, UDP GSO)".</summary>
-    public string DataPath => _pump?.Kind ?? ClientSessions.Kind;
+    public string DataPath => _pump?.Kind ?? _clients!.Kind;
 
     /// <summary>The counters, plus the current link's peer and uptime: the --stats / SIGUSR1 / exit line.</summary>
     public string StatusLine()

@@ -11,7 +11,7 @@ namespace UdpOverTcp.Transport;
 /// which do not allocate. Each datagram from the app is received straight into the link's pipe,
 /// behind room for its length prefix, so it is copied once (kernel → pipe).
 /// </summary>
-public sealed class PortableUdpPump : UdpPump
+public class PortableUdpPump : UdpPump
 {
     private readonly SocketAddress _sendToAddress;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using UdpOverTcp.Cli;
 using UdpOverTcp.Tests.Support;
 using UdpOverTcp.Transport;
 
@@ -43,16 +44,46 @@ public sealed class SteadyStateAllocationTests
             allocated[i] = GC.GetTotalAllocatedBytes(precise: true) - before;
         }
 
+        AssertQuiet(path.ToString(), allocated);
+    }
+
+    /// <summary>The listen end with --multi-client: the client's own UDP socket, its portable receive and its borrowed sendmmsg batches.</summary>
+    [Fact]
+    public async Task A_multi_client_server_forwarding_both_ways_allocates_nothing_per_datagram()
+    {
+        await using var pair = await TunnelPair.StartAsync(configure: o => o.Role == TcpRole.Listen ? o with { MultiClient = true } : o);
+        // App Y answers the client's own port on the server, which the first datagram through it shows.
+        // A blocking receive: one async call would leave the socket in the mode where every blocking
+        // receive that waits allocates (the runtime's BufferPtrReceiveOperation and an event).
+        pair.AppX.SendTo(pair.ConnectEntry, new byte[Size]);
+        EndPoint clientPort = new IPEndPoint(IPAddress.Any, 0);
+        pair.AppY.Socket.ReceiveTimeout = (int)Guard.Timeout.TotalMilliseconds;
+        pair.AppY.Socket.ReceiveFrom(new byte[Size], ref clientPort);
+        Exchange(pair, 50_000, (IPEndPoint)clientPort);
+
+        var allocated = new long[Windows];
+        for (int i = 0; i < Windows; i++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            Exchange(pair, PerWindowEachWay, (IPEndPoint)clientPort);
+            allocated[i] = GC.GetTotalAllocatedBytes(precise: true) - before;
+        }
+
+        AssertQuiet("--multi-client", allocated);
+    }
+
+    private static void AssertQuiet(string what, long[] allocated)
+    {
         long quietest = allocated.Min();
         Assert.True(quietest < 48 * 1024,
-            $"{path}: at least {quietest} bytes allocated per {2 * PerWindowEachWay:N0} datagrams ({quietest / (2.0 * PerWindowEachWay):F2} per datagram); windows: {string.Join(", ", allocated)}");
+            $"{what}: at least {quietest} bytes allocated per {2 * PerWindowEachWay:N0} datagrams ({quietest / (2.0 * PerWindowEachWay):F2} per datagram); windows: {string.Join(", ", allocated)}");
     }
 
     /// <summary>Both directions at once, each on its own thread, with allocation-free socket calls.</summary>
-    private static void Exchange(TunnelPair pair, int count)
+    private static void Exchange(TunnelPair pair, int count, IPEndPoint? listenEntry = null)
     {
         var xToY = new Thread(() => Pump(pair.AppX.Socket, pair.ConnectEntry, pair.AppY.Socket, count));
-        var yToX = new Thread(() => Pump(pair.AppY.Socket, pair.ListenEntry, pair.AppX.Socket, count));
+        var yToX = new Thread(() => Pump(pair.AppY.Socket, listenEntry ?? pair.ListenEntry, pair.AppX.Socket, count));
         Exception? failure = null;
         xToY.UnsafeStart();
         yToX.UnsafeStart();

@@ -18,7 +18,7 @@ namespace UdpOverTcp.Transport.Linux;
 /// never hand the number to a new socket.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed unsafe class BatchedUdpPump : UdpPump
+public sealed unsafe class BatchedUdpPump : UdpPump, IBatchedSendTarget
 {
     public const int BatchSize = 64;
 
@@ -66,6 +66,16 @@ public sealed unsafe class BatchedUdpPump : UdpPump
     }
 
     internal SafeHandle SocketHandle => Udp.SafeHandle;
+
+    SafeHandle IBatchedSendTarget.SocketHandle => SocketHandle;
+
+    UdpDestination IBatchedSendTarget.Destination => Destination;
+
+    bool IBatchedSendTarget.Gso
+    {
+        get => _gso;
+        set => _gso = value;
+    }
 
     public override void Stop() => _stopping = true;
 

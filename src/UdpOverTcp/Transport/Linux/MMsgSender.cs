@@ -9,34 +9,73 @@ namespace UdpOverTcp.Transport.Linux;
 /// The batched pump's sender: queues each decoded datagram in a <see cref="GsoRunBuilder"/> and sends
 /// the batch with sendmmsg when it is full or the read it came from is done. A message the kernel
 /// refuses (unreachable, too big, GSO refused) is counted as a send error and the rest go on.
+/// A single link's sender keeps its builder; a --multi-client client's takes one from a shared
+/// <see cref="GsoRunBuilderPool"/> at the first datagram of a read and gives it back after the send.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed class MMsgSender : DatagramSender
 {
-    private readonly BatchedUdpPump _pump;
-    private readonly GsoRunBuilder _batch;
+    private readonly IBatchedSendTarget _pump;
+    private readonly GsoRunBuilderPool? _pool;
+    private GsoRunBuilder? _batch;
 
+    /// <summary>A sender with a builder of its own (one link).</summary>
     public unsafe MMsgSender(BatchedUdpPump pump)
     {
         _pump = pump;
         _batch = new GsoRunBuilder(pump.SendToAddress, pump.SendToAddressLength);
     }
 
+    /// <summary>A sender that borrows a builder from <paramref name="pool"/> for each read (a --multi-client client).</summary>
+    public MMsgSender(IBatchedSendTarget target, GsoRunBuilderPool pool)
+    {
+        _pump = target;
+        _pool = pool;
+    }
+
     public override ValueTask SendAsync(ReadOnlySequence<byte> payload)
     {
-        _batch.JoinRuns = _pump.Gso;
-        if (!_batch.TryAdd(payload))
+        var batch = _batch ??= _pool!.Rent();
+        batch.JoinRuns = _pump.Gso;
+        if (!batch.TryAdd(payload))
         {
-            SendPending();
-            _batch.TryAdd(payload);   // an empty batch takes any datagram
+            Send(batch);
+            batch.TryAdd(payload);   // an empty batch takes any datagram
         }
 
         return ValueTask.CompletedTask;
     }
 
-    public override unsafe void SendPending()
+    public override void SendPending()
     {
-        if (_batch.Count == 0)
+        if (_batch is not { } batch)
+        {
+            return;
+        }
+
+        Send(batch);
+        if (_pool is not null)
+        {
+            _batch = null;
+            _pool.Return(batch);
+        }
+    }
+
+    public override void Dispose()
+    {
+        SendPending();
+        if (_pool is null)
+        {
+            _batch?.Dispose();
+        }
+
+        base.Dispose();
+    }
+
+    /// <summary>Sends the batch and empties it.</summary>
+    private unsafe void Send(GsoRunBuilder batch)
+    {
+        if (batch.Count == 0)
         {
             return;
         }
@@ -50,15 +89,15 @@ internal sealed class MMsgSender : DatagramSender
         {
             handle.DangerousAddRef(ref added);
             int fd = (int)handle.DangerousGetHandle();
-            int count = _batch.Count;
+            int count = batch.Count;
             int next = 0;
             while (next < count)
             {
-                int sent = SendMMsgAll(fd, _batch.Messages + next, count - next, BatchedUdpPump.IdleWakeMilliseconds, out int errno);
+                int sent = SendMMsgAll(fd, batch.Messages + next, count - next, BatchedUdpPump.IdleWakeMilliseconds, out int errno);
                 for (int i = next; i < next + sent; i++)
                 {
-                    sentDatagrams += _batch.RunLength(i);
-                    sentBytes += _batch.RunBytes(i);
+                    sentDatagrams += batch.RunLength(i);
+                    sentBytes += batch.RunBytes(i);
                 }
 
                 next += sent;
@@ -68,7 +107,7 @@ internal sealed class MMsgSender : DatagramSender
                 }
 
                 // Message [next] failed: count it and go on with the one after.
-                if (_batch.RunLength(next) > 1 && _pump.Gso)
+                if (batch.RunLength(next) > 1 && _pump.Gso)
                 {
                     _pump.Gso = false;   // a kernel or route that refuses GSO: plain datagrams from now on
                     Log.Debug($"udp send: GSO refused ({Marshal.GetPInvokeErrorMessage(errno)}); sending datagrams one by one");
@@ -91,13 +130,6 @@ internal sealed class MMsgSender : DatagramSender
         }
 
         destination.CountSent(sentDatagrams, sentBytes);
-        _batch.Clear();
-    }
-
-    public override void Dispose()
-    {
-        SendPending();
-        _batch.Dispose();
-        base.Dispose();
+        batch.Clear();
     }
 }
