@@ -66,7 +66,7 @@ internal sealed class ClientSessions
     /// <summary>Which data path each client runs, for the debug line and the bench.</summary>
     public string Kind => _batches is null
         ? "portable (a UDP socket per client, async on the sockets engine)"
-        : "a UDP socket per client, async on the sockets engine, sends batched with sendmmsg";
+        : "a UDP socket per client, async on the sockets engine; what is queued taken with recvfrom, sends batched with sendmmsg";
 
     /// <summary>At start-up: raises the descriptor limit towards what --max-clients needs (<see cref="DescriptorLimit"/>), and says when that is not enough.</summary>
     public void CheckDescriptorLimit()

@@ -68,6 +68,7 @@ public class PortableUdpPump : UdpPump
 
                 // The link may have changed while we waited: the datagram goes to the link that is current now.
                 var outcome = toTcp.Append(Link, pipeMemory, target.Span[..length]);
+                ReceiveQueued(toTcp);
                 toTcp.Flush();
                 if (outcome == UdpToTcp.Outcome.Written && scratch is not null && pipeMemory.IsEmpty)
                 {
@@ -91,6 +92,16 @@ public class PortableUdpPump : UdpPump
     }
 
     internal override DatagramSender CreateSender() => new Sender(this);
+
+    /// <summary>
+    /// After a receive, before the flush: frames datagrams already queued on the socket, so that they
+    /// leave in the same TCP send. Here nothing: Socket has no receive that returns at once when nothing
+    /// is queued but Available and then Receive, two calls per datagram. The Linux client pump
+    /// (<see cref="Linux.ClientUdpPump"/>) does it with recvfrom(MSG_DONTWAIT).
+    /// </summary>
+    private protected virtual void ReceiveQueued(UdpToTcp toTcp)
+    {
+    }
 
     /// <summary>One SendToAsync per datagram.</summary>
     private sealed class Sender(PortableUdpPump pump) : DatagramSender

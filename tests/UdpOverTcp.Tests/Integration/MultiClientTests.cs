@@ -104,6 +104,52 @@ public class MultiClientTests
     }
 
     [Fact]
+    public async Task Datagrams_queued_for_a_client_reach_it_in_order_and_strangers_stay_out()
+    {
+        using var app = new UdpApp();
+        using var stranger = new UdpApp();
+        using var stop = new CancellationTokenSource();
+        using var tunnel = new Tunnel(new TunnelOptions
+        {
+            Role = TcpRole.Listen, TcpEndpoint = Loopback0, UdpBind = Loopback0, UdpSendTo = app.EndPoint,
+            MultiClient = true, QueueDelay = TunnelPair.LoadedMachineQueueDelay,
+        });
+        var running = tunnel.RunAsync(stop.Token);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(tunnel.TcpListenEndPoint!);
+        try
+        {
+            // The client's first datagram shows the app its port on the server.
+            await RawPeer.WriteFrameAsync(client, [1, 2, 3]);
+            var (_, port) = await app.ReceiveAsync("the client's first datagram");
+
+            // A burst the server finds queued on the client's socket, a stranger's datagram among every ten.
+            const int Count = 120;   // with the strangers, 100 KB of socket buffer: well inside the default 208 KB
+            for (int i = 0; i < Count; i++)
+            {
+                app.SendTo(port, BitConverter.GetBytes(i));
+                if (i % 10 == 0)
+                {
+                    stranger.SendTo(port, "not from the peer"u8);
+                }
+            }
+
+            for (int i = 0; i < Count; i++)
+            {
+                Assert.Equal(i, BitConverter.ToInt32(await RawPeer.ReadFrameAsync(client)));
+            }
+
+            await Eventually.True(() => Interlocked.Read(ref tunnel.Stats.DroppedNotPeer) == Count / 10, "the strangers' datagrams to be counted");
+            Assert.Equal(Count + (Count / 10), Interlocked.Read(ref tunnel.Stats.UdpReceived));
+        }
+        finally
+        {
+            stop.Cancel();
+            await running.Within("the server to stop");
+        }
+    }
+
+    [Fact]
     public async Task Past_max_clients_a_connection_is_refused_and_counted()
     {
         await using var server = new Server(o => o with { MaxClients = 2 });
