@@ -67,6 +67,7 @@ internal static class Entry
     {
         // Before binding: once the ports answer, SIGTERM already means a clean stop.
         using var stop = new SignalStop();
+        InlineCompletions.EnableFor(options);   // before any socket is used asynchronously
 
         Tunnel tunnel;
         try
