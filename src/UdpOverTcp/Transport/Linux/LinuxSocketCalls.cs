@@ -119,8 +119,9 @@ internal static unsafe partial class LinuxSocketCalls
 
     /// <summary>
     /// sendmmsg until all <paramref name="count"/> messages are sent, retrying after EINTR and waiting
-    /// for room after EAGAIN. Returns how many were sent: fewer when message [result] failed for
-    /// another reason, whose errno is then in <paramref name="error"/> (the caller counts it and goes on).
+    /// for room after EAGAIN (with <paramref name="waitMilliseconds"/> 0, EAGAIN ends it like an error).
+    /// Returns how many were sent: fewer when message [result] failed for another reason, whose errno
+    /// is then in <paramref name="error"/> (the caller counts it and goes on).
     /// </summary>
     public static int SendMMsgAll(int fd, MMsgHdr* messages, int count, int waitMilliseconds, out int error)
     {
@@ -141,7 +142,7 @@ internal static unsafe partial class LinuxSocketCalls
                 continue;
             }
 
-            if (errno == EAGAIN)
+            if (errno == EAGAIN && waitMilliseconds > 0)
             {
                 WaitFor(fd, POLLOUT, waitMilliseconds);
                 continue;

@@ -17,6 +17,9 @@ internal sealed class MMsgSender : DatagramSender
 {
     private readonly IBatchedSendTarget _pump;
     private readonly GsoRunBuilderPool? _pool;
+
+    /// <summary>How long a send waits for room in a full socket buffer before it looks again; 0: never waits.</summary>
+    private readonly int _waitMilliseconds = BatchedUdpPump.IdleWakeMilliseconds;
     private GsoRunBuilder? _batch;
 
     /// <summary>A sender with a builder of its own (one link).</summary>
@@ -27,10 +30,15 @@ internal sealed class MMsgSender : DatagramSender
     }
 
     /// <summary>A sender that borrows a builder from <paramref name="pool"/> for each read (a --multi-client client).</summary>
+    /// <remarks>
+    /// It never waits for room in the socket's buffer: it runs on a thread that serves other clients too,
+    /// so what finds the buffer full is dropped and counted, as a full router queue drops.
+    /// </remarks>
     public MMsgSender(IBatchedSendTarget target, GsoRunBuilderPool pool)
     {
         _pump = target;
         _pool = pool;
+        _waitMilliseconds = 0;
     }
 
     public override ValueTask SendAsync(ReadOnlySequence<byte> payload)
@@ -93,7 +101,7 @@ internal sealed class MMsgSender : DatagramSender
             int next = 0;
             while (next < count)
             {
-                int sent = SendMMsgAll(fd, batch.Messages + next, count - next, BatchedUdpPump.IdleWakeMilliseconds, out int errno);
+                int sent = SendMMsgAll(fd, batch.Messages + next, count - next, _waitMilliseconds, out int errno);
                 for (int i = next; i < next + sent; i++)
                 {
                     sentDatagrams += batch.RunLength(i);
@@ -104,6 +112,20 @@ internal sealed class MMsgSender : DatagramSender
                 if (next == count || errno == EBADF)
                 {
                     break;   // all sent, or the socket is closed: the rest are lost with it
+                }
+
+                if (errno == EAGAIN)
+                {
+                    // The socket's buffer is full and this sender does not wait: the rest of the batch is lost.
+                    for (; next < count; next++)
+                    {
+                        for (int i = 0; i < batch.RunLength(next); i++)
+                        {
+                            destination.CountSendError("the socket's send buffer is full");
+                        }
+                    }
+
+                    break;
                 }
 
                 // Message [next] failed: count it and go on with the one after.
