@@ -69,10 +69,7 @@ public class MultiClientTests
         }
         finally
         {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
+            await DisposeAllAsync(clients);
         }
     }
 
@@ -96,10 +93,7 @@ public class MultiClientTests
         }
         finally
         {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
+            await DisposeAllAsync(clients);
         }
     }
 
@@ -184,6 +178,14 @@ public class MultiClientTests
         Assert.Equal(1, Interlocked.Read(ref server.Tunnel.Stats.ClientsTotal));
         Assert.Equal(1, Interlocked.Read(ref server.Tunnel.Stats.ClientsMost));
         Assert.Single(server.PortOf);
+    }
+
+    private static async Task DisposeAllAsync(IEnumerable<Client> clients)
+    {
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
     }
 
     /// <summary>The listen end with --multi-client, and an echo app behind it that notes each client's source port.</summary>
