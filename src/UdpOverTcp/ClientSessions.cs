@@ -14,7 +14,7 @@ namespace UdpOverTcp;
 /// --udp-bind's address on a port the OS picks, which sends to --udp-sendto and forwards only what comes
 /// from there. The app behind the server sees each client as its own source port, as WireGuard expects of
 /// roaming peers. The socket is closed when the client's link ends. Past --max-clients a connection is
-/// refused, counted, and said at most once a minute.
+/// refused, counted, and told with the acceptor's other rejections (<see cref="RejectionLog"/>).
 /// <para>
 /// Every client's link runs on the .NET sockets engine (<see cref="EngineLinkLoops"/>) and its UDP socket's
 /// receive is async there too (<see cref="PortableUdpPump"/>), whatever --udp data path the single-link mode
@@ -47,12 +47,12 @@ internal sealed class ClientSessions
     private TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _stopped;
 
-    // The refusal warning, said at once and then at most once a minute; only the acceptor's thread refuses.
-    private long _quietUntil = long.MinValue;
-    private long _refusedQuietly;
+    /// <summary>Refusals are said with the acceptor's other rejections: at once, then summed up at most once a minute.</summary>
+    private readonly RejectionLog _rejections;
 
-    public ClientSessions(TunnelOptions options, FrameCodec codec, TunnelStats stats, Func<Socket, Transport.DataPath, TcpLink> createLink)
+    public ClientSessions(TunnelOptions options, FrameCodec codec, TunnelStats stats, Func<Socket, Transport.DataPath, TcpLink> createLink, RejectionLog rejections)
     {
+        _rejections = rejections;
         _options = options;
         _codec = codec;
         _stats = stats;
@@ -104,7 +104,7 @@ internal sealed class ClientSessions
         if (Interlocked.Increment(ref _stats.ClientsNow) > _options.MaxClients)
         {
             Interlocked.Decrement(ref _stats.ClientsNow);
-            Refuse(socket, $"already {_options.MaxClients} clients (--max-clients)");
+            Refuse(socket, Rejection.TooManyClients);
             return;
         }
 
@@ -130,7 +130,8 @@ internal sealed class ClientSessions
         catch (SocketException e)
         {
             Interlocked.Decrement(ref _stats.ClientsNow);
-            Refuse(socket, $"no UDP socket for it: {e.Message}");
+            Log.Debug($"no udp socket for a client: {e.Message}");
+            Refuse(socket, Rejection.NoUdpSocket);
             return;
         }
 
@@ -223,23 +224,11 @@ internal sealed class ClientSessions
         }
     }
 
-    private void Refuse(Socket socket, string why)
+    private void Refuse(Socket socket, Rejection why)
     {
         Interlocked.Increment(ref _stats.ClientsRefused);
         string peer = socket.RemoteEndPoint?.ToString() ?? "?";
         socket.Dispose();
-        long now = Stopwatch.GetTimestamp();
-        if (now >= _quietUntil)
-        {
-            string more = _refusedQuietly > 0 ? $"; {_refusedQuietly} more refused since the last such line" : "";
-            Log.Warn($"connection from {peer} refused: {why}{more} (said at most once a minute)");
-            _refusedQuietly = 0;
-            _quietUntil = now + (long)(RejectionLog.Interval.TotalSeconds * Stopwatch.Frequency);
-        }
-        else
-        {
-            _refusedQuietly++;
-            Log.Debug($"connection from {peer} refused: {why}");
-        }
+        _rejections.Add(peer, why, Stopwatch.GetTimestamp());
     }
 }

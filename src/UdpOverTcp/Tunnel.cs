@@ -28,6 +28,9 @@ public sealed class Tunnel : IDisposable
     private readonly UdpPump? _pump;
     private readonly Session? _session;
     private readonly ClientSessions? _clients;
+
+    /// <summary>Connections the listen side closed before they carried anything: unauthenticated, or no room for another client.</summary>
+    private readonly RejectionLog _rejections;
     private readonly BackgroundTasks _links = new();
 
     /// <summary>Binds the UDP socket (and the TCP listeners on the listen side) at once, so bind errors surface here.</summary>
@@ -37,6 +40,7 @@ public sealed class Tunnel : IDisposable
         _codec = new FrameCodec(options.Framing, options.MaxFrame);
         _dataPath = Transport.DataPath.For(options.DataPath);
         _auth = options.Secret is { } secret ? new LinkAuthenticator(secret, options.HandshakeTimeout) : null;
+        _rejections = new RejectionLog(_auth?.Timeout ?? TimeSpan.Zero, options.MaxClients);
         // With --multi-client the clients' sockets come later; this one only proves the address can be bound.
         _udp = SocketSetup.BindUdp(options, ephemeral: options.MultiClient);
         try
@@ -53,7 +57,7 @@ public sealed class Tunnel : IDisposable
         if (options.MultiClient)
         {
             _udp.Dispose();
-            _clients = new ClientSessions(options, _codec, Stats, CreateLink);
+            _clients = new ClientSessions(options, _codec, Stats, CreateLink, _rejections);
             return;
         }
 
@@ -110,7 +114,7 @@ public sealed class Tunnel : IDisposable
 
         var receiving = _session?.RunReceiveLoopAsync() ?? Task.CompletedTask;
         var source = _listeners.Length > 0
-            ? new Acceptor(_listeners, _options.TcpAllow, _auth, Stats, _clients is null ? InstallAccepted : _clients.Install).RunAsync(cancellationToken)
+            ? new Acceptor(_listeners, _options.TcpAllow, _auth, Stats, _clients is null ? InstallAccepted : _clients.Install, _rejections).RunAsync(cancellationToken)
             : new Dialer(_options, _auth, Stats, RunDialedLinkAsync).RunAsync(cancellationToken);
         ready?.Invoke(started);
         try

@@ -49,13 +49,14 @@ internal sealed class Acceptor
     private long _nextAcceptWarning;
 
     /// <param name="install">Takes an accepted (and, with a secret, authenticated) connection as the link; runs on the acceptor's thread.</param>
-    public Acceptor(Socket[] listeners, AddressFilter allow, LinkAuthenticator? auth, TunnelStats stats, Action<Socket> install)
+    /// <param name="rejections">Where connections closed before they carried anything are told; the acceptor's thread also sums it up when due.</param>
+    public Acceptor(Socket[] listeners, AddressFilter allow, LinkAuthenticator? auth, TunnelStats stats, Action<Socket> install, RejectionLog rejections)
     {
         _listeners = listeners;
         _allow = allow;
         _stats = stats;
         _install = install;
-        _rejections = new RejectionLog(auth?.Timeout ?? TimeSpan.Zero);
+        _rejections = rejections;
         _handshakes = auth is null ? null : new PendingHandshakes(auth, stats, _rejections, install);
         foreach (var listener in listeners)
         {

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace UdpOverTcp.Transport;
 
-/// <summary>Why the listen side closed a connection that had not authenticated.</summary>
+/// <summary>Why the listen side closed a connection before it carried anything: it did not authenticate, or (--multi-client) it found no room.</summary>
 internal enum Rejection
 {
     /// <summary>Closed to make room for a newer connection while every handshake slot was taken.</summary>
@@ -12,22 +12,30 @@ internal enum Rejection
     Closed,
     NotAHello,
     ProofMismatch,
+
+    /// <summary>--multi-client: already --max-clients clients.</summary>
+    TooManyClients,
+
+    /// <summary>--multi-client: the OS gave no UDP socket for the client (out of descriptors or ports).</summary>
+    NoUdpSocket,
 }
 
 /// <summary>
-/// Tells the operator about connections that did not authenticate without a line per connection, which
-/// a flood would turn into a flood of lines: the first one is said at once, then at most one line a
-/// minute sums up the others by reason. At debug level every one gets its own line.
-/// Used by the acceptor's thread only; times are <see cref="Stopwatch"/> timestamps.
+/// Tells the operator about connections closed before they carried anything (they did not
+/// authenticate, or --multi-client had no room for them) without a line per connection, which a flood
+/// would turn into a flood of lines: the first one is said at once, then at most one line a minute
+/// sums up the others by reason. At debug level every one gets its own line.
+/// Used by the acceptor's thread only (clients are installed there too); times are <see cref="Stopwatch"/> timestamps.
 /// </summary>
+/// <param name="maxClients">--max-clients, for the lines about refused clients.</param>
 /// <param name="warn">Where the warning lines go (tests catch them); <see cref="Log.Warn"/> by default.</param>
-internal sealed class RejectionLog(TimeSpan handshakeTimeout, Action<string>? warn = null)
+internal sealed class RejectionLog(TimeSpan handshakeTimeout, int maxClients = 0, Action<string>? warn = null)
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 
     private static readonly long IntervalTicks = (long)(Interval.TotalSeconds * Stopwatch.Frequency);
 
-    private const int Reasons = (int)Rejection.ProofMismatch + 1;
+    private const int Reasons = (int)Rejection.NoUdpSocket + 1;
 
     private readonly Action<string> _warn = warn ?? Log.Warn;
     private readonly long[] _counts = new long[Reasons];
@@ -69,7 +77,7 @@ internal sealed class RejectionLog(TimeSpan handshakeTimeout, Action<string>? wa
 
         var line = new StringBuilder();
         line.Append(_total).Append(_total == 1 ? " more connection" : " more connections")
-            .Append(" closed unauthenticated in the last minute: ");
+            .Append(" closed in the last minute: ");
         string separator = "";
         for (int why = 0; why < Reasons; why++)
         {
@@ -91,6 +99,7 @@ internal sealed class RejectionLog(TimeSpan handshakeTimeout, Action<string>? wa
     {
         Rejection.ProofMismatch => $"link from {peer} rejected: its proof did not match (is the secret the same on both ends?)",
         Rejection.NotAHello => $"connection from {peer} rejected: not a udp-over-tcp hello (garbage, or a peer without --secret-file)",
+        Rejection.TooManyClients or Rejection.NoUdpSocket => $"connection from {peer} {Reason(why)}",
         _ => $"connection from {peer} closed unauthenticated: {Reason(why)}",
     };
 
@@ -100,6 +109,8 @@ internal sealed class RejectionLog(TimeSpan handshakeTimeout, Action<string>? wa
         Rejection.TimedOut => $"no handshake within {handshakeTimeout.TotalSeconds:0.###} s",
         Rejection.Closed => "closed by the peer during the handshake",
         Rejection.NotAHello => "not a udp-over-tcp hello",
+        Rejection.TooManyClients => $"refused: already {maxClients} clients (--max-clients)",
+        Rejection.NoUdpSocket => "refused: the system gave no UDP socket for it (out of descriptors or ports?)",
         _ => "wrong proof",
     };
 }

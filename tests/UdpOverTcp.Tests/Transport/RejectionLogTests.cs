@@ -13,7 +13,7 @@ public class RejectionLogTests
     private readonly List<string> _lines = [];
     private readonly RejectionLog _log;
 
-    public RejectionLogTests() => _log = new RejectionLog(TimeSpan.FromSeconds(5), _lines.Add);
+    public RejectionLogTests() => _log = new RejectionLog(TimeSpan.FromSeconds(5), maxClients: 200, warn: _lines.Add);
 
     [Fact]
     public void The_first_rejection_is_said_at_once_with_its_peer_and_reason()
@@ -41,7 +41,7 @@ public class RejectionLogTests
         Assert.Single(_lines);
         _log.SummarizeIfDue(Minute);
         Assert.Equal(2, _lines.Count);
-        Assert.StartsWith("3001 more connections closed unauthenticated in the last minute: 2000 crowded out", _lines[1]);
+        Assert.StartsWith("3001 more connections closed in the last minute: 2000 crowded out", _lines[1]);
         Assert.Contains("1000 no handshake within 5 s", _lines[1]);
         Assert.Contains("1 wrong proof", _lines[1]);
         Assert.EndsWith("the last from 192.0.2.1:5000", _lines[1]);
@@ -55,5 +55,20 @@ public class RejectionLogTests
         _log.Add("203.0.113.8:4000", Rejection.NotAHello, now: Minute);
         Assert.Equal(2, _lines.Count);
         Assert.Contains("not a udp-over-tcp hello", _lines[1]);
+    }
+
+    [Fact]
+    public void Clients_refused_past_max_clients_are_summed_up_with_the_rest()
+    {
+        _log.Add("203.0.113.7:4000", Rejection.TooManyClients, now: 0);
+        Assert.Equal("connection from 203.0.113.7:4000 refused: already 200 clients (--max-clients) (more of these: one summary line a minute at most)", Assert.Single(_lines));
+        for (int i = 0; i < 50; i++)
+        {
+            _log.Add($"198.51.100.1:{1000 + i}", Rejection.TooManyClients, now: i);
+        }
+
+        _log.Add("198.51.100.2:2000", Rejection.TimedOut, now: 60);
+        _log.SummarizeIfDue(Minute);
+        Assert.Equal("51 more connections closed in the last minute: 1 no handshake within 5 s, 50 refused: already 200 clients (--max-clients); the last from 198.51.100.2:2000", _lines[1]);
     }
 }
