@@ -97,15 +97,19 @@ public class MultiClientTests
         }
     }
 
-    [Fact]
-    public async Task Datagrams_queued_for_a_client_reach_it_in_order_and_strangers_stay_out()
+    [Theory]
+    [InlineData("127.0.0.1", "127.0.0.1")]
+    [InlineData("::1", "::1")]
+    [InlineData("::", "127.0.0.1")]   // a dual-mode socket: the peer's address is IPv4-mapped
+    public async Task Datagrams_queued_for_a_client_reach_it_in_order_and_strangers_stay_out(string bind, string appAddress)
     {
-        using var app = new UdpApp();
-        using var stranger = new UdpApp();
+        var appLoopback = new IPEndPoint(IPAddress.Parse(appAddress), 0);
+        using var app = new UdpApp(appLoopback);
+        using var stranger = new UdpApp(appLoopback);
         using var stop = new CancellationTokenSource();
         using var tunnel = new Tunnel(new TunnelOptions
         {
-            Role = TcpRole.Listen, TcpEndpoint = Loopback0, UdpBind = Loopback0, UdpSendTo = app.EndPoint,
+            Role = TcpRole.Listen, TcpEndpoint = Loopback0, UdpBind = new IPEndPoint(IPAddress.Parse(bind), 0), UdpSendTo = app.EndPoint,
             MultiClient = true, QueueDelay = TunnelPair.LoadedMachineQueueDelay,
         });
         var running = tunnel.RunAsync(stop.Token);
