@@ -198,6 +198,7 @@ internal sealed class ClientSessions
         // The link first: then the pump's first receive already has a link to go to.
         var run = session.RunLinkAsync(link, "accepted", link.Remote);
         var receiving = session.RunReceiveLoopAsync();
+        long joined = Stopwatch.GetTimestamp();
         if (Log.IsEnabled(LogLevel.Debug))
         {
             Log.Debug($"client {link.Remote} joined: udp port {port} ({Interlocked.Read(ref _stats.ClientsNow)} clients)");
@@ -219,10 +220,36 @@ internal sealed class ClientSessions
             long left = Interlocked.Decrement(ref _stats.ClientsNow);
             if (Log.IsEnabled(LogLevel.Debug))
             {
-                Log.Debug($"client {link.Remote} left: {link.CloseReason ?? "closed"}; udp port {port} closed ({left} clients)");
+                Log.Debug($"client {link.Remote} left after {Tunnel.FormatUptime(Stopwatch.GetElapsedTime(joined))}: {link.CloseReason ?? "closed"}; "
+                    + $"{Carried(session.Counts)}; udp port {port} closed ({left} clients)");
             }
         }
     }
+
+    /// <summary>At debug level, a line per client: with the statistics line (--stats, SIGUSR1, exit).</summary>
+    public void LogEach()
+    {
+        if (!Log.IsEnabled(LogLevel.Debug))
+        {
+            return;
+        }
+
+        Session[] live;
+        lock (_live)
+        {
+            live = [.. _live];
+        }
+
+        foreach (var session in live)
+        {
+            if (session.CurrentLink(out long since, out string peer) is not null)
+            {
+                Log.Debug($"client {peer} on udp port {session.UdpPort}, up {Tunnel.FormatUptime(Stopwatch.GetElapsedTime(since))}: {Carried(session.Counts)}");
+            }
+        }
+    }
+
+    private static string Carried(PumpCounts counts) => $"{counts.ToApp} datagrams to the app, {counts.FromApp} from it";
 
     private void Refuse(Socket socket, Rejection why)
     {

@@ -32,6 +32,25 @@ internal sealed class Session
         _perClient = perClient;
     }
 
+    /// <summary>The UDP socket's port; 0 once it is closed.</summary>
+    public int UdpPort
+    {
+        get
+        {
+            try
+            {
+                return (_udp.LocalEndPoint as System.Net.IPEndPoint)?.Port ?? 0;
+            }
+            catch (ObjectDisposedException)
+            {
+                return 0;
+            }
+        }
+    }
+
+    /// <summary>What this session's pump carried: datagrams from the app and to it.</summary>
+    public PumpCounts Counts => _pump.Counts;
+
     /// <summary>The live link, since when it is up (Stopwatch ticks) and its peer as logged; null when there is none.</summary>
     public TcpLink? CurrentLink(out long since, out string peer)
     {

@@ -81,6 +81,7 @@ public sealed class Tunnel : IDisposable
     {
         if (_session is null)
         {
+            _clients!.LogEach();   // at debug level, a line per client
             return Stats.Summary();   // the clients are counted there
         }
 
@@ -177,6 +178,6 @@ public sealed class Tunnel : IDisposable
         }
     }
 
-    private static string FormatUptime(TimeSpan t) =>
+    internal static string FormatUptime(TimeSpan t) =>
         t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:00}s" : $"{t.TotalSeconds:0.0}s";
 }

@@ -34,7 +34,7 @@ public class PortableUdpPump : UdpPump
         // client, and 64 KB each for a thousand idle clients would be most of the process's memory.
         MemoryOwner<byte>? scratch = null;
         var source = new SocketAddress(Udp.AddressFamily);
-        var toTcp = new UdpToTcp(Codec, Stats);
+        var toTcp = new UdpToTcp(Codec, Stats, Counts);
         try
         {
             while (true)

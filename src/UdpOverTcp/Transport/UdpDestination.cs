@@ -10,10 +10,12 @@ namespace UdpOverTcp.Transport;
 internal sealed class UdpDestination
 {
     private readonly TunnelStats _stats;
+    private readonly PumpCounts? _counts;
 
-    public UdpDestination(Socket udp, IPEndPoint sendTo, TunnelStats stats)
+    public UdpDestination(Socket udp, IPEndPoint sendTo, TunnelStats stats, PumpCounts? counts = null)
     {
         _stats = stats;
+        _counts = counts;
         // A dual-mode [::] socket reaches IPv4 destinations through their IPv4-mapped form.
         EndPoint = udp.AddressFamily == AddressFamily.InterNetworkV6 && sendTo.AddressFamily == AddressFamily.InterNetwork
             ? new IPEndPoint(sendTo.Address.MapToIPv6(), sendTo.Port)
@@ -29,6 +31,7 @@ internal sealed class UdpDestination
     {
         Interlocked.Add(ref _stats.UdpSent, datagrams);
         Interlocked.Add(ref _stats.UdpSentBytes, bytes);
+        _counts?.AddToApp(datagrams);
         if (Log.IsEnabled(LogLevel.Trace))
         {
             Log.Trace($"tcp->udp {datagrams} datagram(s), {bytes} bytes");

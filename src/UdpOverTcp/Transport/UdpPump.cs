@@ -23,7 +23,7 @@ public abstract class UdpPump
         PeerOnly = peerOnly;
         Codec = codec;
         Stats = stats;
-        Destination = new UdpDestination(udp, sendTo, stats);
+        Destination = new UdpDestination(udp, sendTo, stats, Counts);
     }
 
     /// <summary>Which data path the tunnel uses, for the start-up log line and the bench.</summary>
@@ -43,6 +43,9 @@ public abstract class UdpPump
     protected FrameCodec Codec { get; }
     protected TunnelStats Stats { get; }
     internal UdpDestination Destination { get; }
+
+    /// <summary>This pump's own datagram counts (the tunnel's totals are in <see cref="Stats"/>).</summary>
+    internal PumpCounts Counts { get; } = new();
 
     /// <summary>UDP → TCP, for the life of the tunnel; returns after <see cref="Stop"/>.</summary>
     public abstract Task RunReceiveLoopAsync();

@@ -11,7 +11,7 @@ namespace UdpOverTcp.Transport;
 /// completes, datagrams are dropped rather than queued. It runs only on the pump's receive loop
 /// (the batched pump's thread is named <see cref="ThreadName"/>), so it needs no locks.
 /// </summary>
-internal sealed class UdpToTcp(FrameCodec codec, TunnelStats stats)
+internal sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? counts = null)
 {
     /// <summary>The batched pump's receive thread, which also runs the link's TCP send inline (see ThreadedLinkLoops).</summary>
     public const string ThreadName = "udp->tcp";
@@ -67,6 +67,7 @@ internal sealed class UdpToTcp(FrameCodec codec, TunnelStats stats)
     {
         Interlocked.Add(ref stats.UdpReceived, datagrams);
         Interlocked.Add(ref stats.UdpReceivedBytes, bytes);
+        counts?.AddFromApp(datagrams);
     }
 
     /// <summary>

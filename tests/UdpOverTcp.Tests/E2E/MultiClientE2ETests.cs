@@ -54,7 +54,7 @@ public sealed class MultiClientE2ETests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_client_joins_and_leaves_with_a_debug_line_naming_its_udp_port_which_is_closed_when_it_goes()
+    public async Task A_client_joins_and_leaves_with_debug_lines_naming_its_udp_port_and_what_it_carried()
     {
         using var app = new UdpApp();
         using var server = TunnelProcess.Start("-v", "-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", app.EndPoint.ToString(), "--multi-client", "--max-clients", "1");
@@ -81,8 +81,15 @@ public sealed class MultiClientE2ETests(ITestOutputHelper output)
             await server.WaitForLineAsync("refused: already 1 clients (--max-clients)");
         }
 
+        // At debug level the statistics line comes with a line per client: its port and what it carried.
+        await server.RequestStatsAsync();
+        string each = await server.WaitForLineAsync($" on udp port {port}, up ");
+        Assert.EndsWith(": 1 datagrams to the app, 1 from it", each);
+
         client.Close();
-        await server.WaitForLineAsync($"udp port {port} closed");
+        string left = await server.WaitForLineAsync($"udp port {port} closed");
+        Assert.Contains(" left after ", left);
+        Assert.Contains("; 1 datagrams to the app, 1 from it; udp port", left);
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, port));   // the server no longer holds it
         Assert.Contains("clients now 0 most 1 total 1 refused 1", await server.RequestStatsAsync());

@@ -117,7 +117,7 @@ public sealed unsafe class BatchedUdpPump : UdpPump, IBatchedSendTarget
             return;
         }
 
-        var toTcp = new UdpToTcp(Codec, Stats);
+        var toTcp = new UdpToTcp(Codec, Stats, Counts);
         try
         {
             while (!_stopping)
