@@ -67,7 +67,10 @@ internal static class Entry
     {
         // Before binding: once the ports answer, SIGTERM already means a clean stop.
         using var stop = new SignalStop();
-        InlineCompletions.EnableFor(options);   // before any socket is used asynchronously
+        if (InlineCompletions.EnableFor(options))   // before any socket is used asynchronously
+        {
+            Log.Debug($"socket completions run on the sockets engine's threads ({InlineCompletions.Variable}=1)");
+        }
 
         Tunnel tunnel;
         try

@@ -19,7 +19,7 @@ internal sealed class MMsgSender : DatagramSender
     private readonly GsoRunBuilderPool? _pool;
 
     /// <summary>How long a send waits for room in a full socket buffer before it looks again; 0: never waits.</summary>
-    private readonly int _waitMilliseconds = BatchedUdpPump.IdleWakeMilliseconds;
+    private readonly int _waitMilliseconds;
     private GsoRunBuilder? _batch;
 
     /// <summary>A sender with a builder of its own (one link).</summary>
@@ -27,6 +27,7 @@ internal sealed class MMsgSender : DatagramSender
     {
         _pump = pump;
         _batch = new GsoRunBuilder(pump.SendToAddress, pump.SendToAddressLength);
+        _waitMilliseconds = BatchedUdpPump.IdleWakeMilliseconds;   // its own thread: it may wait, a little at a time
     }
 
     /// <summary>A sender that borrows a builder from <paramref name="pool"/> for each read (a --multi-client client).</summary>
