@@ -168,7 +168,7 @@ public static class BenchCommand
             tunnels = MultiClientTunnels.Start(program, (IPEndPoint)app.LocalEndPoint!, count, options.DataPath, options.TunnelArgs);
             progress.Show("bench: checking that every client delivers");
             tunnels.WaitUntilEveryClientDelivers(app, DeliveryTimeout);
-            return (tunnels, BenchPath.Clients(app, tunnels.Entries, tunnels.CpuTime));
+            return (tunnels, BenchPath.Clients(app, tunnels.Entries, tunnels.CpuTime, tunnels.ServerCpuTime));
         }
         catch
         {

@@ -139,6 +139,11 @@ internal static partial class BenchJson
         WriteCounts(json, shown);
         json.WriteBoolean("passed", shown.Passed);
         WriteNumberOrNull(json, "tunnelCpuSecondsPerMillion", Round(shown.TunnelCpuPerMillion));
+        if (shown.ServerCpu is not null)
+        {
+            WriteNumberOrNull(json, "serverCpuSecondsPerMillion", Round(shown.ServerCpuPerMillion));   // --clients: the listen end alone
+        }
+
         WriteNumberOrNull(json, "benchCpuSecondsPerMillion", Round(shown.BenchCpuPerMillion));
         WriteNumberOrNull(json, "stealPercent", Percent(shown.StolenFraction));
         json.WriteEndObject();

@@ -24,8 +24,9 @@ internal sealed class BenchPath : IDisposable
     /// </summary>
     public const int SocketBufferBytes = 16 * 1024 * 1024;
 
-    private BenchPath(string name, Socket sendSocket, IPEndPoint target, Socket receiveSocket, Func<TimeSpan?>? tunnelCpu, IReadOnlyList<IPEndPoint>? targets = null)
+    private BenchPath(string name, Socket sendSocket, IPEndPoint target, Socket receiveSocket, Func<TimeSpan?>? tunnelCpu, IReadOnlyList<IPEndPoint>? targets = null, Func<TimeSpan?>? serverCpu = null)
     {
+        ServerCpu = serverCpu;
         Name = name;
         SendSocket = sendSocket;
         Target = target;
@@ -44,6 +45,9 @@ internal sealed class BenchPath : IDisposable
 
     /// <summary>Total CPU time of the tunnel processes so far; null when they are not ours (or it returns null where the OS does not tell).</summary>
     public Func<TimeSpan?>? TunnelCpu { get; }
+
+    /// <summary>With --clients: CPU time of the listen end alone so far (it is part of <see cref="TunnelCpu"/>); null otherwise.</summary>
+    public Func<TimeSpan?>? ServerCpu { get; }
 
     /// <summary>Two sockets on the loopback of <paramref name="family"/>: the ceiling of this generator and sink on this machine.</summary>
     public static BenchPath PlainUdp(AddressFamily family)
@@ -67,8 +71,8 @@ internal sealed class BenchPath : IDisposable
         new("tunnel", app, entry, app, tunnelCpu);
 
     /// <summary>Through many clients' tunnels (--clients): <paramref name="app"/> sends to every near end in <paramref name="entries"/> and receives from the one far end.</summary>
-    public static BenchPath Clients(Socket app, IReadOnlyList<IPEndPoint> entries, Func<TimeSpan?>? tunnelCpu) =>
-        new($"{entries.Count} clients", app, entries[0], app, tunnelCpu, entries);
+    public static BenchPath Clients(Socket app, IReadOnlyList<IPEndPoint> entries, Func<TimeSpan?>? tunnelCpu, Func<TimeSpan?>? serverCpu) =>
+        new($"{entries.Count} clients", app, entries[0], app, tunnelCpu, entries, serverCpu);
 
     /// <summary>
     /// Any other path: <paramref name="sender"/> sends to <paramref name="target"/>, and what comes out

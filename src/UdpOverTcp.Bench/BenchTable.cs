@@ -50,7 +50,8 @@ internal static partial class BenchTable
         {
             if (size.ClientsToTunnel is { } ratio)
             {
-                output.WriteLine(Invariant($"{size.Size} B: {report.Clients} clients carry {ratio * 100:0.0} % of the single client's {(search ? "lossless" : "delivered")} rate."));
+                string server = size.Clients?.Search.Shown.ServerCpuPerMillion is { } cpu ? Invariant($"; the listen end alone used {cpu:0.00} s of CPU per million") : "";
+                output.WriteLine(Invariant($"{size.Size} B: {report.Clients} clients carry {ratio * 100:0.0} % of the single client's {(search ? "lossless" : "delivered")} rate{server}."));
             }
         }
 

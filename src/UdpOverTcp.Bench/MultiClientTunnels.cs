@@ -88,6 +88,9 @@ internal sealed class MultiClientTunnels : IDisposable
         }
     }
 
+    /// <summary>User + system time of the listen end alone so far: what the server costs; null where the OS does not tell.</summary>
+    public TimeSpan? ServerCpuTime() => _far.CpuTime;
+
     /// <summary>User + system time of every tunnel process (the listen end and all connect ends) so far; null where the OS does not tell.</summary>
     public TimeSpan? CpuTime()
     {

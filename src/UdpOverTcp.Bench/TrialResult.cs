@@ -5,7 +5,7 @@ namespace UdpOverTcp.Bench;
 /// <param name="BenchCpu">User + system time of this process (generator and sink) during the trial.</param>
 /// <param name="StolenFraction">The machine's CPU time the hypervisor took during the trial (<see cref="CpuSteal"/>); null where unknown.</param>
 /// <param name="Delay">The one-way delays of the datagrams delivered, when the trial timed them (<see cref="TrialSettings.OneWayDelays"/>).</param>
-public sealed record TrialResult(double OfferedRate, int Size, GeneratorRun Generator, SinkCounts Counts, TimeSpan? TunnelCpu, TimeSpan BenchCpu, double? StolenFraction = null, OneWayDelay? Delay = null)
+public sealed record TrialResult(double OfferedRate, int Size, GeneratorRun Generator, SinkCounts Counts, TimeSpan? TunnelCpu, TimeSpan BenchCpu, double? StolenFraction = null, OneWayDelay? Delay = null, TimeSpan? ServerCpu = null)
 {
     /// <summary>A trial passes below 0.1 % loss.</summary>
     public const double LossThreshold = 0.001;
@@ -31,6 +31,9 @@ public sealed record TrialResult(double OfferedRate, int Size, GeneratorRun Gene
 
     /// <summary>CPU seconds per million datagrams delivered.</summary>
     public double? TunnelCpuPerMillion => TunnelCpu is { } cpu && Counts.Unique > 0 ? cpu.TotalSeconds * 1e6 / Counts.Unique : null;
+
+    /// <summary>With --clients: the listen end's share of <see cref="TunnelCpuPerMillion"/>, what the server costs.</summary>
+    public double? ServerCpuPerMillion => ServerCpu is { } cpu && Counts.Unique > 0 ? cpu.TotalSeconds * 1e6 / Counts.Unique : null;
 
     public double? BenchCpuPerMillion => Counts.Unique > 0 ? BenchCpu.TotalSeconds * 1e6 / Counts.Unique : null;
 }

@@ -61,6 +61,7 @@ internal sealed class TrialRunner : IDisposable
         var delays = _settings.OneWayDelays ? new long[(int)Math.Min(Array.MaxLength, (rate * (duration.TotalSeconds + 1)) + DelayHeadroom)] : null;
         _sink.BeginTrial(trial, _size, delays);
         var tunnelCpuBefore = _path.TunnelCpu?.Invoke();
+        var serverCpuBefore = _path.ServerCpu?.Invoke();
         var benchCpuBefore = BenchCpu();
         var machineBefore = CpuSteal.Read();
 
@@ -69,10 +70,11 @@ internal sealed class TrialRunner : IDisposable
         var delay = delays is null ? null : OneWayDelay.Of(delays.AsSpan(0, _sink.EndDelays()));
 
         var tunnelCpu = _path.TunnelCpu?.Invoke() - tunnelCpuBefore;
+        var serverCpu = _path.ServerCpu?.Invoke() - serverCpuBefore;
         var benchCpu = BenchCpu() - benchCpuBefore;
         var stolen = CpuTimes.StolenFraction(machineBefore, CpuSteal.Read());
         cancellationToken.ThrowIfCancellationRequested();
-        return new TrialResult(rate, _size, run, counts, tunnelCpu, benchCpu, stolen, delay);
+        return new TrialResult(rate, _size, run, counts, tunnelCpu, benchCpu, stolen, delay, serverCpu);
     }
 
     public void Dispose()

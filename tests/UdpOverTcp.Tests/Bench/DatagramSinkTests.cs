@@ -72,7 +72,7 @@ public class DatagramSinkTests
         // Three "clients" that are all the app's own socket: every batch comes back, each stream in order.
         var app = BenchPath.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var self = (IPEndPoint)app.LocalEndPoint!;
-        using var path = BenchPath.Clients(app, [self, self, self], tunnelCpu: null);
+        using var path = BenchPath.Clients(app, [self, self, self], tunnelCpu: null, serverCpu: null);
         using var runner = new TrialRunner(path, 100);
         var result = runner.Run(20_000, TimeSpan.FromSeconds(0.2), CancellationToken.None);
 

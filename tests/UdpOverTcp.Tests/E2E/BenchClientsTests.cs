@@ -37,6 +37,10 @@ public class BenchClientsTests
         Assert.Equal(0, trial.GetProperty("duplicated").GetInt64());
         Assert.Equal(0, trial.GetProperty("reordered").GetInt64());
         Assert.Equal(JsonValueKind.Number, trial.GetProperty("tunnelCpuSecondsPerMillion").ValueKind);
+        // The listen end's share of the tunnels' CPU time, which includes it.
+        double server = trial.GetProperty("serverCpuSecondsPerMillion").GetDouble();
+        Assert.InRange(server, 0, trial.GetProperty("tunnelCpuSecondsPerMillion").GetDouble());
+        Assert.False(size.GetProperty("tunnel").GetProperty("trial").TryGetProperty("serverCpuSecondsPerMillion", out _));   // the single client has no server of its own
         Assert.Equal(JsonValueKind.Number, size.GetProperty("clientsToTunnel").ValueKind);
 
         // The single client of the same run is still there, next to it.
