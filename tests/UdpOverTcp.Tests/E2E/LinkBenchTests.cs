@@ -57,9 +57,19 @@ public sealed partial class LinkBenchTests(LinkBenchTests.Run20Mbit run) : IClas
             {
                 var trial = load.GetProperty(path);
                 Assert.True(trial.GetProperty("delivered").GetInt64() > 0, $"{path} delivered nothing");
-                Assert.Equal(0, trial.GetProperty("reordered").GetInt64());
-                Assert.Equal(0, trial.GetProperty("duplicated").GetInt64());
-                Assert.Equal(0, trial.GetProperty("corrupted").GetInt64());
+                foreach (string field in new[] { "reordered", "duplicated", "corrupted" })
+                {
+                    long count = trial.GetProperty(field).GetInt64();
+                    // The tunnel never reorders. Plain UDP may, a very little, on the kernel's side: the
+                    // tbf queue is emptied by whichever core runs it (the sender's, or its timer's), and
+                    // veth hands each packet to that core's backlog, so two cores can deliver neighbours
+                    // out of order. Only plain UDP crosses the shaped veth (the tunnel's datagrams go over
+                    // loopback in each namespace, its TCP over the veth). Seen twice in about 20 runs on
+                    // 2026-12-07 (1 and 2 reordered of some thousands), before this message named the path.
+                    long allowed = path == "plain" && field == "reordered" ? trial.GetProperty("delivered").GetInt64() / 100 : 0;
+                    Assert.True(count <= allowed, $"{path} at {load.GetProperty("load").GetDouble()}x: {count} {field}");
+                }
+
                 var delay = trial.GetProperty("delayMilliseconds");
                 Assert.Equal(trial.GetProperty("delivered").GetInt64(), delay.GetProperty("count").GetInt64());
                 Assert.True(delay.GetProperty("p50").GetDouble() <= delay.GetProperty("p99").GetDouble());
