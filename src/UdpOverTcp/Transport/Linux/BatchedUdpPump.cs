@@ -32,11 +32,7 @@ public sealed unsafe class BatchedUdpPump : UdpPump, IBatchedSendTarget
     private readonly bool _gro;
     private volatile bool _stopping;
 
-    /// <summary>
-    /// Send runs of equally sized datagrams as one UDP_SEGMENT (GSO) buffer: they cross the IP stack
-    /// once and are cut into datagrams at the receiving socket, which sees ordinary datagrams. Only
-    /// towards loopback, whose MTU fits any run; a path with a smaller MTU would refuse large segments.
-    /// </summary>
+    /// <summary>Send runs of equally sized datagrams as one GSO buffer (see <see cref="Linux.Gso.WorthUsing"/>); off for good once refused.</summary>
     private volatile bool _gso;
 
     public BatchedUdpPump(Socket udp, IPEndPoint sendTo, bool peerOnly, FrameCodec codec, TunnelStats stats)
@@ -47,7 +43,7 @@ public sealed unsafe class BatchedUdpPump : UdpPump, IBatchedSendTarget
         SendToAddressLength = SocketAddressBytes.Write(Destination.EndPoint, new Span<byte>(SendToAddress, SocketAddressBytes.MaxLength));
         // A blocking recvmmsg wakes at least this often to notice Stop().
         udp.ReceiveTimeout = IdleWakeMilliseconds;
-        _gso = IPAddress.IsLoopback(sendTo.Address) && Linux.Gso.IsSupported(udp);
+        _gso = Linux.Gso.WorthUsing(udp, sendTo);
         _gro = Linux.Gso.TryEnableGro(udp);
     }
 

@@ -26,13 +26,15 @@ internal sealed class ClientUdpPump : PortableUdpPump, IBatchedSendTarget
 
     /// <summary>--udp-sendto as a sockaddr, to tell the peer's datagrams from strangers'.</summary>
     private readonly byte[] _peer = new byte[SocketAddressBytes.MaxLength];
+
+    /// <summary>Send runs of equally sized datagrams as one GSO buffer (see <see cref="Linux.Gso.WorthUsing"/>); off for good once refused.</summary>
     private volatile bool _gso;
 
     public ClientUdpPump(Socket udp, IPEndPoint sendTo, FrameCodec codec, TunnelStats stats, GsoRunBuilderPool batches)
         : base(udp, sendTo, peerOnly: true, codec, stats)
     {
         _batches = batches;
-        _gso = IPAddress.IsLoopback(sendTo.Address) && Linux.Gso.IsSupported(udp);
+        _gso = Linux.Gso.WorthUsing(udp, sendTo);
         SocketAddressBytes.Write(Destination.EndPoint, _peer);
     }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
@@ -38,6 +39,14 @@ internal static unsafe class Gso
             return false;
         }
     }
+
+    /// <summary>
+    /// Whether a pump sending to <paramref name="sendTo"/> should join runs of equal datagrams into one
+    /// UDP_SEGMENT buffer: they cross the IP stack once and are cut into datagrams at the receiving
+    /// socket, which sees ordinary datagrams. Only towards loopback, whose MTU fits any run (a path
+    /// with a smaller MTU would refuse large segments), and only where the kernel knows UDP_SEGMENT.
+    /// </summary>
+    public static bool WorthUsing(Socket udp, IPEndPoint sendTo) => IPAddress.IsLoopback(sendTo.Address) && IsSupported(udp);
 
     /// <summary>
     /// Sets a socket-wide segment size (0 turns it off): every send is then cut into datagrams of that
