@@ -166,8 +166,7 @@ public sealed class Tunnel : IDisposable
     private TcpLink CreateLink(Socket socket, Transport.DataPath dataPath)
     {
         TcpKeepAlive.Apply(socket, _options.TcpTimeoutSeconds, _options.TcpKeepAliveSeconds);
-        var queueBound = _options.QueueDelay > TimeSpan.Zero ? new TimeBoundedQueue(_codec, _options.QueueDelay, Stats) : null;
-        return dataPath.CreateLink(socket, _codec, _options.TcpNoDelay, queueBound);
+        return dataPath.CreateLink(socket, _codec, _options.TcpNoDelay, _options.Queues, Stats);
     }
 
     private void DisposeListeners()

@@ -83,6 +83,19 @@ public sealed record TunnelOptions
 
     public const int DefaultQueueDelayMilliseconds = 5;
 
+    /// <summary>Datagrams up to this many bytes have a lane of their own, ahead of queued bulk (see SendScheduler); zero: one lane.</summary>
+    public int PrioritySize { get; init; } = DefaultPrioritySize;
+
+    public const int DefaultPrioritySize = 1000;
+
+    /// <summary>The share of the link's bytes, in percent, that the small datagrams' lane may take ahead of bulk that waits; zero: no lane.</summary>
+    public int PrioritySharePercent { get; init; } = DefaultPrioritySharePercent;
+
+    public const int DefaultPrioritySharePercent = 50;
+
+    /// <summary>How each link queues what goes UDP → TCP, from the options above.</summary>
+    public QueuePolicy Queues => new(QueueDelay, PrioritySize, PrioritySharePercent / 100.0);
+
     public const int DefaultConnectTimeout = 10;
 
     /// <summary>SO_MARK for the TCP sockets (Linux policy routing); null: not set.</summary>

@@ -36,6 +36,10 @@ public static class TunnelOptionsParser
             (d, v) => d.SetMaxClients(ParseMaxClients(v!))) { Group = Endpoints },
         new("queue-delay", null, "MS", $"drop datagrams that waited longer than this for the TCP link (default {TunnelOptions.DefaultQueueDelayMilliseconds}; 0 = never, queue by bytes only)",
             (d, v) => d.Options = d.Options with { QueueDelay = TimeSpan.FromMilliseconds(ParseMilliseconds("--queue-delay", v!)) }) { Group = Wire },
+        new("priority-size", null, "BYTES", $"datagrams up to this size go ahead of queued larger ones (default {TunnelOptions.DefaultPrioritySize}; 0 = one queue for all)",
+            (d, v) => d.Options = d.Options with { PrioritySize = ParsePrioritySize(v!) }) { Group = Wire },
+        new("priority-share", null, "PERCENT", $"the share of the link those may take ahead of larger ones that wait (default {TunnelOptions.DefaultPrioritySharePercent}; 0 = no priority)",
+            (d, v) => d.Options = d.Options with { PrioritySharePercent = ParsePercent("--priority-share", v!) }) { Group = Wire },
         new("framing", null, "KIND", "u32le: 4-byte little-endian length (default, the original Rust tool); u16be: RFC 4571",
             (d, v) => d.Options = d.Options with { Framing = ParseFraming(v!) }) { Group = Wire },
         new("max-frame", null, "BYTES", $"close a link whose peer announces a longer datagram (default {FrameCodec.DefaultMaxFrame})",
@@ -293,6 +297,27 @@ public static class TunnelOptionsParser
         }
 
         return milliseconds;
+    }
+
+    private static int ParsePrioritySize(string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n > FrameCodec.DefaultMaxFrame)
+        {
+            throw new UsageException($"--priority-size: '{value}' is not a number of bytes from 0 to {FrameCodec.DefaultMaxFrame}");
+        }
+
+        return n;
+    }
+
+    private static int ParsePercent(string option, string value)
+    {
+        string digits = value.EndsWith('%') ? value[..^1] : value;
+        if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n > 100)
+        {
+            throw new UsageException($"{option}: '{value}' is not a percentage from 0 to 100");
+        }
+
+        return n;
     }
 
     private static UdpDataPath ParseDataPath(string? value) => value switch

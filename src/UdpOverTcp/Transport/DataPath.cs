@@ -36,8 +36,8 @@ public sealed class DataPath
             : new PortableUdpPump(udp, sendTo, peerOnly, codec, stats);
 
     /// <summary>A link over <paramref name="socket"/>, which must never have waited in an async call when the path is batched.</summary>
-    public TcpLink CreateLink(Socket socket, FrameCodec codec, bool noDelay, TimeBoundedQueue? queueBound) =>
-        new(socket, codec.HeaderSize + codec.MaxFrame, noDelay, queueBound, Loops);
+    public TcpLink CreateLink(Socket socket, FrameCodec codec, bool noDelay, QueuePolicy queues, TunnelStats stats) =>
+        new(socket, codec, noDelay, queues, stats, Loops);
 
     private LinkLoops Loops(TcpLink link) =>
         Batched && OperatingSystem.IsLinux() ? new ThreadedLinkLoops(link) : new EngineLinkLoops(link);

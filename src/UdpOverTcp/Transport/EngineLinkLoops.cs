@@ -4,16 +4,19 @@ namespace UdpOverTcp.Transport;
 
 /// <summary>
 /// The portable link loops: async receive and send on the .NET sockets engine, continuations on its
-/// threads and the thread pool. Sends cannot stop part-way, so with a time bound they go a
-/// frame-aligned chunk at a time (<see cref="TimeBoundedQueue.ChunkLength"/>), and TCP_NOTSENT_LOWAT
+/// threads and the thread pool. Sends cannot stop part-way, so with a time bound or a priority lane they
+/// go a frame-aligned chunk at a time (<see cref="SendScheduler.TryTake"/>), and TCP_NOTSENT_LOWAT
 /// keeps the kernel's unsent bytes to <see cref="TcpNotSentLowWater.DefaultBytes"/> where the OS has it.
 /// </summary>
 internal sealed class EngineLinkLoops : LinkLoops
 {
+    /// <summary>What one send hands the socket at most when the lanes keep the queue (about the kernel's unsent share, see <see cref="TcpNotSentLowWater.DefaultBytes"/>).</summary>
+    private const long ChunkBytes = TcpNotSentLowWater.DefaultBytes;
+
     public EngineLinkLoops(TcpLink link)
         : base(link)
     {
-        if (link.QueueBound is not null)
+        if (link.QueuesInLanes)
         {
             TcpNotSentLowWater.Apply(link.Socket, TcpNotSentLowWater.DefaultBytes);
         }
@@ -70,41 +73,30 @@ internal sealed class EngineLinkLoops : LinkLoops
     private async Task SendLoopAsync()
     {
         var reader = Link.OutputReader;
-        var bound = Link.QueueBound;
+        var sending = Link.Sending;
         string reason = "closed";
         try
         {
             while (true)
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled)
+                if (result.IsCanceled && Link.IsClosed)
                 {
                     break;
                 }
 
-                // Everything read is sent (or dropped as stale) before the next read: a read always starts on a frame boundary.
-                var unsent = result.Buffer;
-                while (!unsent.IsEmpty)
+                // As in the threaded loop: everything read is sent (or dropped), with the priority lane, before the next read.
+                // On stream sockets SendAsync completes only when all of it is sent: a chunk at a time, so
+                // that what waits behind it, and the other lane, are looked at again before it goes.
+                sending.Begin(result.Buffer);
+                while (sending.TryTake(ChunkBytes, out var chunk))
                 {
-                    if (bound is not null)
-                    {
-                        unsent = bound.DropStale(unsent);
-                        if (unsent.IsEmpty)
-                        {
-                            break;
-                        }
-                    }
-
-                    // On stream sockets SendAsync completes only when all of it is sent; with a bound, a
-                    // chunk at a time, so that what waits behind it is looked at again before it goes.
-                    var chunk = bound is null ? unsent : unsent.Slice(0, bound.ChunkLength(unsent));
                     foreach (var segment in chunk)
                     {
                         await Link.Socket.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
                     }
 
-                    bound?.Sent(chunk.Length);
-                    unsent = unsent.Slice(chunk.Length);
+                    sending.Sent(chunk.Length);
                 }
 
                 reader.AdvanceTo(result.Buffer.End);
@@ -125,6 +117,7 @@ internal sealed class EngineLinkLoops : LinkLoops
         {
             Link.Abort(reason);   // first, for the same reason as in the receive loop
             // The pump's next flush returns IsCompleted and it stops writing to this link.
+            sending.Complete();
             await reader.CompleteAsync().ConfigureAwait(false);
         }
     }

@@ -1,12 +1,14 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using UdpOverTcp.Framing;
 
 namespace UdpOverTcp.Transport;
 
 /// <summary>
-/// One connected TCP socket and a pair of pipes, in the shape of Kestrel's SocketConnection: a receive
-/// loop fills <see cref="Input"/> (read by <see cref="TcpToUdp"/>), a send loop drains <see cref="Output"/>
-/// (written by <see cref="UdpToTcp"/>). Everything written to Output between two sends leaves in one
+/// One connected TCP socket and its pipes, in the shape of Kestrel's SocketConnection: a receive
+/// loop fills <see cref="Input"/> (read by <see cref="TcpToUdp"/>), a send loop drains the output lanes
+/// (<see cref="Bulk"/> and, with --priority-size, <see cref="Priority"/>, written by <see cref="UdpToTcp"/>,
+/// chosen between by <see cref="Sending"/>). Everything written to a lane between two sends leaves in one
 /// send, which is where coalescing comes from. Which threads run the two loops is the link's
 /// <see cref="LinkLoops"/>: the .NET sockets engine's (<see cref="EngineLinkLoops"/>) or threads of the
 /// link's own (<see cref="Linux.ThreadedLinkLoops"/>), chosen once with the data path (<see cref="DataPath"/>).
@@ -15,35 +17,44 @@ namespace UdpOverTcp.Transport;
 public sealed class TcpLink
 {
     private readonly Pipe _input;
-    private readonly Pipe _output;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly LinkLoops _loops;
     private int _aborted;
 
-    /// <param name="maxFrameWithHeader">The input pipe must be able to hold one whole frame, or the reader could never see it.</param>
+    /// <param name="codec">The framing: the input pipe must be able to hold one whole frame, or the reader could never see it.</param>
     /// <param name="noDelay">TCP_NODELAY: each batch leaves at once (--no-tcp-nodelay turns it off).</param>
-    /// <param name="queueBound">Drops what waited too long to be sent (--queue-delay); null: the queue is bounded by bytes only.</param>
+    /// <param name="queues">How the UDP → TCP direction queues: bounded by time, with a lane for small datagrams.</param>
+    /// <param name="stats">Where the queues count what they drop.</param>
     /// <param name="loops">Makes the loops that run this link's socket I/O.</param>
-    internal TcpLink(Socket socket, int maxFrameWithHeader, bool noDelay, TimeBoundedQueue? queueBound, Func<TcpLink, LinkLoops> loops)
+    internal TcpLink(Socket socket, FrameCodec codec, bool noDelay, QueuePolicy queues, TunnelStats stats, Func<TcpLink, LinkLoops> loops)
     {
         Socket = socket;
         Socket.NoDelay = noDelay;
-        QueueBound = queueBound;
         Remote = socket.RemoteEndPoint?.ToString() ?? "?";
+        Bulk = new OutputLane(Bound(codec, queues, stats));
+        if (queues.PrioritySize > 0 && queues.PriorityShare > 0)
+        {
+            Priority = new OutputLane(Bound(codec, queues, stats));
+            PrioritySize = queues.PrioritySize;
+        }
+
+        Sending = new SendScheduler(codec, Bulk, Priority, queues.PriorityShare);
 
         // Bound memory per direction: the writer pauses above the threshold. The output side never
         // actually waits: the UDP pump drops datagrams while a flush is pending (see UdpToTcp).
         // Inline schedulers: a flush runs the reader's continuation on the flushing thread (the
         // TCP send right after the UDP batch; the UDP delivery right after the TCP read) instead of
         // queueing it to the thread pool: fewer thread hops on a 2-core box, and no work-item allocation.
-        long inputPause = Math.Max(4L * maxFrameWithHeader, 256 * 1024);
+        long inputPause = Math.Max(4L * (codec.HeaderSize + codec.MaxFrame), 256 * 1024);
         _input = new Pipe(Options(inputPause));
-        _output = new Pipe(OutputOptions);
         _loops = loops(this);
     }
 
+    private static TimeBoundedQueue? Bound(FrameCodec codec, QueuePolicy queues, TunnelStats stats) =>
+        queues.Delay > TimeSpan.Zero ? new TimeBoundedQueue(codec, queues.Delay, stats) : null;
+
     /// <summary>
-    /// The output pipe's options: what the UDP pump frames a batch into (the benchmarks use them too).
+    /// The output lanes' pipe options: what the UDP pump frames a batch into (the benchmarks use them too).
     /// Its byte bound is for memory; time is bounded by <see cref="TimeBoundedQueue"/>. 4 MiB, Linux's
     /// largest TCP send buffer by default: with the kernel's unsent share kept small (UnsentBudget), a
     /// burst waits here instead, and at 1 MiB a burst of 32 datagrams of 32 KB lost some to it.
@@ -65,8 +76,8 @@ public sealed class TcpLink
     /// <summary>Bytes from the peer. Read by the frame decoder.</summary>
     public PipeReader Input => _input.Reader;
 
-    /// <summary>Bytes to the peer. Written only by the UDP pump.</summary>
-    public PipeWriter Output => _output.Writer;
+    /// <summary>Bytes to the peer, in the bulk lane. Written only by the UDP pump.</summary>
+    public PipeWriter Output => Bulk.Writer;
 
     /// <summary>Completes when the link is dead (both loops have ended and the socket is closed).</summary>
     public Task Closed => _closed.Task;
@@ -81,20 +92,37 @@ public sealed class TcpLink
 
     internal Socket Socket { get; }
 
-    internal TimeBoundedQueue? QueueBound { get; }
+    /// <summary>The lane for all datagrams but the small ones that have a lane of their own.</summary>
+    internal OutputLane Bulk { get; }
+
+    /// <summary>The lane for datagrams of up to <see cref="PrioritySize"/> bytes; null: one lane for all.</summary>
+    internal OutputLane? Priority { get; }
+
+    internal int PrioritySize { get; }
+
+    /// <summary>
+    /// Unsent datagrams should wait in the lanes rather than in the kernel: there they can be dropped by
+    /// age, or overtaken by small ones. The loops then keep the kernel's unsent share small.
+    /// </summary>
+    internal bool QueuesInLanes => Bulk.Bound is not null || Priority is not null;
+
+    /// <summary>What the send loop sends next, from the lanes.</summary>
+    internal SendScheduler Sending { get; }
 
     /// <summary>The receive loop's side of <see cref="Input"/>.</summary>
     internal PipeWriter InputWriter => _input.Writer;
 
     /// <summary>The send loop's side of <see cref="Output"/> (a benchmark plays the send loop with it too).</summary>
-    internal PipeReader OutputReader => _output.Reader;
+    internal PipeReader OutputReader => Bulk.Reader;
 
-    /// <summary>Flushes what the UDP pump framed into <see cref="Output"/>, noting when it was queued (see <see cref="TimeBoundedQueue"/>).</summary>
-    public ValueTask<FlushResult> FlushOutputAsync()
-    {
-        QueueBound?.Record(_output.Writer.UnflushedBytes);
-        return _output.Writer.FlushAsync(CancellationToken.None);
-    }
+    /// <summary>The lane a datagram of <paramref name="length"/> bytes goes in.</summary>
+    internal OutputLane LaneFor(int length) => Priority is not null && length <= PrioritySize ? Priority : Bulk;
+
+    /// <summary>
+    /// Wakes the send loop for what was flushed into the priority lane alone: the loop waits on the bulk
+    /// lane's pipe, and a cancelled read (with the link not closed) sends it to the lanes.
+    /// </summary>
+    internal void WakeSendLoop() => Bulk.Reader.CancelPendingRead();
 
     public void Start()
     {
@@ -131,7 +159,7 @@ public sealed class TcpLink
         }
 
         _loops.OnAborted();
-        _output.Reader.CancelPendingRead();
+        Bulk.Reader.CancelPendingRead();
         _input.Writer.CancelPendingFlush();
     }
 

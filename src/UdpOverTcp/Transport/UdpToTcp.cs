@@ -24,17 +24,10 @@ internal sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? 
     }
 
     private TcpLink? _link;
-    private ValueTask<FlushResult> _flush;
-    private bool _flushPending;
-    private bool _unflushed;
 
-    /// <summary>
-    /// Pipe memory of the current link that frames are being written into, and how much of it they fill.
-    /// Advanced once, at the flush or when the next frame does not fit: Pipe.Advance takes the pipe's
-    /// lock, which per datagram was 3.5 % of the tunnel's CPU time at 64 B.
-    /// </summary>
-    private Memory<byte> _frames;
-    private int _framesLength;
+    /// <summary>The current link's lanes as this pump writes them: bulk, and small datagrams (unused when the link has one lane).</summary>
+    private LaneWriter _bulk;
+    private LaneWriter _priority;
 
     /// <summary>
     /// False when a datagram from the app must not go on (too large to frame, or from a stranger
@@ -78,20 +71,21 @@ internal sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? 
     public Memory<byte> TryGetMemory(TcpLink? current, int size)
     {
         Settle();
-        if (_flushPending || current is null || current.IsClosed || !ReferenceEquals(current, _link))
+        if (_bulk.FlushPending || current is null || current.IsClosed || !ReferenceEquals(current, _link))
         {
             return Memory<byte>.Empty;
         }
 
-        Commit();
-        return _link.Output.GetMemory(size);
+        _bulk.Commit();
+        return _link.Bulk.Writer.GetMemory(size);
     }
 
     /// <summary>
     /// Frames <paramref name="datagram"/> onto <paramref name="current"/>, the link that is live now,
-    /// without flushing (a batch is flushed once, see <see cref="Flush"/>). If the datagram was received
-    /// in place (<paramref name="pipeMemory"/> is the memory from <see cref="TryGetMemory"/>) on that same
-    /// link, only the header is written. If the link changed while the datagram was being received,
+    /// without flushing (a batch is flushed once, see <see cref="Flush"/>), in its lane (small ones in the
+    /// priority lane, when the link has one). If the datagram was received in place
+    /// (<paramref name="pipeMemory"/> is the memory from <see cref="TryGetMemory"/>, in the bulk lane) on that
+    /// same link and goes in the bulk lane, only the header is written. If the link changed while the datagram was being received,
     /// it is copied to the new link and the old one is retired.
     /// </summary>
     public Outcome Append(TcpLink? current, Memory<byte> pipeMemory, ReadOnlySpan<byte> datagram)
@@ -120,47 +114,59 @@ internal sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? 
             return Outcome.NoLink;
         }
 
-        if (ReferenceEquals(current, _link))
-        {
-            if (_flushPending)
-            {
-                return Outcome.Behind;
-            }
-
-            if (pipeMemory.IsEmpty)
-            {
-                AppendFrame(current, datagram);
-            }
-            else
-            {
-                codec.WriteHeader(pipeMemory.Span, datagram.Length);
-                current.Output.Advance(codec.HeaderSize + datagram.Length);
-            }
-        }
-        else
+        if (!ReferenceEquals(current, _link))
         {
             // Copy first: the datagram may sit in the old link's pipe memory, which completing returns to the pool.
             // Frames not yet advanced on the old link are dropped with it: it is dead or replaced.
-            codec.WriteFrame(current.Output, datagram);
+            codec.WriteFrame(current.LaneFor(datagram.Length).Writer, datagram);
             Retire();
             _link = current;
+            _bulk = new LaneWriter(current.Bulk);
+            _priority = current.Priority is null ? default : new LaneWriter(current.Priority);
+            (current.LaneFor(datagram.Length) == current.Bulk ? ref _bulk : ref _priority).Unflushed = true;
+            return Outcome.Written;
         }
 
-        _unflushed = true;
+        bool small = current.LaneFor(datagram.Length) != current.Bulk;
+        ref var lane = ref small ? ref _priority : ref _bulk;
+        if (lane.FlushPending)
+        {
+            return Outcome.Behind;
+        }
+
+        if (!pipeMemory.IsEmpty && !small)
+        {
+            codec.WriteHeader(pipeMemory.Span, datagram.Length);
+            current.Bulk.Writer.Advance(codec.HeaderSize + datagram.Length);
+            lane.Unflushed = true;
+        }
+        else
+        {
+            lane.Append(codec, datagram);
+        }
+
         return Outcome.Written;
     }
 
-    /// <summary>Hands everything appended since the last flush to the link's send loop: one TCP send for the lot.</summary>
+    /// <summary>
+    /// Hands everything appended since the last flush to the link's send loop: one TCP send for the lot.
+    /// The priority lane first, so the send loop (run inline by the bulk lane's flush) finds it; when only
+    /// the priority lane had something, the send loop is woken for it.
+    /// </summary>
     public void Flush()
     {
-        if (_unflushed && _link is not null)
+        if (_link is null)
         {
-            Commit();
-            _unflushed = false;
-            _flush = _link.FlushOutputAsync();
-            _flushPending = true;
-            Settle();
+            return;
         }
+
+        bool priority = _priority.Flush();
+        if (!_bulk.Flush() && priority)
+        {
+            _link.WakeSendLoop();
+        }
+
+        Settle();
     }
 
     /// <summary>Stops writing to the current link; called when the pump stops.</summary>
@@ -172,58 +178,18 @@ internal sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? 
 
     private void Retire()
     {
-        // A flush still pending belongs to a dead link whose pipe is abandoned with it; completing the
-        // writer under it is not allowed, and not needed: nothing reads that pipe any more.
-        if (!_flushPending)
-        {
-            _link?.Output.Complete();
-        }
-
-        _flushPending = false;
-        _unflushed = false;
-        _flush = default;
-        _frames = default;
-        _framesLength = 0;
-    }
-
-    /// <summary>Writes one frame behind the ones already in <see cref="_frames"/>, taking new pipe memory when it is full.</summary>
-    private void AppendFrame(TcpLink link, ReadOnlySpan<byte> datagram)
-    {
-        int size = codec.HeaderSize + datagram.Length;
-        if (_frames.Length - _framesLength < size)
-        {
-            Commit();
-            _frames = link.Output.GetMemory(size);
-        }
-
-        var destination = _frames.Span[_framesLength..];
-        codec.WriteHeader(destination, datagram.Length);
-        datagram.CopyTo(destination[codec.HeaderSize..]);
-        _framesLength += size;
-    }
-
-    /// <summary>Advances the link's pipe over the frames written into <see cref="_frames"/>.</summary>
-    private void Commit()
-    {
-        if (_framesLength > 0)
-        {
-            _link!.Output.Advance(_framesLength);
-        }
-
-        _frames = default;
-        _framesLength = 0;
+        _bulk.Retire();
+        _priority.Retire();
+        _bulk = default;
+        _priority = default;
     }
 
     private void Settle()
     {
-        if (_flushPending && _flush.IsCompleted)
+        if (!_bulk.Settle() || !_priority.Settle())
         {
-            _flushPending = false;
-            if (_flush.GetAwaiter().GetResult().IsCompleted)
-            {
-                // The link's send loop has stopped reading: the link is dead.
-                _link!.Abort("send side closed");
-            }
+            // The link's send loop has stopped reading: the link is dead.
+            _link!.Abort("send side closed");
         }
     }
 
@@ -232,6 +198,93 @@ internal sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? 
         if (Log.IsEnabled(LogLevel.Trace))
         {
             Log.Trace($"udp->tcp datagram dropped: {why}");
+        }
+    }
+
+    /// <summary>
+    /// The pump's side of one lane of the current link: pipe memory that frames are being written into and
+    /// how much of it they fill (advanced once, at the flush or when the next frame does not fit:
+    /// Pipe.Advance takes the pipe's lock, which per datagram was 3.5 % of the tunnel's CPU time at 64 B),
+    /// and the flush under way. A flush that does not complete at once means the send loop is more than the
+    /// pipe's pause threshold behind; until it completes, the lane's datagrams are dropped.
+    /// </summary>
+    private struct LaneWriter(OutputLane lane)
+    {
+        private readonly OutputLane? _lane = lane;
+        private Memory<byte> _frames;
+        private int _framesLength;
+        private ValueTask<FlushResult> _flush;
+
+        public bool FlushPending { get; private set; }
+
+        /// <summary>Frames were written since the last flush.</summary>
+        public bool Unflushed { get; set; }
+
+        /// <summary>Writes one frame behind the ones already in <see cref="_frames"/>, taking new pipe memory when it is full.</summary>
+        public void Append(FrameCodec codec, ReadOnlySpan<byte> datagram)
+        {
+            int size = codec.HeaderSize + datagram.Length;
+            if (_frames.Length - _framesLength < size)
+            {
+                Commit();
+                _frames = _lane!.Writer.GetMemory(size);
+            }
+
+            var destination = _frames.Span[_framesLength..];
+            codec.WriteHeader(destination, datagram.Length);
+            datagram.CopyTo(destination[codec.HeaderSize..]);
+            _framesLength += size;
+            Unflushed = true;
+        }
+
+        /// <summary>Advances the lane's pipe over the frames written into <see cref="_frames"/>.</summary>
+        public void Commit()
+        {
+            if (_framesLength > 0)
+            {
+                _lane!.Writer.Advance(_framesLength);
+            }
+
+            _frames = default;
+            _framesLength = 0;
+        }
+
+        /// <summary>Flushes what was written since the last flush; false when there was nothing.</summary>
+        public bool Flush()
+        {
+            if (!Unflushed)
+            {
+                return false;
+            }
+
+            Commit();
+            Unflushed = false;
+            _flush = _lane!.FlushAsync();
+            FlushPending = true;
+            return true;
+        }
+
+        /// <summary>Notes a flush that has completed; false when it says the send loop stopped reading.</summary>
+        public bool Settle()
+        {
+            if (!FlushPending || !_flush.IsCompleted)
+            {
+                return true;
+            }
+
+            FlushPending = false;
+            return !_flush.GetAwaiter().GetResult().IsCompleted;
+        }
+
+        /// <summary>Stops writing to the lane: its link is dead or replaced.</summary>
+        public readonly void Retire()
+        {
+            // A flush still pending belongs to a dead link whose pipe is abandoned with it; completing the
+            // writer under it is not allowed, and not needed: nothing reads that pipe any more.
+            if (!FlushPending)
+            {
+                _lane?.Writer.Complete();
+            }
         }
     }
 }

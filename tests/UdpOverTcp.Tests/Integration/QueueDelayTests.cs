@@ -32,7 +32,7 @@ public sealed class QueueDelayTests
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public async Task Stale_datagrams_are_dropped_whole_and_the_rest_arrive_intact_in_order(UdpDataPath path, FramingKind framing)
+    public async Task Stale_datagrams_are_dropped_whole_and_the_rest_arrive_intact_in_order_within_their_lane(UdpDataPath path, FramingKind framing)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.ReceiveBufferSize = 16 * 1024;   // accepted sockets inherit it: the peer's window fills soon
@@ -72,12 +72,13 @@ public sealed class QueueDelayTests
 
             // The peer has read nothing yet: what the kernel did not take has waited since. Let it stand
             // above the limit for longer than the interval, so the first look at it drops.
-            await Task.Delay(Limit + TimeBoundedQueue.Interval + TimeSpan.FromMilliseconds(50));
+            await Task.Delay(Limit + DropSchedule.OverloadInterval + TimeSpan.FromMilliseconds(50));
 
             // Read until every datagram is accounted for; the last drops may come after the last frame.
             var codec = new FrameCodec(framing);
             var stream = new NetworkStream(peer);
-            int delivered = 0, last = -1;
+            // In order within each lane: small datagrams may overtake larger ones (--priority-size).
+            int delivered = 0, lastSmall = -1, lastLarge = -1;
             var next = ReadFrameAsync(stream, codec);
             while (true)
             {
@@ -89,7 +90,8 @@ public sealed class QueueDelayTests
 
                 var payload = await next;
                 int sequence = BinaryPrimitives.ReadInt32LittleEndian(payload);
-                Assert.True(sequence > last, $"datagram {sequence} after {last}");
+                ref int last = ref payload.Length <= TunnelOptions.DefaultPrioritySize ? ref lastSmall : ref lastLarge;
+                Assert.True(sequence > last, $"datagram {sequence} of {payload.Length} bytes after {last}");
                 Assert.Equal(Datagram(sequence, payload.Length), payload);
                 last = sequence;
                 delivered++;

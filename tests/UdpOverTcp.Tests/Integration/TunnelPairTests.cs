@@ -33,6 +33,15 @@ public class TunnelPairTests
         Assert.Equal(0, pair.Connect.Stats.MalformedFrames + pair.Listen.Stats.MalformedFrames);
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public async Task With_priority_size_0_datagrams_of_every_size_keep_the_order_they_were_sent_in(UdpDataPath path)
+    {
+        await using var pair = await TunnelPair.StartAsync(path: path, configure: o => o with { PrioritySize = 0 });
+        var sizes = VerifiedExchange.MixedSizes(3000, 3);
+        await VerifiedExchange.RunAsync(pair.AppX, pair.ConnectEntry, pair.AppY, pair.ListenEntry, sizes, window: 16, prioritySize: 0);
+    }
+
     [SkippableFact]
     public async Task Runs_of_equal_sizes_leave_as_gso_segments_and_arrive_as_the_same_datagrams()
     {

@@ -1,11 +1,14 @@
 using System.Net;
 using UdpOverTcp.Bench;
+using UdpOverTcp.Cli;
 
 namespace UdpOverTcp.Tests.Support;
 
 /// <summary>
 /// Sends numbered datagrams of given sizes from one app to another through a tunnel and checks
-/// that each arrives exactly once, whole, in order, from the expected (bonded) source address.
+/// that each arrives exactly once, whole, from the expected (bonded) source address, and in order
+/// within its class: small datagrams (up to the tunnel's --priority-size) may overtake larger ones
+/// queued before them, and nothing else may be reordered.
 /// A small window of datagrams in flight keeps loopback UDP buffers from overflowing, so any loss
 /// is the tunnel's fault.
 /// </summary>
@@ -15,21 +18,50 @@ public static class VerifiedExchange
 
     /// <param name="expectedSource">The address the receiver must see datagrams from (port bonding); null where the far end does not bond ports (udptunnel).</param>
     /// <param name="window">Datagrams in flight; 1 is lock-step, for a far end that cannot take frames back to back.</param>
-    public static async Task RunAsync(UdpApp sender, IPEndPoint tunnelEntry, UdpApp receiver, IPEndPoint? expectedSource, IReadOnlyList<int> sizes, int window = DefaultWindow)
+    /// <param name="prioritySize">The sending tunnel end's --priority-size: datagrams up to it may overtake larger ones; 0: none may.</param>
+    public static async Task RunAsync(UdpApp sender, IPEndPoint tunnelEntry, UdpApp receiver, IPEndPoint? expectedSource, IReadOnlyList<int> sizes, int window = DefaultWindow, int prioritySize = TunnelOptions.DefaultPrioritySize)
     {
         using var credit = new SemaphoreSlim(window);
+        bool Small(int length) => length <= prioritySize;
+        int NextOfClass(int after, bool small)
+        {
+            int k = after + 1;
+            while (k < sizes.Count && Small(sizes[k]) != small)
+            {
+                k++;
+            }
+
+            return k;
+        }
+
         var receiving = Task.Run(async () =>
         {
-            for (int k = 0; k < sizes.Count; k++)
+            // The next datagram expected of each class.
+            int nextSmall = NextOfClass(-1, small: true);
+            int nextLarge = NextOfClass(-1, small: false);
+            for (int received = 0; received < sizes.Count; received++)
             {
-                var (data, from) = await receiver.ReceiveAsync($"datagram {k} of {sizes.Count} ({sizes[k]} bytes)");
+                int first = Math.Min(nextSmall, nextLarge);
+                var (data, from) = await receiver.ReceiveAsync($"datagram {first} of {sizes.Count} ({sizes[first]} bytes)");
                 if (expectedSource is not null)
                 {
                     Assert.Equal(expectedSource, from);
                 }
 
+                bool small = Small(data.Length);
+                int k = small ? nextSmall : nextLarge;
+                Assert.True(k < sizes.Count, $"a datagram of {data.Length} bytes arrived after every datagram of its size class had");
                 Assert.True(data.Length == sizes[k], $"datagram {k}: {data.Length} bytes arrived, {sizes[k]} sent");
                 Assert.True(Matches(data, k), $"datagram {k} ({data.Length} bytes) is corrupted or out of order");
+                if (small)
+                {
+                    nextSmall = NextOfClass(k, small: true);
+                }
+                else
+                {
+                    nextLarge = NextOfClass(k, small: false);
+                }
+
                 credit.Release();
             }
         });

@@ -16,7 +16,7 @@ public sealed class TimeBoundedQueueTests
     private readonly TunnelStats _stats = new();
 
     /// <summary>Just past the interval: the queue has stood above the limit long enough to be dropped from.</summary>
-    private static readonly TimeSpan Standing = Limit + TimeBoundedQueue.Interval + TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan Standing = Limit + DropSchedule.OverloadInterval + TimeSpan.FromMilliseconds(1);
 
     [Theory]
     [InlineData(FramingKind.U32LittleEndian)]
@@ -136,48 +136,6 @@ public sealed class TimeBoundedQueueTests
 
         Assert.True(left.IsEmpty);
         Assert.Equal(600, _stats.DroppedStale);
-    }
-
-    [Theory]
-    [InlineData(FramingKind.U32LittleEndian)]
-    [InlineData(FramingKind.U16BigEndian)]
-    public void Frame_end_after_a_partial_send_is_found_across_segments(FramingKind kind)
-    {
-        var codec = new FrameCodec(kind);
-        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now);
-        var stream = new FrameStream(codec);
-        stream.Add(1, 0);
-        stream.Add(1, 300);
-        stream.Add(1, 5);
-        var frames = stream.Sequence(segmentSize: 3);   // headers split between segments too
-        int second = stream.FrameStarts[1];
-        int third = stream.FrameStarts[2];
-
-        Assert.Equal(0, queue.ToFrameEnd(frames, 0));
-        Assert.Equal(0, queue.ToFrameEnd(frames, second));
-        Assert.Equal(third - (second + 1), queue.ToFrameEnd(frames, second + 1));
-        Assert.Equal(1, queue.ToFrameEnd(frames, third - 1));
-        Assert.Equal(0, queue.ToFrameEnd(frames, stream.Bytes.Length));
-    }
-
-    [Fact]
-    public void Chunks_for_the_portable_loop_end_on_frame_boundaries()
-    {
-        var codec = new FrameCodec();
-        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now);
-        var small = new FrameStream(codec);
-        small.Add(3, 100);
-        Assert.Equal(small.Bytes.Length, queue.ChunkLength(small.Sequence(segmentSize: 50)));
-
-        var large = new FrameStream(codec);
-        large.Add(40, 1200);   // 48 KiB
-        long chunk = queue.ChunkLength(large.Sequence(segmentSize: 4096));
-        Assert.Contains((int)chunk, large.FrameStarts);
-        Assert.InRange(chunk, TcpNotSentLowWater.DefaultBytes, TcpNotSentLowWater.DefaultBytes + 1204);
-
-        var huge = new FrameStream(codec);
-        huge.Add(2, 60_000);   // one frame longer than a chunk: it goes whole
-        Assert.Equal(huge.FrameStarts[1], queue.ChunkLength(huge.Sequence(segmentSize: 4096)));
     }
 
     /// <summary>Frames as the pump writes them, each payload filled with its frame number.</summary>

@@ -130,7 +130,31 @@ public sealed class UdpToTcpTests : IDisposable
         Assert.Equal(2011, _stats.UdpReceivedBytes);
     }
 
-    private TcpLink NewLink()
+    [Fact]
+    public async Task Small_datagrams_go_in_the_priority_lane_and_a_flush_of_that_lane_alone_wakes_the_send_loop()
+    {
+        var link = NewLink(new QueuePolicy(TimeSpan.Zero, PrioritySize: 100, PriorityShare: 0.5));
+        var read = link.OutputReader.ReadAsync();   // the send loop, waiting on the bulk lane
+        _toTcp.Append(link, Memory<byte>.Empty, new byte[100]);
+        _toTcp.Flush();
+
+        var woken = await read.AsTask().Within("the send loop to wake");
+        Assert.True(woken.IsCanceled && woken.Buffer.IsEmpty && !link.IsClosed);
+        link.OutputReader.AdvanceTo(woken.Buffer.End);
+        Assert.True(link.Priority!.Reader.TryRead(out var small));
+        Assert.Equal(4 + 100, small.Buffer.Length);
+        link.Priority.Reader.AdvanceTo(small.Buffer.End);
+
+        // One byte more goes in the bulk lane, and its flush is what wakes the loop.
+        _toTcp.Append(link, Memory<byte>.Empty, new byte[101]);
+        _toTcp.Append(link, Memory<byte>.Empty, new byte[1]);
+        _toTcp.Flush();
+        Assert.Equal([new byte[101]], ReadFrames(link));
+        Assert.True(link.Priority.Reader.TryRead(out small));
+        Assert.Equal(4 + 1, small.Buffer.Length);
+    }
+
+    private TcpLink NewLink(QueuePolicy? queues = null)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -140,7 +164,7 @@ public sealed class UdpToTcpTests : IDisposable
         var server = listener.Accept();
         _sockets.Add(client);
         _sockets.Add(server);
-        return DataPath.For(UdpDataPath.Portable).CreateLink(server, _codec, noDelay: true, queueBound: null);
+        return DataPath.For(UdpDataPath.Portable).CreateLink(server, _codec, noDelay: true, queues ?? QueuePolicy.BytesOnly, new TunnelStats());
     }
 
     /// <summary>Every frame flushed so far, decoded from the bytes the send loop would send.</summary>

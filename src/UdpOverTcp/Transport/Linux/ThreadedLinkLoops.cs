@@ -32,7 +32,7 @@ internal sealed class ThreadedLinkLoops : LinkLoops
         : base(link)
     {
         _writeWaiter = new SocketWriteWaiter(link.Socket.SafeHandle, () => link.IsClosed);
-        _unsentBudget = link.QueueBound is null ? null : new UnsentBudget(link.Socket);
+        _unsentBudget = link.QueuesInLanes ? new UnsentBudget(link.Socket) : null;
     }
 
     public override string Kind => $"threads of its own ({TcpToUdp.ThreadName}, {SocketWriteWaiter.ThreadName})";
@@ -141,52 +141,31 @@ internal sealed class ThreadedLinkLoops : LinkLoops
     private async Task SendLoopAsync()
     {
         var reader = Link.OutputReader;
-        var bound = Link.QueueBound;
+        var sending = Link.Sending;
         string reason = "closed";
         try
         {
             while (true)
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled)
+                if (result.IsCanceled && Link.IsClosed)
                 {
                     break;
                 }
 
-                // Everything read is sent (or dropped as stale) before the next read: a read always starts on a frame boundary.
-                var unsent = result.Buffer;
-                while (!unsent.IsEmpty)
+                // A read always starts on a frame boundary: everything read is sent (or dropped as stale),
+                // with what the priority lane holds, before the next read. A cancelled read that is not the
+                // link's end is the pump waking the loop for the priority lane (TcpLink.WakeSendLoop).
+                sending.Begin(result.Buffer);
+                while (sending.TryTake(long.MaxValue, out var chunk))
                 {
-                    if (bound is not null)
-                    {
-                        unsent = bound.DropStale(unsent);
-                        if (unsent.IsEmpty)
-                        {
-                            break;
-                        }
-                    }
-
                     // The waits are inline, not in a helper async method: its state machine would be one more allocation per wait.
-                    long sent = SendAvailable(unsent, withinBudget: _unsentBudget is not null);
-                    bound?.Sent(sent);
-                    if (sent == unsent.Length)
+                    long sent = SendAvailable(chunk, withinBudget: _unsentBudget is not null && !sending.MidFrame);
+                    sending.Sent(sent);
+                    if (sent < chunk.Length)
                     {
-                        break;
+                        await _writeWaiter.WaitAsync().ConfigureAwait(false);   // the socket is full
                     }
-
-                    // The socket is full. A frame begun must be finished before anything can be dropped.
-                    long rest = bound?.ToFrameEnd(unsent, sent) ?? 0;
-                    unsent = unsent.Slice(sent);
-                    while (rest > 0)
-                    {
-                        await _writeWaiter.WaitAsync().ConfigureAwait(false);
-                        sent = SendAvailable(unsent.Slice(0, rest), withinBudget: false);
-                        bound?.Sent(sent);
-                        unsent = unsent.Slice(sent);
-                        rest -= sent;
-                    }
-
-                    await _writeWaiter.WaitAsync().ConfigureAwait(false);
                 }
 
                 reader.AdvanceTo(result.Buffer.End);
@@ -208,6 +187,7 @@ internal sealed class ThreadedLinkLoops : LinkLoops
             _writeWaiter.Stop();
             Link.Abort(reason);   // first: completing the pipe would let the pump end the link with a vaguer reason
             // The pump's next flush returns IsCompleted and it stops writing to this link.
+            sending.Complete();
             await reader.CompleteAsync().ConfigureAwait(false);
         }
     }
