@@ -76,10 +76,19 @@ public sealed class TcpLink
     /// <summary>Why the link ended, for the log line; null while it is up.</summary>
     public string? CloseReason { get; private set; }
 
+    /// <summary>
+    /// What the kernel's TCP went through on this link (<see cref="Transport.KernelFigures"/>), read as it ended,
+    /// just before its socket was closed: for the leaving line at debug level, so null below that level.
+    /// </summary>
+    public string? KernelFiguresAtEnd { get; private set; }
+
     /// <summary>Which threads run the socket I/O, for the debug line.</summary>
     public string LoopsKind => _loops.Kind;
 
     internal Socket Socket { get; }
+
+    /// <summary>The kernel's figures for this link now (one getsockopt on the caller's thread); null where there are none.</summary>
+    public string? KernelFiguresNow() => KernelFigures.Of(Socket);
 
     internal TimeBoundedQueue? QueueBound { get; }
 
@@ -102,6 +111,11 @@ public sealed class TcpLink
         {
             // The loops use the descriptor until they end, so only then is the socket closed.
             var link = (TcpLink)state!;
+            if (Log.IsEnabled(LogLevel.Debug))
+            {
+                link.KernelFiguresAtEnd = link.KernelFiguresNow();   // the last chance: the socket goes next
+            }
+
             link.Socket.Dispose();
             link._closed.TrySetResult();
         }, this, TaskScheduler.Default);
