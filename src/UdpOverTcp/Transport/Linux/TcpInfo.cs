@@ -32,7 +32,8 @@ internal readonly struct TcpInfo
     /// <summary>The bytes asked for: up to the last field read here. A newer kernel copies no more than asked.</summary>
     public const int Length = DeliveryRateOffset + 8;
 
-    private TcpInfo(ReadOnlySpan<byte> info)
+    /// <summary>From what the kernel copied (tests give it shorter structs, as older kernels copy).</summary>
+    internal TcpInfo(ReadOnlySpan<byte> info)
     {
         Copied = info.Length;
         State = info[StateOffset];
