@@ -77,8 +77,9 @@ public sealed class TcpLink
     public string? CloseReason { get; private set; }
 
     /// <summary>
-    /// What the kernel's TCP went through on this link (<see cref="Transport.KernelFigures"/>), read as it ended,
-    /// just before its socket was closed: for the leaving line at debug level, so null below that level.
+    /// What the kernel's TCP went through on this link (<see cref="Transport.KernelFigures"/>), read as it ended
+    /// (aborted, or its loops done), before its socket was shut down or closed: for the leaving line at
+    /// debug level, so null below that level.
     /// </summary>
     public string? KernelFiguresAtEnd { get; private set; }
 
@@ -111,11 +112,7 @@ public sealed class TcpLink
         {
             // The loops use the descriptor until they end, so only then is the socket closed.
             var link = (TcpLink)state!;
-            if (Log.IsEnabled(LogLevel.Debug))
-            {
-                link.KernelFiguresAtEnd = link.KernelFiguresNow();   // the last chance: the socket goes next
-            }
-
+            link.NoteKernelFiguresAtEnd();   // if the loops ended before an abort: the last chance, the socket goes next
             link.Socket.Dispose();
             link._closed.TrySetResult();
         }, this, TaskScheduler.Default);
@@ -130,6 +127,7 @@ public sealed class TcpLink
         }
 
         CloseReason = reason;
+        NoteKernelFiguresAtEnd();   // before the shutdown, and before the engine's loops close the socket
         try
         {
             // Shutdown first so a half-written send is not left dangling and the peer sees FIN promptly.
@@ -147,6 +145,15 @@ public sealed class TcpLink
         _loops.OnAborted();
         _output.Reader.CancelPendingRead();
         _input.Writer.CancelPendingFlush();
+    }
+
+    /// <summary>At debug level, keeps what the kernel says of the link as it ends, once: for the leaving line.</summary>
+    private void NoteKernelFiguresAtEnd()
+    {
+        if (KernelFiguresAtEnd is null && Log.IsEnabled(LogLevel.Debug))
+        {
+            KernelFiguresAtEnd = KernelFiguresNow();
+        }
     }
 
     internal static string Describe(SocketException e) => e.SocketErrorCode switch
