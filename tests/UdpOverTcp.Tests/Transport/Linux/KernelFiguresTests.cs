@@ -10,6 +10,9 @@ namespace UdpOverTcp.Tests.Transport.Linux;
 [UnitTest]
 public sealed class KernelFiguresTests
 {
+    private const int RttOffset = 68;
+    private const int NotSentBytesOffset = 144;
+
     /// <summary>A struct tcp_info of <paramref name="length"/> bytes with the figures of a 50 ms path that lost a little.</summary>
     private static byte[] Info(int length = TcpInfo.Length)
     {
@@ -17,13 +20,13 @@ public sealed class KernelFiguresTests
         info[0] = 1;                                                  // tcpi_state: established
         info[1] = 3;                                                  // tcpi_ca_state: recovery
         BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(8), 250_000);     // tcpi_rto
-        BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(68), 51_234);     // tcpi_rtt
+        BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(RttOffset), 51_234);     // tcpi_rtt
         BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(72), 1_500);      // tcpi_rttvar
         BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(80), 42);         // tcpi_snd_cwnd
         BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(100), 3);         // tcpi_total_retrans
         BinaryPrimitives.WriteUInt64LittleEndian(info.AsSpan(104), 2_500_000); // tcpi_pacing_rate
         BinaryPrimitives.WriteUInt64LittleEndian(info.AsSpan(120), 123_456_789); // tcpi_bytes_acked
-        BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(144), 9_800);     // tcpi_notsent_bytes
+        BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(NotSentBytesOffset), 9_800);     // tcpi_notsent_bytes
         BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(148), 50_100);    // tcpi_min_rtt
         BinaryPrimitives.WriteUInt64LittleEndian(info.AsSpan(160), 2_400_000); // tcpi_delivery_rate
         return info[..length];
@@ -71,22 +74,22 @@ public sealed class KernelFiguresTests
     [InlineData(999u, "1.00")]
     [InlineData(1_000u, "1.0")]
     [InlineData(250_049u, "250.0")]
-    public void Round_trip_times_below_a_millisecond_keep_two_decimals(uint microseconds, string shown)
-    {
-        var bytes = Info();
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(68), microseconds);
-        Assert.StartsWith($"rtt {shown} ms ", KernelFigures.Format(new TcpInfo(bytes)));
-    }
+    public void Round_trip_times_below_a_millisecond_keep_two_decimals(uint microseconds, string shown) =>
+        Assert.StartsWith($"rtt {shown} ms ", FiguresWith(RttOffset, microseconds));
 
     [Theory]
     [InlineData(0u, "0 B")]
     [InlineData(999u, "999 B")]
     [InlineData(1_000u, "1.0 KB")]
     [InlineData(4_200_000u, "4.2 MB")]
-    public void Unsent_bytes_in_b_kb_or_mb(uint bytes, string shown)
+    public void Unsent_bytes_in_b_kb_or_mb(uint bytes, string shown) =>
+        Assert.EndsWith($" unsent {shown}", FiguresWith(NotSentBytesOffset, bytes));
+
+    /// <summary>The figures of <see cref="Info"/> with the u32 at <paramref name="offset"/> set to <paramref name="value"/>.</summary>
+    private static string? FiguresWith(int offset, uint value)
     {
         var info = Info();
-        BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(144), bytes);
-        Assert.EndsWith($" unsent {shown}", KernelFigures.Format(new TcpInfo(info)));
+        BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(offset), value);
+        return KernelFigures.Format(new TcpInfo(info));
     }
 }
