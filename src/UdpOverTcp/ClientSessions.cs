@@ -221,7 +221,7 @@ internal sealed class ClientSessions
             if (Log.IsEnabled(LogLevel.Debug))
             {
                 Log.Debug($"client {link.Remote} left after {Tunnel.FormatUptime(Stopwatch.GetElapsedTime(joined))}: {link.CloseReason ?? "closed"}; "
-                    + $"{Carried(session.Counts)}; udp port {port} closed ({left} clients)");
+                    + $"{Carried(session.Counts)}{KernelFigures.Suffix(link.KernelFiguresAtEnd)}; udp port {port} closed ({left} clients)");
             }
         }
     }
@@ -242,9 +242,9 @@ internal sealed class ClientSessions
 
         foreach (var session in live)
         {
-            if (session.CurrentLink(out long since, out string peer) is not null)
+            if (session.CurrentLink(out long since, out string peer) is { } link)
             {
-                Log.Debug($"client {peer} on udp port {session.UdpPort}, up {Tunnel.FormatUptime(Stopwatch.GetElapsedTime(since))}: {Carried(session.Counts)}");
+                Log.Debug($"client {peer} on udp port {session.UdpPort}, up {Tunnel.FormatUptime(Stopwatch.GetElapsedTime(since))}: {Carried(session.Counts)}{KernelFigures.Suffix(link.KernelFiguresNow())}");
             }
         }
     }

@@ -32,6 +32,11 @@ internal static class Entry
                 return ExitCodes.Ok;
             }
 
+            if (options.Congestion is { } congestion)
+            {
+                TcpCongestion.Check(congestion);   // a name this kernel lacks is a usage error now, not at the first link
+            }
+
             Log.Level = options.LogLevel;
             if (!TryLoadSecret(options, out byte[]? secret))
             {

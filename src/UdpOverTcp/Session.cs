@@ -113,9 +113,20 @@ internal sealed class Session
             }
         }
 
-        if (!_perClient && link.CloseReason is { } reason && !reason.StartsWith("replaced", StringComparison.Ordinal) && reason != "shutting down")
+        if (_perClient)
         {
-            Log.Info($"link down: {peer} {reason}");
+            return;   // ClientSessions says when a client leaves
+        }
+
+        // At debug level the line carries what the kernel's TCP went through (rtt, retransmissions...).
+        string? figures = link.KernelFiguresAtEnd;
+        if (link.CloseReason is { } reason && !reason.StartsWith("replaced", StringComparison.Ordinal) && reason != "shutting down")
+        {
+            Log.Info($"link down: {peer} {reason}{KernelFigures.Suffix(figures)}");
+        }
+        else if (figures is not null)
+        {
+            Log.Debug($"link {peer} ended ({link.CloseReason}): {figures}");
         }
     }
 

@@ -76,7 +76,7 @@ public sealed class Tunnel : IDisposable
     /// <summary>Which UDP data path runs, e.g. "batched (recvmmsg/sendmmsg, UDP GSO)".</summary>
     public string DataPath => _pump?.Kind ?? _clients!.Kind;
 
-    /// <summary>The counters, plus the current link's peer and uptime: the --stats / SIGUSR1 / exit line.</summary>
+    /// <summary>The counters, plus the current link's peer, uptime and kernel figures (rtt, cwnd...): the --stats / SIGUSR1 / exit line.</summary>
     public string StatusLine()
     {
         if (_session is null)
@@ -86,7 +86,7 @@ public sealed class Tunnel : IDisposable
         }
 
         var link = _session.CurrentLink(out long since, out string peer);
-        string state = link is not null ? $"link {peer} up {FormatUptime(Stopwatch.GetElapsedTime(since))}" : "no link";
+        string state = link is not null ? $"link {peer} up {FormatUptime(Stopwatch.GetElapsedTime(since))}{KernelFigures.Suffix(link.KernelFiguresNow(), " ")}" : "no link";
         return $"{state}; {Stats.Summary()}";
     }
 

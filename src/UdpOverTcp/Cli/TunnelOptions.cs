@@ -101,6 +101,9 @@ public sealed record TunnelOptions
     /// <summary>SO_MARK for the TCP sockets (Linux policy routing); null: not set.</summary>
     public uint? FwMark { get; init; }
 
+    /// <summary>--congestion: TCP_CONGESTION for the link sockets (Linux), e.g. "bbr"; null: the system's default.</summary>
+    public string? Congestion { get; init; }
+
     /// <summary>--multi-client (listen side): each accepted link gets a UDP socket of its own (see ClientSessions).</summary>
     public bool MultiClient { get; init; }
 

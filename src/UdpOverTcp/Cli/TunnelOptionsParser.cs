@@ -62,6 +62,8 @@ public static class TunnelOptionsParser
             (d, _) => d.SetNoDelay(false)) { Group = Tcp },
         new("fwmark", null, "MARK", "Linux: set SO_MARK on TCP sockets, for policy routing around a VPN (needs CAP_NET_ADMIN or, on 5.17+, CAP_NET_RAW)",
             (d, v) => d.Options = d.Options with { FwMark = ParseMark(v!) }) { Group = Tcp },
+        new("congestion", null, "NAME", "Linux: the links' TCP congestion control, e.g. bbr or cubic (default: the system's, net.ipv4.tcp_congestion_control)",
+            (d, v) => d.Options = d.Options with { Congestion = ParseCongestion(v!) }) { Group = Tcp },
         new("udp-recv-buffer", null, "BYTES", "UDP receive buffer, e.g. 4M (default 4M; 0 = OS default); past net.core.rmem_max with CAP_NET_ADMIN",
             (d, v) => d.Options = d.Options with { UdpReceiveBuffer = ByteSize.Parse("--udp-recv-buffer", v!) }) { Group = Buffers },
         new("udp-send-buffer", null, "BYTES", "UDP send buffer (default 4M; 0 = OS default)",
@@ -126,6 +128,11 @@ public static class TunnelOptionsParser
         if (options.FwMark is not null && !OperatingSystem.IsLinux())
         {
             throw new UsageException("--fwmark needs Linux (SO_MARK)");
+        }
+
+        if (options.Congestion is not null && !OperatingSystem.IsLinux())
+        {
+            throw new UsageException("--congestion needs Linux (TCP_CONGESTION)");
         }
 
         if (!options.TcpAllow.IsEmpty && options.Role != TcpRole.Listen)
@@ -267,6 +274,23 @@ public static class TunnelOptionsParser
         }
 
         return mark;
+    }
+
+    /// <summary>A name as the kernel's are (letters, digits, '_' and '-'); whether this kernel has it is checked at start-up.</summary>
+    private static string ParseCongestion(string value)
+    {
+        bool valid = value.Length is > 0 and <= TcpCongestion.MaxNameLength;
+        foreach (char c in value)
+        {
+            valid &= char.IsAsciiLetterOrDigit(c) || c is '_' or '-';
+        }
+
+        if (!valid)
+        {
+            throw new UsageException($"--congestion: '{value}' is not a congestion control name (e.g. cubic or bbr; at most {TcpCongestion.MaxNameLength} letters, digits, '_' or '-')");
+        }
+
+        return value;
     }
 
     private static int ParseSeconds(string option, string value, int minimum = 0)

@@ -96,7 +96,7 @@ internal static partial class SocketSetup
                 listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             }
 
-            ConfigureTcp(listener, options);   // accepted sockets inherit the buffers and the mark
+            ConfigureTcp(listener, options);   // accepted sockets inherit the buffers, the mark and the congestion control
             listener.Bind(endpoint);
             listener.Listen(Acceptor.Backlog);
             return listener;
@@ -115,6 +115,11 @@ internal static partial class SocketSetup
         if (options.FwMark is uint mark)
         {
             SetFwMark(socket, mark);
+        }
+
+        if (options.Congestion is string congestion)
+        {
+            TcpCongestion.Apply(socket, congestion);
         }
     }
 

@@ -87,6 +87,13 @@ public sealed class TcpLink
     /// <summary>Why the link ended, for the log line; null while it is up.</summary>
     public string? CloseReason { get; private set; }
 
+    /// <summary>
+    /// What the kernel's TCP went through on this link (<see cref="Transport.KernelFigures"/>), read as it ended
+    /// (aborted, or its loops done), before its socket was shut down or closed: for the leaving line at
+    /// debug level, so null below that level.
+    /// </summary>
+    public string? KernelFiguresAtEnd { get; private set; }
+
     /// <summary>Which threads run the socket I/O, for the debug line.</summary>
     public string LoopsKind => _loops.Kind;
 
@@ -109,6 +116,9 @@ public sealed class TcpLink
     /// <summary>What the send loop sends next, from the lanes.</summary>
     internal SendScheduler Sending { get; }
 
+    /// <summary>The kernel's figures for this link now (one getsockopt on the caller's thread); null where there are none.</summary>
+    public string? KernelFiguresNow() => KernelFigures.Of(Socket);
+
     /// <summary>The receive loop's side of <see cref="Input"/>.</summary>
     internal PipeWriter InputWriter => _input.Writer;
 
@@ -130,6 +140,7 @@ public sealed class TcpLink
         {
             // The loops use the descriptor until they end, so only then is the socket closed.
             var link = (TcpLink)state!;
+            link.NoteKernelFiguresAtEnd();   // if the loops ended before an abort: the last chance, the socket goes next
             link.Socket.Dispose();
             link._closed.TrySetResult();
         }, this, TaskScheduler.Default);
@@ -144,6 +155,7 @@ public sealed class TcpLink
         }
 
         CloseReason = reason;
+        NoteKernelFiguresAtEnd();   // before the shutdown, and before the engine's loops close the socket
         try
         {
             // Shutdown first so a half-written send is not left dangling and the peer sees FIN promptly.
@@ -161,6 +173,15 @@ public sealed class TcpLink
         _loops.OnAborted();
         Bulk.Reader.CancelPendingRead();
         _input.Writer.CancelPendingFlush();
+    }
+
+    /// <summary>At debug level, keeps what the kernel says of the link as it ends, once: for the leaving line.</summary>
+    private void NoteKernelFiguresAtEnd()
+    {
+        if (KernelFiguresAtEnd is null && Log.IsEnabled(LogLevel.Debug))
+        {
+            KernelFiguresAtEnd = KernelFiguresNow();
+        }
     }
 
     internal static string Describe(SocketException e) => e.SocketErrorCode switch

@@ -18,6 +18,13 @@ public class TunnelDropsTests
     }
 
     [Fact]
+    public void The_links_kernel_figures_before_the_counters_change_nothing()
+    {
+        string withFigures = WithStale.Replace(" up 9.5s;", " up 9.5s rtt 51.2 ms (min 50.1) cwnd 42 retrans 3 unsent 9.8 KB;", StringComparison.Ordinal);
+        Assert.Equal(TunnelDrops.Parse(WithStale), TunnelDrops.Parse(withFigures));
+    }
+
+    [Fact]
     public void Reads_the_stale_counter_where_the_tunnel_has_it()
     {
         Assert.Equal(new TunnelDrops(41000, Backpressure: 3, Stale: 18750), TunnelDrops.Parse(WithStale));

@@ -20,7 +20,28 @@ public sealed class OperationsOptionsTests
         Assert.Null(o.TcpKeepAliveSeconds);
         Assert.Equal(TimeSpan.FromSeconds(10), o.ConnectTimeout);
         Assert.Null(o.FwMark);
+        Assert.Null(o.Congestion);
         Assert.Equal(LogLevel.Info, o.LogLevel);
+    }
+
+    [Theory]
+    [InlineData("bbr")]
+    [InlineData("cubic")]
+    [InlineData("scalable_2-x")]
+    [InlineData("fifteen_letters")]
+    public void Congestion_takes_a_kernel_name(string name) => Assert.Equal(name, Parse("--congestion", name).Congestion);
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("b b r")]
+    [InlineData("bbr\0")]
+    [InlineData("sixteen_letters!")]
+    [InlineData("sixteen_letterss")]
+    [InlineData("bbr;reboot")]
+    public void Congestion_refuses_what_cannot_be_a_kernel_name(string name)
+    {
+        var error = Assert.Throws<UsageException>(() => Parse("--congestion", name));
+        Assert.Equal($"--congestion: '{name}' is not a congestion control name (e.g. cubic or bbr; at most 15 letters, digits, '_' or '-')", error.Message);
     }
 
     [Fact]

@@ -30,6 +30,34 @@ public sealed class OperationsTests
         Assert.Contains("stats: link 127.0.0.1:", line);
         Assert.Contains("tcp->udp 1 datagrams 3 bytes", line);
         Assert.Contains("links 1 established", line);
+        // The kernel's figures for the link (TCP_INFO), after its uptime.
+        Assert.Matches(@"stats: link 127\.0\.0\.1:\d+ up \d+\.\ds " + KernelFiguresPattern.Loopback + "; udp->tcp ", line);
+    }
+
+    [Theory]
+    [InlineData("-v", "auto", true)]
+    [InlineData("-v", "portable", true)]   // the engine's loops close the socket as the link is aborted: the figures are read before
+    [InlineData("--log-level=info", "auto", false)]
+    public async Task The_link_down_line_tells_what_the_kernel_saw_of_the_link_at_debug_level_only(string level, string dataPath, bool figures)
+    {
+        using var listen = TunnelProcess.StartWithEnvironment(
+            new Dictionary<string, string> { ["UDP_OVER_TCP_IO"] = dataPath }, level, "-l", "127.0.0.1:0", "-u", "127.0.0.1:0", "-p", "9");
+        using (var peer = await RawPeer.ConnectAsync(SpawnedTunnels.ParseEndpoints(await listen.WhenReadyAsync()).Tcp.Port))
+        {
+            await listen.WaitForLineAsync("link up: accepted");
+            await RawPeer.WriteFrameAsync(peer, "one"u8.ToArray());
+        }
+
+        var line = await listen.WaitForLineAsync("link down: ");
+        const string Figures = "; " + KernelFiguresPattern.Loopback + "$";
+        if (figures)
+        {
+            Assert.Matches(@"link down: 127\.0\.0\.1:\d+ closed by peer" + Figures, line);
+        }
+        else
+        {
+            Assert.EndsWith(" closed by peer", line);
+        }
     }
 
     [Fact]

@@ -43,6 +43,9 @@ internal static unsafe partial class LinuxSocketCalls
     /// <summary>IPPROTO_TCP: struct tcp_info (linux/tcp.h).</summary>
     public const int TCP_INFO = 11;
 
+    /// <summary>IPPROTO_TCP: the congestion control algorithm, by name (e.g. "cubic", "bbr").</summary>
+    public const int TCP_CONGESTION = 13;
+
     /// <summary>IPPROTO_TCP: unacknowledged data older than this many milliseconds ends the connection.</summary>
     public const int TCP_USER_TIMEOUT = 18;
 

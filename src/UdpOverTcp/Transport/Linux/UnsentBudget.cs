@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
-using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
 
 namespace UdpOverTcp.Transport.Linux;
 
@@ -26,10 +24,6 @@ internal sealed class UnsentBudget
     public const int MinimumBytes = 4 * 1024;
 
     public const int MaximumBytes = 4 * 1024 * 1024;
-
-    private const int BytesAckedOffset = 120;        // struct tcp_info: tcpi_bytes_acked (u64, Linux 4.1)
-    private const int NotSentBytesOffset = 144;      // struct tcp_info: tcpi_notsent_bytes (u32, Linux 4.6)
-    private const int InfoLength = NotSentBytesOffset + 4;
 
     /// <summary>
     /// The time the kernel's unsent bytes may take to leave at the link's rate. Measured at twice a 20 Mbit/s
@@ -64,22 +58,13 @@ internal sealed class UnsentBudget
     /// <summary>Bytes the kernel may take now (0: wait until the socket is writable); no limit when the kernel cannot tell.</summary>
     public long Room()
     {
-        Span<byte> info = stackalloc byte[InfoLength];
-        try
+        // Read into the stack: no allocation. Unreadable: the link is failing, and the send says how.
+        if (!TcpInfo.TryRead(_socket, out var info) || info.BytesAcked is not ulong acked || info.NotSentBytes is not uint notSent)
         {
-            if (_socket.GetRawSocketOption((int)SocketOptionLevel.Tcp, TCP_INFO, info) < InfoLength)
-            {
-                return long.MaxValue;   // a kernel before 4.6
-            }
-        }
-        catch (SocketException)
-        {
-            return long.MaxValue;   // the link is failing: the send says how
+            return long.MaxValue;   // or a kernel before 4.6
         }
 
         long now = Stopwatch.GetTimestamp();
-        ulong acked = MemoryMarshal.Read<ulong>(info[BytesAckedOffset..]);
-        uint notSent = MemoryMarshal.Read<uint>(info[NotSentBytesOffset..]);
         long elapsed = now - _windowStart;
         if (_windowStart == 0)
         {
