@@ -113,6 +113,13 @@ public sealed class TcpLink
     /// </summary>
     internal bool QueuesInLanes => Bulk.Bound is not null || Priority is not null;
 
+    /// <summary>The send loop learned the link's minimum round trip (from the kernel): the lanes' drop schedules follow it.</summary>
+    internal void NoteRoundTrip(TimeSpan minRoundTrip)
+    {
+        Bulk.Bound?.NoteRoundTrip(minRoundTrip);
+        Priority?.Bound?.NoteRoundTrip(minRoundTrip);
+    }
+
     /// <summary>What the send loop sends next, from the lanes.</summary>
     internal SendScheduler Sending { get; }
 

@@ -32,7 +32,7 @@ internal sealed class ThreadedLinkLoops : LinkLoops
         : base(link)
     {
         _writeWaiter = new SocketWriteWaiter(link.Socket.SafeHandle, () => link.IsClosed);
-        _unsentBudget = link.QueuesInLanes ? new UnsentBudget(link.Socket) : null;
+        _unsentBudget = link.QueuesInLanes ? new UnsentBudget(link.Socket, link.NoteRoundTrip) : null;
     }
 
     public override string Kind => $"threads of its own ({TcpToUdp.ThreadName}, {SocketWriteWaiter.ThreadName})";

@@ -49,9 +49,13 @@ internal sealed class UnsentBudget
     /// <summary>The last answer was "no room": the send loop waited for the kernel to send some.</summary>
     private bool _waited;
 
-    public UnsentBudget(Socket socket)
+    /// <summary>Told the link's minimum round trip once a window, from the same TCP_INFO (the drop schedule's interval follows it).</summary>
+    private readonly Action<TimeSpan>? _minRoundTrip;
+
+    public UnsentBudget(Socket socket, Action<TimeSpan>? minRoundTrip = null)
     {
         _socket = socket;
+        _minRoundTrip = minRoundTrip;
         SetLowWater(MinimumBytes);
     }
 
@@ -74,6 +78,10 @@ internal sealed class UnsentBudget
         {
             Resize(Rate(acked, elapsed), onlyUp: false);
             StartWindow(now, acked);
+            if (info.MinRtt is uint minRttMicroseconds)
+            {
+                _minRoundTrip?.Invoke(TimeSpan.FromMicroseconds(minRttMicroseconds));
+            }
         }
         else if (_waited && notSent == 0 && elapsed >= ShortWindowTicks)
         {
