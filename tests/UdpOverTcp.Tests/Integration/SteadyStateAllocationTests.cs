@@ -24,27 +24,32 @@ public sealed class AllocationCounting;
 public sealed class SteadyStateAllocationTests
 {
     private const int Size = 64;
+
+    /// <summary>Every other datagram of a mixed exchange: bulk, beside the small ones' own lane (--priority-size).</summary>
+    private const int LargeSize = 1200;
     private const int Window = 32;
     private const int Windows = 4;
     private const int PerWindowEachWay = 50_000;
 
     [Theory]
-    [InlineData(UdpDataPath.Portable)]
-    [InlineData(UdpDataPath.Batched)]
-    public async Task Forwarding_both_ways_allocates_nothing_per_datagram(UdpDataPath path)
+    [InlineData(UdpDataPath.Portable, false)]
+    [InlineData(UdpDataPath.Batched, false)]
+    [InlineData(UdpDataPath.Portable, true)]
+    [InlineData(UdpDataPath.Batched, true)]
+    public async Task Forwarding_both_ways_allocates_nothing_per_datagram(UdpDataPath path, bool mixedSizes)
     {
         await using var pair = await TunnelPair.StartAsync(path: path);
-        Exchange(pair, 50_000);   // fill the pools, reach steady state
+        Exchange(pair, 50_000, mixedSizes: mixedSizes);   // fill the pools, reach steady state
 
         var allocated = new long[Windows];
         for (int i = 0; i < Windows; i++)
         {
             long before = GC.GetTotalAllocatedBytes(precise: true);
-            Exchange(pair, PerWindowEachWay);
+            Exchange(pair, PerWindowEachWay, mixedSizes: mixedSizes);
             allocated[i] = GC.GetTotalAllocatedBytes(precise: true) - before;
         }
 
-        AssertQuiet(path.ToString(), allocated);
+        AssertQuiet($"{path}{(mixedSizes ? $", {Size} and {LargeSize} B (both lanes)" : "")}", allocated);
     }
 
     /// <summary>The listen end with --multi-client: the client's own UDP socket, its portable receive and its borrowed sendmmsg batches.</summary>
@@ -80,7 +85,7 @@ public sealed class SteadyStateAllocationTests
     }
 
     /// <summary>Both directions at once, each on its own thread, with allocation-free socket calls.</summary>
-    private static void Exchange(TunnelPair pair, int count, IPEndPoint? listenEntry = null)
+    private static void Exchange(TunnelPair pair, int count, IPEndPoint? listenEntry = null, bool mixedSizes = false)
     {
         var xToY = new Thread(() => Pump(pair.AppX.Socket, pair.ConnectEntry, pair.AppY.Socket, count));
         var yToX = new Thread(() => Pump(pair.AppY.Socket, listenEntry ?? pair.ListenEntry, pair.AppX.Socket, count));
@@ -96,19 +101,20 @@ public sealed class SteadyStateAllocationTests
             try
             {
                 var address = entry.Serialize();
-                Span<byte> datagram = stackalloc byte[Size];
+                Span<byte> datagram = stackalloc byte[LargeSize];
                 Span<byte> received = stackalloc byte[65536];
                 to.ReceiveTimeout = (int)Guard.Timeout.TotalMilliseconds;
                 for (int sent = 0; sent < n; sent += Window)
                 {
                     for (int i = 0; i < Window; i++)
                     {
-                        from.SendTo(datagram, SocketFlags.None, address);
+                        from.SendTo(datagram[..(mixedSizes && i % 2 == 1 ? LargeSize : Size)], SocketFlags.None, address);
                     }
 
                     for (int i = 0; i < Window; i++)
                     {
-                        if (to.Receive(received) != Size)
+                        int length = to.Receive(received);
+                        if (length != Size && !(mixedSizes && length == LargeSize))
                         {
                             throw new InvalidOperationException("a datagram of the wrong size arrived");
                         }
