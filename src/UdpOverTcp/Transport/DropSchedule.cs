@@ -12,7 +12,7 @@ namespace UdpOverTcp.Transport;
 /// start, restart after idle, BBR's PROBE_RTT: cwnd 4 for 200 ms) costs a few datagrams, not a tenth of a
 /// burst. The interval is <see cref="GentleInterval"/>, longer on a long path.</item>
 /// <item><b>At once</b>, everything older than the target, when more arrives than the link has been
-/// seen to carry (<see cref="LinkRates.Overloaded"/>): then no law of gradual drops can keep up, and the
+/// seen to carry (see <see cref="TimeBoundedQueue"/>): then no law of gradual drops can keep up, and the
 /// delay would grow to the pipe's byte bound (seconds on a slow link) before it did. This holds a standing
 /// overload to about the target, after <see cref="OverloadInterval"/>.</item>
 /// </list>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using UdpOverTcp.Framing;
@@ -31,10 +32,11 @@ public sealed class TcpLink
         Socket = socket;
         Socket.NoDelay = noDelay;
         Remote = socket.RemoteEndPoint?.ToString() ?? "?";
-        Bulk = new OutputLane(Bound(codec, queues, stats));
+        var capacity = new LinkCapacity(Stopwatch.Frequency);
+        Bulk = new OutputLane(Bound(codec, queues, stats, capacity, share: 1));
         if (queues.PrioritySize > 0 && queues.PriorityShare > 0)
         {
-            Priority = new OutputLane(Bound(codec, queues, stats));
+            Priority = new OutputLane(Bound(codec, queues, stats, capacity, queues.PriorityShare));
             PrioritySize = queues.PrioritySize;
         }
 
@@ -50,8 +52,8 @@ public sealed class TcpLink
         _loops = loops(this);
     }
 
-    private static TimeBoundedQueue? Bound(FrameCodec codec, QueuePolicy queues, TunnelStats stats) =>
-        queues.Delay > TimeSpan.Zero ? new TimeBoundedQueue(codec, queues.Delay, stats) : null;
+    private static TimeBoundedQueue? Bound(FrameCodec codec, QueuePolicy queues, TunnelStats stats, LinkCapacity capacity, double share) =>
+        queues.Delay > TimeSpan.Zero ? new TimeBoundedQueue(codec, queues.Delay, stats, capacity: capacity, share: share) : null;
 
     /// <summary>
     /// The output lanes' pipe options: what the UDP pump frames a batch into (the benchmarks use them too).
