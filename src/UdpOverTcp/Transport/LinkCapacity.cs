@@ -8,8 +8,9 @@ namespace UdpOverTcp.Transport;
 /// is over. A link that carried 20 Mbit/s a minute ago can carry it again. Counted in frame bytes that
 /// the send loop handed to the kernel, from both lanes (the kernel keeps only a few milliseconds of them
 /// unsent, so that is what the link delivered), over windows of <see cref="Window"/>, the highest of the
-/// last <see cref="Memory"/> kept. Until a window has been measured the capacity is unknown, and no
-/// queue is taken for an overload.
+/// last <see cref="Memory"/> kept. For the link's first <see cref="WarmUp"/> the capacity is unknown, and
+/// no queue is taken for an overload: those windows measure slow start, not the path. So it is again after
+/// a link has been idle for longer than the memory.
 /// Used only by the link's send loop; nothing allocated after construction.
 /// </summary>
 public sealed class LinkCapacity
@@ -24,7 +25,14 @@ public sealed class LinkCapacity
     /// </summary>
     public static readonly TimeSpan Memory = TimeSpan.FromSeconds(60);
 
+    /// <summary>Longer than slow start takes on any path the tunnel is for (7 round trips of 200 ms fill 100 Mbit/s).</summary>
+    public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
+
     private readonly long _ticksPerSecond;
+    private readonly long _warmUpTicks;
+
+    /// <summary>When the first window started (0: nothing looked at yet).</summary>
+    private long _firstWindowStart;
     private readonly long _windowTicks;
 
     /// <summary>The rate of each window of the memory (bytes per second), oldest overwritten first.</summary>
@@ -39,11 +47,14 @@ public sealed class LinkCapacity
     {
         _ticksPerSecond = ticksPerSecond;
         _windowTicks = (long)(Window.TotalSeconds * ticksPerSecond);
+        _warmUpTicks = (long)(WarmUp.TotalSeconds * ticksPerSecond);
         _windows = new double[(int)(Memory / Window)];
     }
 
-    /// <summary>The most the link has taken over a window lately, in bytes per second (0: not measured yet).</summary>
+    /// <summary>The most the link has taken over a window lately, in bytes per second (0: not known yet).</summary>
     public double BytesPerSecond { get; private set; }
+
+    private double _highest;
 
     /// <summary><paramref name="bytes"/> went to the kernel, from either lane.</summary>
     public void NoteSent(long bytes) => _sent += bytes;
@@ -54,6 +65,7 @@ public sealed class LinkCapacity
         if (_windowStart == 0)
         {
             (_windowStart, _sentAtWindowStart) = (now, _sent);
+            _firstWindowStart = now;
             return;
         }
 
@@ -63,16 +75,25 @@ public sealed class LinkCapacity
             return;
         }
 
+        if (elapsed >= _windowTicks * _windows.Length)
+        {
+            // Nothing looked at for longer than the memory: the link starts over, slow start and all.
+            Array.Clear(_windows);
+            (_highest, BytesPerSecond) = (0, 0);
+            (_windowStart, _sentAtWindowStart, _firstWindowStart) = (now, _sent, now);
+            return;
+        }
+
         // A window that spans an idle spell measures less than the link can do, and counts as such: the
         // memory keeps the highest. Windows that passed while nothing was looked at count as nothing.
-        long windows = Math.Min(elapsed / _windowTicks, _windows.Length);
-        for (long i = 1; i < windows; i++)
+        for (long i = _windowTicks; i < elapsed - _windowTicks; i += _windowTicks)
         {
             Remember(0);
         }
 
         Remember((_sent - _sentAtWindowStart) * (double)_ticksPerSecond / elapsed);
         (_windowStart, _sentAtWindowStart) = (now, _sent);
+        BytesPerSecond = now - _firstWindowStart >= _warmUpTicks ? _highest : 0;
     }
 
     private void Remember(double rate)
@@ -85,6 +106,6 @@ public sealed class LinkCapacity
             highest = Math.Max(highest, remembered);
         }
 
-        BytesPerSecond = highest;
+        _highest = highest;
     }
 }

@@ -185,14 +185,18 @@ public sealed class TimeBoundedQueueTests
         return capacity;
     }
 
-    /// <summary>The link carries <paramref name="bytesPerSecond"/> for a window, which ends now.</summary>
+    /// <summary>The link has carried <paramref name="bytesPerSecond"/> since it warmed up, until now.</summary>
     private void Carry(LinkCapacity capacity, long bytesPerSecond)
     {
-        _clock.Advance(-LinkCapacity.Window);
+        var since = LinkCapacity.WarmUp + LinkCapacity.Window;
+        _clock.Advance(-since);
         capacity.Update(_clock.Now());
-        capacity.NoteSent((long)(bytesPerSecond * LinkCapacity.Window.TotalSeconds));
-        _clock.Advance(LinkCapacity.Window);
-        capacity.Update(_clock.Now());
+        for (var t = TimeSpan.Zero; t < since; t += LinkCapacity.Window)
+        {
+            capacity.NoteSent((long)(bytesPerSecond * LinkCapacity.Window.TotalSeconds));
+            _clock.Advance(LinkCapacity.Window);
+            capacity.Update(_clock.Now());
+        }
     }
 
     /// <summary>Frames as the pump writes them, each payload filled with its frame number.</summary>
