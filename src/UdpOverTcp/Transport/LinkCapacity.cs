@@ -25,6 +25,13 @@ public sealed class LinkCapacity
     /// </summary>
     public static readonly TimeSpan Memory = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// A window that carried less says nothing of what the link can carry (a ping now and then, a
+    /// keepalive): it counts as nothing. 64 KB in 500 ms is 1 Mbit/s; on a slower link the capacity stays
+    /// unknown, and its lanes drop by CoDel's law only.
+    /// </summary>
+    public const long MinimumSampleBytes = 64 * 1024;
+
     /// <summary>Longer than slow start takes on any path the tunnel is for (7 round trips of 200 ms fill 100 Mbit/s).</summary>
     public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
 
@@ -43,8 +50,12 @@ public sealed class LinkCapacity
     private long _windowStart;
     private long _sentAtWindowStart;
 
-    public LinkCapacity(long ticksPerSecond)
+    private readonly long _minimumSampleBytes;
+
+    /// <param name="minimumSampleBytes">What a window must carry to count (the tests measure tiny links).</param>
+    public LinkCapacity(long ticksPerSecond, long minimumSampleBytes = MinimumSampleBytes)
     {
+        _minimumSampleBytes = minimumSampleBytes;
         _ticksPerSecond = ticksPerSecond;
         _windowTicks = (long)(Window.TotalSeconds * ticksPerSecond);
         _warmUpTicks = (long)(WarmUp.TotalSeconds * ticksPerSecond);
@@ -91,7 +102,8 @@ public sealed class LinkCapacity
             Remember(0);
         }
 
-        Remember((_sent - _sentAtWindowStart) * (double)_ticksPerSecond / elapsed);
+        long carried = _sent - _sentAtWindowStart;
+        Remember(carried < _minimumSampleBytes ? 0 : carried * (double)_ticksPerSecond / elapsed);
         (_windowStart, _sentAtWindowStart) = (now, _sent);
         BytesPerSecond = now - _firstWindowStart >= _warmUpTicks ? _highest : 0;
     }

@@ -162,7 +162,7 @@ public sealed class TimeBoundedQueueTests
     public void A_lane_that_brings_more_than_its_share_of_what_the_link_carried_is_overloaded()
     {
         var codec = new FrameCodec();
-        var capacity = new LinkCapacity(Stopwatch.Frequency);
+        var capacity = new LinkCapacity(Stopwatch.Frequency, minimumSampleBytes: 0);
         Carry(capacity, bytesPerSecond: 100_000);
         var bulk = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, capacity);
         var priority = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, capacity, share: 0.5);
@@ -180,7 +180,7 @@ public sealed class TimeBoundedQueueTests
     /// <summary>A link seen to carry only 10 bytes a second: whatever a test queues on it is an overload.</summary>
     private LinkCapacity SlowLink()
     {
-        var capacity = new LinkCapacity(Stopwatch.Frequency);
+        var capacity = new LinkCapacity(Stopwatch.Frequency, minimumSampleBytes: 0);
         Carry(capacity, bytesPerSecond: 10);
         return capacity;
     }
