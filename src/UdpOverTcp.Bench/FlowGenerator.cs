@@ -30,7 +30,7 @@ internal sealed class FlowGenerator : IDisposable
         {
             for (int i = 0; i < flows.Count; i++)
             {
-                _senders[i] = BatchSender.Create(socket, target, flows[i].Size);
+                _senders[i] = BatchSender.Create(socket, target, flows[i].Size, gso: false);   // sizes differ: see Create
             }
         }
         catch
