@@ -130,7 +130,7 @@ public class DelayLineTests
             }
         }
 
-        Assert.Contains("rate 20Mbit", link.Y.Run(tools.Nsenter, tools.Tc, "qdisc", "show", "dev", "vy"));
+        Assert.Contains("rate 100Mbit", link.Y.Run(tools.Nsenter, tools.Tc, "qdisc", "show", "dev", "vy"));   // tbf on the way back too
     }
 
     private static ShapedLink Build(double delayMilliseconds, double loss) =>
