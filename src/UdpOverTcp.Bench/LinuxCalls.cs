@@ -41,22 +41,18 @@ internal static unsafe partial class LinuxCalls
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 
-    // The delay line's raw frames (PacketSocket): AF_PACKET sockets bound to one interface.
+    // The delay line's raw frames (PacketSocket): AF_PACKET sockets bound to one interface. recv, send
+    // and the socket-level constants are the tunnel's (Transport/Linux/LinuxSocketCalls).
     public const int AF_PACKET = 17;
     public const int SOCK_RAW = 3;
 
     /// <summary>Every protocol: ARP as well as IPv4 (and whatever else crosses the segment).</summary>
     public const ushort ETH_P_ALL = 0x0003;
-    public const int SOL_SOCKET = 1;
     public const int SO_RCVTIMEO = 20;
-    public const int SO_RCVBUFFORCE = 33;
-    public const int SO_SNDBUFFORCE = 32;
     public const int SOL_PACKET = 263;
 
     /// <summary>Linux 4.20+: do not show a packet socket the frames its own interface sends (ours among them).</summary>
     public const int PACKET_IGNORE_OUTGOING = 23;
-    public const int EAGAIN = 11;
-    public const int EINTR = 4;
 
     /// <summary>struct sockaddr_ll (20 bytes).</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -86,12 +82,6 @@ internal static unsafe partial class LinuxCalls
 
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
     public static partial int SetSockOpt(int fd, int level, int name, void* value, int length);
-
-    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
-    public static partial nint Recv(int fd, byte* buffer, nuint length, int flags);
-
-    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
-    public static partial nint Send(int fd, byte* buffer, nuint length, int flags);
 
     [LibraryImport("libc", EntryPoint = "close")]
     public static partial int Close(int fd);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using static UdpOverTcp.Bench.LinuxCalls;
+using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
 
 namespace UdpOverTcp.Bench;
 
@@ -91,7 +92,7 @@ internal sealed unsafe class PacketSocket : IDisposable
     {
         fixed (byte* p = frame)
         {
-            return LinuxCalls.Send(_fd, p, (nuint)frame.Length, 0) == frame.Length;
+            return Transport.Linux.LinuxSocketCalls.Send(_fd, p, (nuint)frame.Length, 0) == frame.Length;
         }
     }
 
