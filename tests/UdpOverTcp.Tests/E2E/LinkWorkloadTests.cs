@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.E2E;
@@ -11,8 +12,11 @@ namespace UdpOverTcp.Tests.E2E;
 /// </summary>
 [EndToEndTest]
 [NeedsRoot]
-public sealed class LinkWorkloadTests
+public sealed partial class LinkWorkloadTests
 {
+    /// <summary>How long the namespaces may take to go once nothing holds them (the kernel frees them from a work queue).</summary>
+    private static readonly TimeSpan CleanUpTimeout = TimeSpan.FromSeconds(10);
+
     [SkippableFact]
     public async Task Mixed_reports_the_bulk_and_the_small_flow_on_both_paths_and_plain_udp_loses_nothing_at_half_the_rate()
     {
@@ -77,12 +81,37 @@ public sealed class LinkWorkloadTests
         Assert.Equal(0, rows[1].GetProperty("plain").GetProperty("lost").GetInt64());
     }
 
-    /// <summary>Runs the bench with -v, waiting for each trial line in turn (each within the guard's time), and returns its JSON report.</summary>
+    [SkippableFact]
+    public async Task A_killed_bench_with_a_delay_line_leaves_none_of_its_three_namespaces_behind()
+    {
+        SkipUnlessRoot();
+        using var bench = TunnelProcess.StartBench("--link", "20mbit", "--delay", "5ms", "--loss", "1%", "--duration", "3", "-v");
+        var ids = NamespaceIds(await bench.WaitForLineAsync("bench: link ready:"));
+        await bench.WaitForLineAsync("bench: link trial, load 0.8x, plain UDP");
+        Assert.Equal(3, LinkLeftovers.Find(bench.Id, ids).Count);   // the check sees X, Y and M while they exist
+        bench.Signal(9);
+        var left = await LinkLeftovers.WaitUntilGoneAsync(bench.Id, ids, CleanUpTimeout);
+        Assert.True(left.Count == 0, $"left behind: {string.Join("; ", left)}");
+    }
+
+    private static void SkipUnlessRoot() =>
+        Skip.IfNot(OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess, "needs root on Linux (--link builds network namespaces); .ci/run runs as root");
+
+    /// <summary>X's, Y's and (with a delay line) M's net:[N] from the -v line "bench: link ready: namespaces X net:[A] and Y net:[B], ..., delay line in M net:[C]: ...".</summary>
+    private static string[] NamespaceIds(string readyLine) => [.. NamespaceId().Matches(readyLine).Select(m => m.Value)];
+
+    [GeneratedRegex(@"net:\[\d+\]")]
+    private static partial Regex NamespaceId();
+
+    /// <summary>
+    /// Runs the bench with -v, waiting for each trial line in turn (each within the guard's time), and
+    /// returns its JSON report once it ended and its namespaces are gone.
+    /// </summary>
     private static async Task<JsonElement> RunAsync(string[] args, string[] trialLines)
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess, "needs root on Linux (--link builds network namespaces); .ci/run runs as root");
+        SkipUnlessRoot();
         using var bench = TunnelProcess.StartBench(args);
-        await bench.WaitForLineAsync("bench: link ready:");
+        var ids = NamespaceIds(await bench.WaitForLineAsync("bench: link ready:"));
         foreach (string line in trialLines)
         {
             await bench.WaitForLineAsync($"bench: link trial, {line}");
@@ -91,6 +120,8 @@ public sealed class LinkWorkloadTests
         int code = await bench.WaitForExitAsync();
         Assert.True(code == 0, $"exit {code}: {string.Join('\n', bench.Lines)}");
         Assert.All(bench.Lines, line => Assert.StartsWith("bench: link ", line));   // -v lines only: no warning, no error
+        var left = await LinkLeftovers.WaitUntilGoneAsync(bench.Id, ids, CleanUpTimeout);
+        Assert.True(left.Count == 0, $"left behind: {string.Join("; ", left)}");
         using var report = JsonDocument.Parse(bench.Stdout);
         return report.RootElement.Clone();
     }
