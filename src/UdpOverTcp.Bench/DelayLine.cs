@@ -20,13 +20,13 @@ internal sealed class DelayLine : IDisposable
     private readonly DelayLineDirection _toY;
     private readonly DelayLineDirection _toX;
 
-    private DelayLine(DelayLineSettings settings, PacketSocket x, PacketSocket y)
+    private DelayLine(DelayLineSettings settings, PacketSocket x, PacketSocket y, long linkBitsPerSecond)
     {
         Settings = settings;
         _x = x;
         _y = y;
-        _toY = new DelayLineDirection("X -> Y", from: x, to: y, settings.DelayMilliseconds, settings.Loss, settings.Seed);
-        _toX = new DelayLineDirection("Y -> X", from: y, to: x, settings.DelayMilliseconds, settings.Loss, unchecked(settings.Seed + 1));
+        _toY = new DelayLineDirection("X -> Y", from: x, to: y, settings.DelayMilliseconds, settings.Loss, settings.Seed, linkBitsPerSecond);
+        _toX = new DelayLineDirection("Y -> X", from: y, to: x, settings.DelayMilliseconds, settings.Loss, unchecked(settings.Seed + 1), linkBitsPerSecond);
     }
 
     public DelayLineSettings Settings { get; }
@@ -37,8 +37,12 @@ internal sealed class DelayLine : IDisposable
     /// <summary>What the Y -> X direction did so far.</summary>
     public DelayLineCounts TowardsX => _toX.Counts;
 
-    /// <summary>Opens the packet sockets on <paramref name="xSide"/> and <paramref name="ySide"/> inside <paramref name="middle"/> and starts both directions.</summary>
-    public static DelayLine Start(LinkNamespace middle, string xSide, string ySide, DelayLineSettings settings)
+    /// <summary>
+    /// Opens the packet sockets on <paramref name="xSide"/> and <paramref name="ySide"/> inside
+    /// <paramref name="middle"/> and starts both directions, each holding up to what the link's rate
+    /// (<paramref name="linkBitsPerSecond"/>) brings over the delay.
+    /// </summary>
+    public static DelayLine Start(LinkNamespace middle, string xSide, string ySide, DelayLineSettings settings, long linkBitsPerSecond)
     {
         var x = middle.Enter(() => PacketSocket.Open(xSide, ReceiveTimeout));
         try
@@ -46,7 +50,7 @@ internal sealed class DelayLine : IDisposable
             var y = middle.Enter(() => PacketSocket.Open(ySide, ReceiveTimeout));
             try
             {
-                return new DelayLine(settings, x, y);
+                return new DelayLine(settings, x, y, linkBitsPerSecond);
             }
             catch
             {

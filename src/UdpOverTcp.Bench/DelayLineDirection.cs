@@ -18,10 +18,13 @@ internal sealed class DelayLineDirection : IDisposable
     private const int MaxFrame = 2048;
 
     /// <summary>
-    /// Frames held at most: 60 ms of a 1 Gbit/s link full of 1500 B frames. The tbf before the
-    /// line keeps it far below that; past it a frame is dropped and counted, as a router's queue would.
+    /// The fewest frames the line may hold; more for a fast link or a long delay (see the constructor).
+    /// Past the limit a frame is dropped and counted, as a router's full queue would.
     /// </summary>
-    private const int MaxHeld = 5000;
+    private const int MinHeld = 1000;
+
+    /// <summary>Frames per second are counted as if they were this small (TCP's ACKs are 66 B; most are larger): a bound, not an estimate.</summary>
+    private const int SmallFrameBits = 100 * 8;
 
     /// <summary>The sender's longest sleep, so it notices the end of the run.</summary>
     private static readonly long MaxSleepTicks = Stopwatch.Frequency / 20;
@@ -38,13 +41,17 @@ internal sealed class DelayLineDirection : IDisposable
     private readonly Lock _gate = new();
     private readonly Thread _receiver;
     private readonly Thread _sender;
+    private readonly int _maxHeld;
     private volatile bool _stopping;
     private long _forwarded;
     private long _dropped;
     private long _overflowed;
 
-    public DelayLineDirection(string name, PacketSocket from, PacketSocket to, double delayMilliseconds, double loss, int seed)
+    /// <param name="linkBitsPerSecond">The rate the tbf before the line lets through: what it may have to hold is that rate over the delay.</param>
+    public DelayLineDirection(string name, PacketSocket from, PacketSocket to, double delayMilliseconds, double loss, int seed, long linkBitsPerSecond)
     {
+        // The delay's worth of the link's frames, and 100 ms more for a thread that waited for a core.
+        _maxHeld = (int)Math.Clamp(linkBitsPerSecond / SmallFrameBits * ((delayMilliseconds / 1000) + 0.1), MinHeld, Array.MaxLength / 2);
         Name = name;
         _from = from;
         _to = to;
@@ -71,6 +78,10 @@ internal sealed class DelayLineDirection : IDisposable
         _sender.Join();
     }
 
+    /// <remarks>
+    /// A frame is stamped when this thread gets it: if the thread waited for a core, the frame leaves
+    /// that much later, as from a busy router. The report's one-way delays show any such excess.
+    /// </remarks>
     private void Receive()
     {
         var buffer = new byte[MaxFrame];
@@ -93,7 +104,7 @@ internal sealed class DelayLineDirection : IDisposable
             buffer.AsSpan(0, length).CopyTo(frame);
             lock (_gate)
             {
-                if (_held.Count >= MaxHeld)
+                if (_held.Count >= _maxHeld)
                 {
                     ArrayPool<byte>.Shared.Return(frame);
                     Interlocked.Increment(ref _overflowed);

@@ -97,7 +97,7 @@ internal sealed class ShapedLink : IDisposable
             Configure(y, "vy", ReceiverAddress, rate, alias, tools);
             if (line is { } settings)
             {
-                delayLine = DelayLine.Start(m!, "mx", "my", settings);
+                delayLine = DelayLine.Start(m!, "mx", "my", settings, rate.BitsPerSecond);
             }
 
             string shown = x.Run(tools.Nsenter, tools.Tc, "qdisc", "show", "dev", "vx").Trim();

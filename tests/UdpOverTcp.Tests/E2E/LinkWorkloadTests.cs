@@ -94,6 +94,32 @@ public sealed partial class LinkWorkloadTests
         Assert.True(left.Count == 0, $"left behind: {string.Join("; ", left)}");
     }
 
+    [SkippableFact]
+    public async Task Without_ethtool_a_delay_line_run_says_so_in_one_line_and_exits_1()
+    {
+        SkipUnlessRoot();
+        // A PATH with the other tools (links to them) but no ethtool.
+        string bin = Directory.CreateTempSubdirectory("uot-no-ethtool-").FullName;
+        try
+        {
+            foreach (string tool in new[] { "ip", "tc", "nsenter", "setpriv" })
+            {
+                string? found = new[] { "/usr/sbin", "/usr/bin", "/sbin", "/bin" }.Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
+                Skip.If(found is null, $"no {tool} on this machine");
+                File.CreateSymbolicLink(Path.Combine(bin, tool), found);
+            }
+
+            var (code, stdout, stderr) = await TunnelProcess.RunProgramAsync("/usr/bin/env", $"PATH={bin}", PublishedBinary.BenchPath, "--link", "20mbit", "--delay", "25ms");
+            Assert.Equal(1, code);
+            Assert.Equal("", stdout);
+            Assert.Equal("udp-over-tcp-bench: --delay and --loss need ethtool on PATH (Debian package ethtool), to turn the veth offloads off", Assert.Single(stderr));
+        }
+        finally
+        {
+            Directory.Delete(bin, recursive: true);
+        }
+    }
+
     private static void SkipUnlessRoot() =>
         Skip.IfNot(OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess, "needs root on Linux (--link builds network namespaces); .ci/run runs as root");
 
