@@ -321,21 +321,13 @@ public sealed class BenchOptions
         _ => throw new UsageException($"--workload: '{value}' is not steady, mixed or bursts"),
     };
 
-    private static double[] ParseLoads(string value)
-    {
-        var parts = value.Split(',');
-        var loads = new double[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (!double.TryParse(parts[i], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out loads[i])
-                || loads[i] < MinLoad || loads[i] > MaxLoad)
-            {
-                throw new UsageException($"--loads: '{parts[i]}' is not a load from {MinLoad.ToString(CultureInfo.InvariantCulture)} to {MaxLoad.ToString(CultureInfo.InvariantCulture)} (times the link's rate)");
-            }
-        }
+    /// <summary>A comma-separated list: each part is given to <paramref name="parseOne"/>, which throws the option's usage error.</summary>
+    private static T[] ParseList<T>(string value, Func<string, T> parseOne) => [.. value.Split(',').Select(parseOne)];
 
-        return loads;
-    }
+    private static double[] ParseLoads(string value) => ParseList(value, part =>
+        double.TryParse(part, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double load) && load >= MinLoad && load <= MaxLoad
+            ? load
+            : throw new UsageException($"--loads: '{part}' is not a load from {MinLoad.ToString(CultureInfo.InvariantCulture)} to {MaxLoad.ToString(CultureInfo.InvariantCulture)} (times the link's rate)"));
 
     private static long ParseRate(string value)
     {
@@ -365,19 +357,8 @@ public sealed class BenchOptions
         _ => throw new UsageException($"--io: '{value}' is not portable or batched"),
     };
 
-    private static int[] ParseSizes(string value)
-    {
-        var parts = value.Split(',');
-        var sizes = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i])
-                || sizes[i] < SequencedPayload.MinimumSize || sizes[i] > MaxSize)
-            {
-                throw new UsageException($"--size: '{parts[i]}' is not a size from {SequencedPayload.MinimumSize} to {MaxSize}");
-            }
-        }
-
-        return sizes;
-    }
+    private static int[] ParseSizes(string value) => ParseList(value, part =>
+        int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size) && size >= SequencedPayload.MinimumSize && size <= MaxSize
+            ? size
+            : throw new UsageException($"--size: '{part}' is not a size from {SequencedPayload.MinimumSize} to {MaxSize}"));
 }
