@@ -16,8 +16,12 @@ internal abstract class BatchSender : IDisposable
 
     public int Size { get; }
 
-    /// <summary>On Linux UDP GSO (else sendmmsg of single datagrams); elsewhere a Socket call per datagram.</summary>
-    public static BatchSender Create(Socket socket, IPEndPoint destination, int size)
+    /// <summary>
+    /// On Linux UDP GSO (else sendmmsg of single datagrams); elsewhere a Socket call per datagram.
+    /// Without <paramref name="gso"/> never GSO: its segment size is the socket's, so senders of
+    /// different sizes on one socket (<see cref="FlowGenerator"/>) would cut each other's datagrams.
+    /// </summary>
+    public static BatchSender Create(Socket socket, IPEndPoint destination, int size, bool gso = true)
     {
         // A dual-mode [::] socket reaches IPv4 destinations through their IPv4-mapped form.
         if (socket.AddressFamily == AddressFamily.InterNetworkV6 && destination.AddressFamily == AddressFamily.InterNetwork)
@@ -27,7 +31,7 @@ internal abstract class BatchSender : IDisposable
 
         if (OperatingSystem.IsLinux())
         {
-            return GsoBatchSender.TryCreate(socket, destination, size) ?? (BatchSender)new MMsgBatchSender(socket, destination, size);
+            return (gso ? GsoBatchSender.TryCreate(socket, destination, size) : null) ?? (BatchSender)new MMsgBatchSender(socket, destination, size);
         }
 
         return new SocketBatchSender(socket, destination, size);

@@ -40,15 +40,24 @@ internal static class BenchHelp
         measured with --external (they are not the bench's children).
 
         --link RATE (Linux, as root): a slow link instead of loopback. The bench builds two
-        network namespaces X and Y joined by a veth pair (198.18.0.1/30 and 198.18.0.2/30), shapes X -> Y
-        with tbf rate RATE burst 64kb latency 20ms, and sends a paced flow of --size B datagrams (default
-        1200), each stamped with its send time, from an app in X to an app in Y at 0.8, 1.2 and 2 times
-        RATE: over plain UDP, and through a tunnel connect end in X and listen end in Y (trials
-        interleaved, --duration each, default 10 s). It reports goodput, loss and one-way delay p50/p99/max
-        side by side. The namespaces are held only by the bench's own file descriptors, so they, the veth
-        pair and the tunnel ends in them vanish when it ends, even when it is killed. For example:
+        network namespaces X and Y joined by a veth pair (198.18.0.1/30 and 198.18.0.2/30), shapes both
+        directions with tbf rate RATE burst 64kb latency 20ms, and sends a paced flow of --size B datagrams
+        (default 1200), each stamped with its send time, from an app in X to an app in Y at 0.8, 1.2 and 2
+        times RATE (--loads to choose): over plain UDP, and through a tunnel connect end in X and listen
+        end in Y (trials interleaved, --duration each, default 10 s). It reports goodput, loss and one-way
+        delay p50/p99/max side by side. The namespaces are held only by the bench's own file descriptors,
+        so they, the veth pairs and the tunnel ends in them vanish when it ends, even when it is killed.
+        --delay and --loss (needs ethtool): a long or lossy path. A third namespace M sits between X and Y
+        (veth vx-mx and my-vy, offloads off, X and Y on one Ethernet segment); the bench's own threads
+        carry every frame across it through packet sockets, holding it for the delay and dropping it with
+        the loss probability (seeded, --seed; the report gives the seed), each direction on its own.
+        --workload mixed: a 100 B flow at 50/s beside the bulk flow (at 0.5, 1.2, 2 times RATE), from one
+        socket, through one tunnel pair; each flow reported on its own, with p95. --workload bursts: 1 s on
+        at 0.7 times RATE, 2 s silent, for --duration (default 30 s), then steady flows at 0.2 and 0.5 times.
+        For example:
           udp-over-tcp-bench --link 20mbit
           udp-over-tcp-bench --link 20mbit --tunnel-args "--queue-delay 0"
+          udp-over-tcp-bench --link 20mbit --delay 25ms --loss 0.5% --workload bursts
 
         --clients N (loopback): many clients through one server, after the single client. The bench starts
         one more listen end with --multi-client --max-clients N (and your --tunnel-args) and N connect

@@ -19,12 +19,29 @@ internal static partial class BenchJson
         json.WriteString("congestionControl", report.CongestionControl);
         json.WriteString("senderAddress", ShapedLink.SenderAddress.ToString());
         json.WriteString("receiverAddress", ShapedLink.ReceiverAddress.ToString());
+        json.WriteBoolean("bothDirectionsShaped", true);
+        if (report.Path is { } path)
+        {
+            json.WriteStartObject("delayLine");
+            json.WriteNumber("delayMilliseconds", path.DelayMilliseconds);
+            json.WriteNumber("lossPercent", Math.Round(path.Loss * 100, 6));
+            json.WriteNumber("seed", path.Seed);
+            WriteDelayLineCounts(json, "towardsY", path.TowardsY);
+            WriteDelayLineCounts(json, "towardsX", path.TowardsX);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("delayLine");
+        }
+
         json.WriteEndObject();
 
         json.WriteStartObject("settings");
         json.WriteNumber("size", report.Size);
         WriteNumberOrNull(json, "trialSeconds", report.TrialSeconds);
         json.WriteString("order", LinkReport.Order);
+        json.WriteString("workload", report.Workload.ToString().ToLowerInvariant());
         json.WriteString("dataPath", report.DataPath);
         json.WriteString("tunnelArgs", report.TunnelArgs);
         json.WriteEndObject();
@@ -33,6 +50,7 @@ internal static partial class BenchJson
         foreach (var load in report.Loads)
         {
             json.WriteStartObject();
+            json.WriteString("flow", load.Flow);
             WriteNumberOrNull(json, "load", load.Load);
             WriteNumberOrNull(json, "offeredMegabitsPerSecond", Math.Round(load.OfferedBitsPerSecond / 1e6, 3));
             WriteLinkTrial(json, "plain", load.Plain);
@@ -71,6 +89,7 @@ internal static partial class BenchJson
             json.WriteStartObject("delayMilliseconds");
             json.WriteNumber("count", delay.Count);
             WriteNumberOrNull(json, "p50", Milliseconds(delay.P50));
+            WriteNumberOrNull(json, "p95", Milliseconds(delay.P95));
             WriteNumberOrNull(json, "p99", Milliseconds(delay.P99));
             WriteNumberOrNull(json, "max", Milliseconds(delay.Max));
             json.WriteEndObject();
@@ -82,6 +101,15 @@ internal static partial class BenchJson
 
         WriteNumberOrNull(json, "tunnelCpuSecondsPerMillion", Round(trial.TunnelCpuPerMillion));
         WriteNumberOrNull(json, "stealPercent", Percent(trial.StolenFraction));
+        json.WriteEndObject();
+    }
+
+    private static void WriteDelayLineCounts(Utf8JsonWriter json, string name, DelayLineCounts counts)
+    {
+        json.WriteStartObject(name);
+        json.WriteNumber("forwarded", counts.Forwarded);
+        json.WriteNumber("dropped", counts.Dropped);
+        json.WriteNumber("overflowed", counts.Overflowed);
         json.WriteEndObject();
     }
 

@@ -33,8 +33,24 @@ public sealed class BenchOptions
     /// </summary>
     public const long MaxClientBytes = 4L * 1024 * 1024;
 
+    /// <summary>--workload bursts: long enough for several bursts, and for BBR's PROBE_RTT (about every 10 s) to come in each trial.</summary>
+    public const double DefaultBurstsDurationSeconds = 30;
+
+    /// <summary>--delay: up to a second one way (a geostationary hop is 270 ms).</summary>
+    public const double MaxDelayMilliseconds = 1000;
+
+    /// <summary>--loss: up to half of the frames each way.</summary>
+    public const double MaxLossPercent = 50;
+
+    /// <summary>--loads: multiples of the link's rate from this...</summary>
+    public const double MinLoad = 0.01;
+
+    /// <summary>...to this.</summary>
+    public const double MaxLoad = 10;
+
     private bool _sizesGiven;
     private bool _durationGiven;
+    private readonly List<string> _linkOnly = [];
 
     /// <summary>Length of each trial; a search runs a dozen or so per size and path.</summary>
     public double DurationSeconds { get; set; } = DefaultDurationSeconds;
@@ -59,6 +75,24 @@ public sealed class BenchOptions
 
     /// <summary>--link RATE: measure across a link of this rate between two network namespaces instead of loopback.</summary>
     public LinkRate? Link { get; set; }
+
+    /// <summary>--delay: the delay line's one-way delay, each direction, in milliseconds (0: none).</summary>
+    public double DelayMilliseconds { get; set; }
+
+    /// <summary>--loss: the delay line's loss probability, each direction on its own, 0 to 1 (0: none).</summary>
+    public double LossFraction { get; set; }
+
+    /// <summary>--seed: the delay line's PRNG seed; null: one from the clock (the report gives it).</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>--workload: what --link offers.</summary>
+    public LinkWorkload Workload { get; set; } = LinkWorkload.Steady;
+
+    /// <summary>--loads: the loads (multiples of the link's rate) instead of the workload's own; null: its own.</summary>
+    public IReadOnlyList<double>? Loads { get; set; }
+
+    /// <summary>Whether --link runs through the bench's delay line (a delay or a loss was asked for).</summary>
+    public bool HasDelayLine => DelayMilliseconds > 0 || LossFraction > 0;
 
     /// <summary>The tunnel binary the bench starts; null: udp-over-tcp beside the bench.</summary>
     public string? TunnelPath { get; set; }
@@ -94,6 +128,16 @@ public sealed class BenchOptions
             (o, v) => o.TunnelArgs = v!.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)),
         new("link", null, "RATE", "Linux, as root: plain UDP and the tunnel across a veth link shaped to RATE (e.g. 20mbit) between two network namespaces the bench builds, at 0.8, 1.2 and 2 times RATE",
             (o, v) => o.Link = LinkRate.Parse(v!)),
+        new("delay", null, "TIME", $"with --link: a one-way delay each way, e.g. 25ms (0 to {MaxDelayMilliseconds.ToString(CultureInfo.InvariantCulture)}ms), by the bench's delay line in a third namespace between X and Y",
+            (o, v) => o.DelayMilliseconds = o.LinkOnly("--delay", ParseDelay(v!))),
+        new("loss", null, "PERCENT", $"with --link: drop this share of frames, each direction on its own, e.g. 0.5% (0 to {MaxLossPercent.ToString(CultureInfo.InvariantCulture)}%), by the delay line",
+            (o, v) => o.LossFraction = o.LinkOnly("--loss", ParseLoss(v!))),
+        new("seed", null, "N", "with --delay or --loss: the delay line's PRNG seed (default: from the clock; the report gives it)",
+            (o, v) => o.Seed = o.LinkOnly("--seed", ParseSeed(v!))),
+        new("workload", null, "KIND", "with --link: steady (default: one flow at 0.8, 1.2, 2 times RATE), mixed (a 100 B flow at 50/s beside a bulk flow at 0.5, 1.2, 2 times) or bursts (1 s on at 0.7 times, 2 s off; then steady flows at 0.2 and 0.5 times; default --duration 30)",
+            (o, v) => o.Workload = o.LinkOnly("--workload", ParseWorkload(v!))),
+        new("loads", null, "LIST", $"with --link: the loads instead, comma-separated multiples of RATE ({MinLoad.ToString(CultureInfo.InvariantCulture)} to {MaxLoad.ToString(CultureInfo.InvariantCulture)}), e.g. 0.2,0.5 (bursts: the steady flows')",
+            (o, v) => o.Loads = o.LinkOnly("--loads", ParseLoads(v!))),
         new("external", null, "SEND_ADDR RECV_ADDR", "measure tunnels you started: send to SEND_ADDR from RECV_ADDR, receive on RECV_ADDR",
             (o, v) => o.SetExternal(v!)) { ValueCount = 2 },
         new("clients", null, "N", $"also run N clients ({MinClients} to {MaxClients}) through one server: a listen end with --multi-client --max-clients N and N connect ends; the generator spreads the rate over them (no latency ping-pong then)",
@@ -129,6 +173,10 @@ public sealed class BenchOptions
         {
             options.ApplyLinkDefaults();
         }
+        else if (options._linkOnly.Count > 0)
+        {
+            throw new UsageException($"{options._linkOnly[0]} shapes the --link run; it needs --link RATE");
+        }
 
         if (options.Clients is { } clients)
         {
@@ -162,8 +210,20 @@ public sealed class BenchOptions
 
         if (!_durationGiven)
         {
-            DurationSeconds = DefaultLinkDurationSeconds;
+            DurationSeconds = Workload == LinkWorkload.Bursts ? DefaultBurstsDurationSeconds : DefaultLinkDurationSeconds;
         }
+
+        if (Seed is not null && !HasDelayLine)
+        {
+            throw new UsageException("--seed is the delay line's; it needs --delay or --loss");
+        }
+    }
+
+    /// <summary>Notes that an option that only --link uses was given, and passes its value on.</summary>
+    private T LinkOnly<T>(string option, T value)
+    {
+        _linkOnly.Add(option);
+        return value;
     }
 
     /// <summary>--clients: loopback tunnels the bench starts, and buffers that fit (see <see cref="MaxClientBytes"/>).</summary>
@@ -222,6 +282,53 @@ public sealed class BenchOptions
         return seconds;
     }
 
+    /// <summary>"25ms", "0.5ms" or "25" (milliseconds either way).</summary>
+    private static double ParseDelay(string value)
+    {
+        string number = value.EndsWith("ms", StringComparison.Ordinal) ? value[..^2] : value;
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double milliseconds)
+            || milliseconds > MaxDelayMilliseconds)
+        {
+            throw new UsageException($"--delay: '{value}' is not a delay from 0ms to {MaxDelayMilliseconds.ToString(CultureInfo.InvariantCulture)}ms, like 25ms");
+        }
+
+        return milliseconds;
+    }
+
+    /// <summary>"0.5%" or "0.5" (percent either way), as a fraction.</summary>
+    private static double ParseLoss(string value)
+    {
+        string number = value.EndsWith('%') ? value[..^1] : value;
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double percent)
+            || percent > MaxLossPercent)
+        {
+            throw new UsageException($"--loss: '{value}' is not a loss from 0% to {MaxLossPercent.ToString(CultureInfo.InvariantCulture)}%, like 0.5%");
+        }
+
+        return percent / 100;
+    }
+
+    private static int ParseSeed(string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int seed)
+            ? seed
+            : throw new UsageException($"--seed: '{value}' is not a number from 0 to {int.MaxValue}");
+
+    private static LinkWorkload ParseWorkload(string value) => value switch
+    {
+        "steady" => LinkWorkload.Steady,
+        "mixed" => LinkWorkload.Mixed,
+        "bursts" => LinkWorkload.Bursts,
+        _ => throw new UsageException($"--workload: '{value}' is not steady, mixed or bursts"),
+    };
+
+    /// <summary>A comma-separated list: each part is given to <paramref name="parseOne"/>, which throws the option's usage error.</summary>
+    private static T[] ParseList<T>(string value, Func<string, T> parseOne) => [.. value.Split(',').Select(parseOne)];
+
+    private static double[] ParseLoads(string value) => ParseList(value, part =>
+        double.TryParse(part, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double load) && load >= MinLoad && load <= MaxLoad
+            ? load
+            : throw new UsageException($"--loads: '{part}' is not a load from {MinLoad.ToString(CultureInfo.InvariantCulture)} to {MaxLoad.ToString(CultureInfo.InvariantCulture)} (times the link's rate)"));
+
     private static long ParseRate(string value)
     {
         if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long rate) || rate < 1 || rate > MaxRate)
@@ -250,19 +357,8 @@ public sealed class BenchOptions
         _ => throw new UsageException($"--io: '{value}' is not portable or batched"),
     };
 
-    private static int[] ParseSizes(string value)
-    {
-        var parts = value.Split(',');
-        var sizes = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i])
-                || sizes[i] < SequencedPayload.MinimumSize || sizes[i] > MaxSize)
-            {
-                throw new UsageException($"--size: '{parts[i]}' is not a size from {SequencedPayload.MinimumSize} to {MaxSize}");
-            }
-        }
-
-        return sizes;
-    }
+    private static int[] ParseSizes(string value) => ParseList(value, part =>
+        int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size) && size >= SequencedPayload.MinimumSize && size <= MaxSize
+            ? size
+            : throw new UsageException($"--size: '{part}' is not a size from {SequencedPayload.MinimumSize} to {MaxSize}"));
 }

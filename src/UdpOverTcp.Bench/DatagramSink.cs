@@ -20,6 +20,9 @@ public readonly record struct SinkCounts(long Unique, long Duplicated, long Reor
 /// With several streams (one per client, --clients) each stream's datagrams are a sequence of their
 /// own (<see cref="TrialSequence.StreamIndex"/>), tracked by a tracker of their own, and the counts are
 /// the sums: a datagram of one client arriving before an earlier one of another is not reordering.
+/// Streams may also be flows of their own (--workload mixed: a small flow beside a bulk one, from one
+/// socket): <see cref="BeginFlows"/> gives each stream its size and its own array of delays, and
+/// <see cref="Snapshot(int)"/> counts one stream.
 /// The counters are guarded by a lock taken once per batch, so a snapshot is always consistent.
 /// The socket is the caller's; stop the sink before closing it.
 /// </summary>
@@ -44,6 +47,12 @@ internal sealed class DatagramSink : IDisposable
     private bool _stamped;
     private long[]? _delays;
     private int _delayCount;
+
+    // With flows (BeginFlows): each stream's size, delays and the datagrams of it that came damaged.
+    private int[]? _flowSizes;
+    private long[][]? _flowDelays;
+    private int[] _flowDelayCounts = [];
+    private long[] _flowCorrupted = [];
 
     public DatagramSink(Socket socket, int streams = 1)
     {
@@ -83,6 +92,36 @@ internal sealed class DatagramSink : IDisposable
             _stamped = delays is not null;
             _delays = delays;
             _delayCount = 0;
+            _flowSizes = null;
+            _flowDelays = null;
+        }
+    }
+
+    /// <summary>
+    /// Counts from now on belong to <paramref name="trial"/>, whose stream k is a flow of stamped
+    /// datagrams of <paramref name="sizes"/>[k] bytes, with its one-way delays going to
+    /// <paramref name="delays"/>[k] until <see cref="EndFlowDelays"/>.
+    /// </summary>
+    public void BeginFlows(int trial, int[] sizes, long[][] delays)
+    {
+        BeginTrial(trial, 0, delays: null);
+        lock (_gate)
+        {
+            _stamped = true;
+            _flowSizes = sizes;
+            _flowDelays = delays;
+            _flowDelayCounts = new int[sizes.Length];
+            _flowCorrupted = new long[sizes.Length];
+        }
+    }
+
+    /// <summary>Stops writing the flows' delays and returns how many each array holds: the arrays are the caller's again.</summary>
+    public int[] EndFlowDelays()
+    {
+        lock (_gate)
+        {
+            _flowDelays = null;
+            return (int[])_flowDelayCounts.Clone();
         }
     }
 
@@ -109,6 +148,17 @@ internal sealed class DatagramSink : IDisposable
             }
 
             return new SinkCounts(unique, duplicated, reordered, _corrupted, _stale);
+        }
+    }
+
+    /// <summary>The counts of one flow (<see cref="BeginFlows"/>); what could not be told apart (stale, unreadable) is counted with stream 0.</summary>
+    public SinkCounts Snapshot(int stream)
+    {
+        lock (_gate)
+        {
+            var tracker = _trackers[stream];
+            long corrupted = (stream < _flowCorrupted.Length ? _flowCorrupted[stream] : 0) + (stream == 0 ? _corrupted : 0);
+            return new SinkCounts(tracker.Unique, tracker.Duplicated, tracker.Reordered, corrupted, stream == 0 ? _stale : 0);
         }
     }
 
@@ -165,21 +215,42 @@ internal sealed class DatagramSink : IDisposable
             return;
         }
 
-        if (trial > _trial || datagram.Length != _size)
-        {
-            _corrupted++;
-            return;
-        }
-
         long index = TrialSequence.IndexOf(sequence);
         int stream = TrialSequence.StreamOf(index);
-        if (stream >= _trackers.Length)
+        if (trial > _trial || stream >= _trackers.Length)
         {
-            _corrupted++;   // no client of this trial sends such a stream
+            _corrupted++;   // a trial not yet begun, or no client (flow) of this trial sends such a stream
             return;
         }
 
-        if (_trackers[stream].Record(TrialSequence.IndexInStream(index)) && _delays is { } delays && _delayCount < delays.Length)
+        if (datagram.Length != (_flowSizes is { } sizes ? sizes[stream] : _size))
+        {
+            if (_flowSizes is null)
+            {
+                _corrupted++;
+            }
+            else
+            {
+                _flowCorrupted[stream]++;
+            }
+
+            return;
+        }
+
+        if (!_trackers[stream].Record(TrialSequence.IndexInStream(index)))
+        {
+            return;
+        }
+
+        if (_flowDelays is { } flowDelays)
+        {
+            var delays = flowDelays[stream];
+            if (_flowDelayCounts[stream] < delays.Length)
+            {
+                delays[_flowDelayCounts[stream]++] = receivedAt - sentAt;
+            }
+        }
+        else if (_delays is { } delays && _delayCount < delays.Length)
         {
             delays[_delayCount++] = receivedAt - sentAt;
         }

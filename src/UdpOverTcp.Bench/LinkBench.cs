@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -6,16 +5,26 @@ namespace UdpOverTcp.Bench;
 
 /// <summary>
 /// udp-over-tcp-bench --link RATE (latency under load): builds the slow link
-/// (<see cref="ShapedLink"/>), then offers a paced flow of stamped datagrams from an app in X to an
-/// app in Y at 0.8, 1.2 and 2 times RATE, over plain UDP across the link and through two tunnel ends
-/// (the connect end in X, the listen end in Y, their TCP across the link), and reports goodput, loss
-/// and one-way delay side by side. The trials are interleaved (at each load plain UDP, then the
-/// tunnel), so a machine that gets busier during the run weighs on both alike.
+/// (<see cref="ShapedLink"/>, with --delay or --loss a delay line in its middle), then offers stamped
+/// datagrams from an app in X to an app in Y (the --workload: <see cref="LinkWorkload"/>), over plain
+/// UDP across the link and through two tunnel ends (the connect end in X, the listen end in Y, their
+/// TCP across the link), and reports goodput, loss and one-way delay side by side. The trials are
+/// interleaved (at each load plain UDP, then the tunnel), so a machine that gets busier during the
+/// run weighs on both alike.
 /// </summary>
 internal static class LinkBench
 {
-    /// <summary>The offered rates, as multiples of the link's rate: under it, a little over it, twice it.</summary>
+    /// <summary>The steady workload's offered rates, as multiples of the link's rate: under it, a little over it, twice it.</summary>
     public static readonly IReadOnlyList<double> Loads = [0.8, 1.2, 2.0];
+
+    /// <summary>The mixed workload's bulk loads: well under the link, a little over it, twice it.</summary>
+    public static readonly IReadOnlyList<double> MixedLoads = [0.5, 1.2, 2.0];
+
+    /// <summary>The bursts workload's steady flows: a fifth and half of the link, for a whole --duration (BBR's PROBE_RTT comes about every 10 s).</summary>
+    public static readonly IReadOnlyList<double> BurstsSteadyLoads = [0.2, 0.5];
+
+    /// <summary>The bursts workload's on-phase load.</summary>
+    public const double BurstLoad = 0.7;
 
     private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StatisticsTimeout = TimeSpan.FromSeconds(5);
@@ -23,15 +32,18 @@ internal static class LinkBench
 
     public static LinkReport Run(BenchOptions options, BenchProgress progress, CancellationToken cancellationToken)
     {
-        var tools = LinkTools.Find();
+        var tools = LinkTools.Find(options.HasDelayLine);
         string program = SpawnedTunnels.Locate(options.TunnelPath);
         var rate = options.Link!.Value;
         int size = options.Sizes[0];
         var duration = TimeSpan.FromSeconds(options.DurationSeconds);
         var machineAtStart = CpuSteal.Read();
 
+        DelayLineSettings? line = options.HasDelayLine
+            ? new DelayLineSettings(options.DelayMilliseconds, options.LossFraction, options.Seed ?? Environment.TickCount & int.MaxValue)
+            : null;
         progress.Show($"bench: building the {rate.Text} link");
-        using var link = ShapedLink.Create(rate, tools);
+        using var link = ShapedLink.Create(rate, tools, line);
         BenchPath? plain = null;
         BenchPath? tunnel = null;
         Socket? tunnelSender = null;
@@ -58,7 +70,8 @@ internal static class LinkBench
             if (options.Verbose)
             {
                 progress.Clear();
-                Console.Error.WriteLine($"bench: link ready: namespaces X {link.X.Id} and Y {link.Y.Id}, vx {ShapedLink.SenderAddress} -> vy {ShapedLink.ReceiverAddress}, {link.QdiscShown}; tunnel ends: listen pid {spawned.FarId} in Y, connect pid {spawned.NearId} in X");
+                string middle = link.Middle is { } m ? $", delay line in M {m.Id}: {link.Line!.Settings}" : "";
+                Console.Error.WriteLine($"bench: link ready: namespaces X {link.X.Id} and Y {link.Y.Id}, vx {ShapedLink.SenderAddress} -> vy {ShapedLink.ReceiverAddress}, {link.QdiscShown}{middle}; tunnel ends: listen pid {spawned.FarId} in Y, connect pid {spawned.NearId} in X");
             }
 
             progress.Show("bench: checking that both paths deliver");
@@ -70,25 +83,8 @@ internal static class LinkBench
                 }
             }
 
-            using var plainRunner = new TrialRunner(plain, size, TrialSettings.Link);
-            using var tunnelRunner = new TrialRunner(tunnel, size, TrialSettings.Link);
-            var statistics = Statistics(spawned);
-            var loads = new List<LinkLoad>();
-            foreach (double load in Loads)
-            {
-                double offered = load * rate.BitsPerSecond;
-                double datagramsPerSecond = offered / (size * 8.0);
-                var plainResult = Trial(plainRunner, plain.Name, load, datagramsPerSecond, duration, options.Verbose, progress, null, cancellationToken);
-                var tunnelResult = Trial(tunnelRunner, tunnel.Name, load, datagramsPerSecond, duration, options.Verbose, progress, () =>
-                {
-                    var now = Statistics(spawned);
-                    var drops = now is not null && statistics is not null ? now.Since(statistics) : null;
-                    statistics = now;
-                    return drops;
-                }, cancellationToken);
-                loads.Add(new LinkLoad(load, offered, plainResult.Result, tunnelResult.Result, tunnelResult.Drops));
-            }
-
+            var trials = new LinkTrials(plain, tunnel, () => Statistics(spawned), options.Verbose, progress, cancellationToken);
+            var loads = Workload(options, trials, rate, size, duration);
             return new LinkReport(
                 HelpText.Version,
                 Environment.ProcessorCount,
@@ -104,7 +100,11 @@ internal static class LinkBench
                 spawned.DataPath,
                 string.Join(' ', options.TunnelArgs),
                 loads,
-                CpuTimes.StolenFraction(machineAtStart, CpuSteal.Read()));
+                CpuTimes.StolenFraction(machineAtStart, CpuSteal.Read()),
+                options.Workload,
+                link.Line is { } delayLine
+                    ? new LinkPath(delayLine.Settings.DelayMilliseconds, delayLine.Settings.Loss, delayLine.Settings.Seed, delayLine.TowardsY, delayLine.TowardsX)
+                    : null);
         }
         finally
         {
@@ -145,24 +145,29 @@ internal static class LinkBench
         }
     }
 
-    private static (TrialResult Result, TunnelDrops? Drops) Trial(
-        TrialRunner runner, string name, double load, double datagramsPerSecond, TimeSpan duration, bool verbose,
-        BenchProgress progress, Func<TunnelDrops?>? drops, CancellationToken cancellationToken)
+    /// <summary>The rows of the workload asked for, each flow at each load, plain UDP then the tunnel.</summary>
+    private static List<LinkLoad> Workload(BenchOptions options, LinkTrials trials, LinkRate rate, int size, TimeSpan duration)
     {
-        progress.Show(Invariant($"bench: load {load:0.0#}x, {name}, {duration.TotalSeconds:0.#} s"));
-        var result = runner.Run(datagramsPerSecond, duration, cancellationToken);
-        var dropped = drops?.Invoke();
-        if (verbose)
+        double PerSecond(double load, int bytes) => load * rate.BitsPerSecond / (bytes * 8.0);
+        var rows = new List<LinkLoad>();
+        if (options.Workload == LinkWorkload.Bursts)
         {
-            progress.Clear();
-            string delay = result.Delay is { } d ? $"delay p50 {BenchTable.Milliseconds(d.P50)} p99 {BenchTable.Milliseconds(d.P99)} max {BenchTable.Milliseconds(d.Max)}" : "nothing delivered";
-            string steal = result.StolenFraction is { } stolen ? Invariant($", steal {stolen * 100:0.0} %") : "";
-            Console.Error.WriteLine(Invariant(
-                $"bench: link trial, load {load:0.0#}x, {name}: offered {result.OfferedRate * result.Size * 8 / 1e6:0.00} Mbit/s, sent {result.SentRate * result.Size * 8 / 1e6:0.00}, goodput {result.GoodputBitsPerSecond / 1e6:0.00} Mbit/s, loss {result.LossFraction * 100:0.000} %, {delay}, reordered {result.Counts.Reordered} duplicated {result.Counts.Duplicated} corrupted {result.Counts.Corrupted}{(drops is null ? "" : $", tunnel drops: {BenchTable.TunnelDropsText(dropped)}")}{steal}"));
+            rows.AddRange(trials.Flows(BurstLoad, [Flow.Bursts(size, PerSecond(BurstLoad, size))], duration));
         }
 
-        return (result, dropped);
-    }
+        var loads = options.Loads ?? options.Workload switch
+        {
+            LinkWorkload.Mixed => MixedLoads,
+            LinkWorkload.Bursts => BurstsSteadyLoads,
+            _ => Loads,
+        };
+        foreach (double load in loads)
+        {
+            rows.AddRange(options.Workload == LinkWorkload.Mixed
+                ? trials.Flows(load, [new Flow("bulk", size, PerSecond(load, size)), Flow.Small], duration)
+                : [trials.Steady(load, load * rate.BitsPerSecond, size, PerSecond(load, size), duration)]);
+        }
 
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+        return rows;
+    }
 }

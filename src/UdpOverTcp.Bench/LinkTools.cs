@@ -7,16 +7,18 @@ namespace UdpOverTcp.Bench;
 /// says what is needed: Linux; CAP_SYS_ADMIN (to make network namespaces) and CAP_NET_ADMIN (to
 /// configure them), which root has; ip and tc (iproute2); nsenter and setpriv (util-linux: setpriv
 /// gives the tunnel ends their parent-death signal, without which a killed bench would leave them,
-/// and with them its namespaces).
+/// and with them its namespaces); with a delay line (--delay, --loss), ethtool, to turn the veth
+/// offloads off.
 /// </summary>
 /// <param name="Ip">Full paths of the programs.</param>
-internal sealed record LinkTools(string Ip, string Tc, string Nsenter)
+/// <param name="Ethtool">Null unless asked for.</param>
+internal sealed record LinkTools(string Ip, string Tc, string Nsenter, string? Ethtool = null)
 {
     private const int CapNetAdmin = 12;
     private const int CapSysAdmin = 21;
 
     /// <summary>Returns the tools; throws <see cref="BenchException"/> saying what is missing.</summary>
-    public static LinkTools Find()
+    public static LinkTools Find(bool delayLine = false)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -50,7 +52,13 @@ internal sealed record LinkTools(string Ip, string Tc, string Nsenter)
             throw new BenchException($"--link needs ip and tc (iproute2), nsenter and setpriv (util-linux) on PATH; missing: {string.Join(", ", missing)}");
         }
 
-        return new LinkTools(ip!, tc!, nsenter!);
+        string? ethtool = delayLine ? HostCommand.Find("ethtool") : null;
+        if (delayLine && ethtool is null)
+        {
+            throw new BenchException("--delay and --loss need ethtool on PATH (Debian package ethtool), to turn the veth offloads off");
+        }
+
+        return new LinkTools(ip!, tc!, nsenter!, ethtool);
     }
 
     /// <summary>CapEff from /proc/self/status: the capabilities this process has now, as bits.</summary>

@@ -40,4 +40,53 @@ internal static unsafe partial class LinuxCalls
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
+
+    // The delay line's raw frames (PacketSocket): AF_PACKET sockets bound to one interface. recv, send
+    // and the socket-level constants are the tunnel's (Transport/Linux/LinuxSocketCalls).
+    public const int AF_PACKET = 17;
+    public const int SOCK_RAW = 3;
+
+    /// <summary>Every protocol: ARP as well as IPv4 (and whatever else crosses the segment).</summary>
+    public const ushort ETH_P_ALL = 0x0003;
+    public const int SO_RCVTIMEO = 20;
+    public const int SOL_PACKET = 263;
+
+    /// <summary>Linux 4.20+: do not show a packet socket the frames its own interface sends (ours among them).</summary>
+    public const int PACKET_IGNORE_OUTGOING = 23;
+
+    /// <summary>struct sockaddr_ll (20 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SockAddrLl
+    {
+        public ushort Family;
+        public ushort Protocol;
+        public int InterfaceIndex;
+        public ushort HardwareType;
+        public byte PacketType;
+        public byte AddressLength;
+        public ulong Address;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeVal
+    {
+        public nint Seconds;
+        public nint Microseconds;
+    }
+
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
+    public static partial int Bind(int fd, SockAddrLl* address, int length);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    public static partial int SetSockOpt(int fd, int level, int name, void* value, int length);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    public static partial int Close(int fd);
+
+    /// <summary>The index of the interface <paramref name="name"/> in the calling thread's network namespace; 0 if none.</summary>
+    [LibraryImport("libc", EntryPoint = "if_nametoindex", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial uint IfNameToIndex(string name);
 }

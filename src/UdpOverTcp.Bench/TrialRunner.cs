@@ -56,9 +56,8 @@ internal sealed class TrialRunner : IDisposable
 
     public TrialResult Run(double rate, TimeSpan duration, CancellationToken cancellationToken)
     {
-        int trial = Interlocked.Increment(ref s_lastTrial);
-        // Room for every datagram the schedule can send in the trial (and the second it may overrun by).
-        var delays = _settings.OneWayDelays ? new long[(int)Math.Min(Array.MaxLength, (rate * (duration.TotalSeconds + 1)) + DelayHeadroom)] : null;
+        int trial = NextTrial();
+        var delays = _settings.OneWayDelays ? DelayArray(rate, duration) : null;
         _sink.BeginTrial(trial, _size, delays);
         var tunnelCpuBefore = _path.TunnelCpu?.Invoke();
         var serverCpuBefore = _path.ServerCpu?.Invoke();
@@ -66,7 +65,7 @@ internal sealed class TrialRunner : IDisposable
         var machineBefore = CpuSteal.Read();
 
         var run = _generator.Run(trial, rate, duration, cancellationToken);
-        var counts = Drain(run.Sent);
+        var counts = Drain(_sink, run.Sent, _settings);
         var delay = delays is null ? null : OneWayDelay.Of(delays.AsSpan(0, _sink.EndDelays()));
 
         var tunnelCpu = _path.TunnelCpu?.Invoke() - tunnelCpuBefore;
@@ -83,18 +82,25 @@ internal sealed class TrialRunner : IDisposable
         _generator.Dispose();
     }
 
-    /// <summary>Waits until everything arrived, or nothing more is arriving.</summary>
-    private SinkCounts Drain(long sent)
+    /// <summary>Room for the one-way delay of every datagram a schedule of <paramref name="rate"/> can send in <paramref name="duration"/> (and the second it may overrun by).</summary>
+    public static long[] DelayArray(double rate, TimeSpan duration) =>
+        new long[(int)Math.Min(Array.MaxLength, (rate * (duration.TotalSeconds + 1)) + DelayHeadroom)];
+
+    /// <summary>A trial number no runner used before in this process.</summary>
+    public static int NextTrial() => Interlocked.Increment(ref s_lastTrial);
+
+    /// <summary>Waits until everything <paramref name="sink"/> was sent arrived, or nothing more is arriving.</summary>
+    public static SinkCounts Drain(DatagramSink sink, long sent, TrialSettings settings)
     {
         long stopped = Stopwatch.GetTimestamp();
         while (true)
         {
-            var counts = _sink.Snapshot();
+            var counts = sink.Snapshot();
             long now = Stopwatch.GetTimestamp();
-            long lastActivity = Math.Max(stopped, _sink.LastArrival);
+            long lastActivity = Math.Max(stopped, sink.LastArrival);
             if (counts.Unique >= sent
-                || Stopwatch.GetElapsedTime(lastActivity, now) >= _settings.QuietTime
-                || Stopwatch.GetElapsedTime(stopped, now) >= _settings.MaxDrainTime)
+                || Stopwatch.GetElapsedTime(lastActivity, now) >= settings.QuietTime
+                || Stopwatch.GetElapsedTime(stopped, now) >= settings.MaxDrainTime)
             {
                 return counts;
             }
@@ -103,5 +109,5 @@ internal sealed class TrialRunner : IDisposable
         }
     }
 
-    private static TimeSpan BenchCpu() => Environment.CpuUsage.TotalTime;
+    public static TimeSpan BenchCpu() => Environment.CpuUsage.TotalTime;
 }

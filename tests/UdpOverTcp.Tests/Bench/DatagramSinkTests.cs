@@ -129,6 +129,39 @@ public class DatagramSinkTests
     }
 
     [Fact]
+    public void Two_flows_of_different_sizes_from_one_socket_are_counted_and_timed_each_on_its_own()
+    {
+        using var path = BenchPath.PlainUdp(AddressFamily.InterNetwork);
+        using var runner = new FlowRunner(path, [new Flow("bulk", 1200, 2_000), Flow.Small], TrialSettings.Link);
+        var results = runner.Run(TimeSpan.FromSeconds(0.5), CancellationToken.None);
+
+        Assert.Equal(2, results.Length);
+        Assert.Equal([1200, 100], results.Select(r => r.Size));
+        Assert.InRange(results[0].Sent, 800, 1100);   // 2,000/s for 0.5 s
+        Assert.InRange(results[1].Sent, 20, 30);      // 50/s
+        foreach (var result in results)
+        {
+            Assert.Equal(result.Sent, result.Counts.Unique);
+            Assert.Equal(0, result.Counts.Corrupted + result.Counts.Duplicated + result.Counts.Reordered);
+            Assert.Equal(result.Counts.Unique, result.Delay!.Count);
+            Assert.True(result.Delay.P50 <= result.Delay.P95 && result.Delay.P95 <= result.Delay.P99);
+        }
+    }
+
+    [Fact]
+    public void A_bursts_flow_sends_only_while_on_and_its_seconds_are_the_on_time()
+    {
+        using var path = BenchPath.PlainUdp(AddressFamily.InterNetwork);
+        using var runner = new FlowRunner(path, [Flow.Bursts(1200, 1_000)], TrialSettings.Link);
+        var result = Assert.Single(runner.Run(TimeSpan.FromSeconds(3.5), CancellationToken.None));
+
+        // On 0-1 s and 3-3.5 s: 1.5 s at 1,000/s, not 3.5 s.
+        Assert.InRange(result.Sent, 1300, 1600);
+        Assert.InRange(result.Generator.Seconds, 1.45, 1.55);
+        Assert.Equal(result.Sent, result.Counts.Unique);
+    }
+
+    [Fact]
     public void A_paced_stamped_trial_over_plain_loopback_times_every_datagram()
     {
         using var path = BenchPath.PlainUdp(AddressFamily.InterNetwork);

@@ -225,6 +225,91 @@ public class BenchOptionsTests
     }
 
     [Fact]
+    public void Link_has_no_delay_line_and_the_steady_workload_by_default()
+    {
+        var o = BenchOptions.Parse(["--link", "20mbit"]);
+        Assert.Equal(0, o.DelayMilliseconds);
+        Assert.Equal(0, o.LossFraction);
+        Assert.Null(o.Seed);
+        Assert.False(o.HasDelayLine);
+        Assert.Equal(LinkWorkload.Steady, o.Workload);
+        Assert.Null(o.Loads);
+    }
+
+    [Theory]
+    [InlineData("25ms", 25)]
+    [InlineData("25", 25)]
+    [InlineData("0.5ms", 0.5)]
+    [InlineData("0ms", 0)]
+    [InlineData("1000ms", 1000)]
+    public void Delay_is_one_way_in_milliseconds(string value, double milliseconds)
+    {
+        var o = BenchOptions.Parse(["--link", "20mbit", "--delay", value]);
+        Assert.Equal(milliseconds, o.DelayMilliseconds);
+        Assert.Equal(milliseconds > 0, o.HasDelayLine);
+    }
+
+    [Theory]
+    [InlineData("0.5%", 0.005)]
+    [InlineData("10", 0.1)]
+    [InlineData("50%", 0.5)]
+    [InlineData("0%", 0)]
+    public void Loss_is_a_percentage_each_way(string value, double fraction)
+    {
+        var o = BenchOptions.Parse(["--link", "20mbit", "--loss", value]);
+        Assert.Equal(fraction, o.LossFraction, 12);
+        Assert.Equal(fraction > 0, o.HasDelayLine);
+    }
+
+    [Fact]
+    public void Delay_loss_seed_workload_and_loads_go_together()
+    {
+        var o = BenchOptions.Parse(["--link", "20mbit", "--delay", "25ms", "--loss", "0.5%", "--seed", "42", "--workload", "mixed", "--loads", "0.2,0.5"]);
+        Assert.Equal(25, o.DelayMilliseconds);
+        Assert.Equal(0.005, o.LossFraction, 12);
+        Assert.Equal(42, o.Seed);
+        Assert.Equal(LinkWorkload.Mixed, o.Workload);
+        Assert.Equal([0.2, 0.5], o.Loads);
+        Assert.Equal(10, o.DurationSeconds);
+    }
+
+    [Fact]
+    public void Bursts_run_30_second_trials_unless_told_otherwise()
+    {
+        Assert.Equal(LinkWorkload.Bursts, BenchOptions.Parse(["--link", "20mbit", "--workload", "bursts"]).Workload);
+        Assert.Equal(30, BenchOptions.Parse(["--link", "20mbit", "--workload", "bursts"]).DurationSeconds);
+        Assert.Equal(5, BenchOptions.Parse(["--link", "20mbit", "--workload", "bursts", "-d", "5"]).DurationSeconds);
+        Assert.Equal(LinkWorkload.Steady, BenchOptions.Parse(["--link", "20mbit", "--workload", "steady"]).Workload);
+    }
+
+    [Theory]
+    [InlineData("--delay: '25s' is not a delay from 0ms to 1000ms, like 25ms", "--link", "20mbit", "--delay", "25s")]
+    [InlineData("--delay: '-1ms' is not a delay from 0ms to 1000ms, like 25ms", "--link", "20mbit", "--delay", "-1ms")]
+    [InlineData("--delay: '1001ms' is not a delay from 0ms to 1000ms, like 25ms", "--link", "20mbit", "--delay", "1001ms")]
+    [InlineData("--delay: 'ms' is not a delay from 0ms to 1000ms, like 25ms", "--link", "20mbit", "--delay", "ms")]
+    [InlineData("--delay needs a value (TIME)", "--link", "20mbit", "--delay")]
+    [InlineData("--loss: '51%' is not a loss from 0% to 50%, like 0.5%", "--link", "20mbit", "--loss", "51%")]
+    [InlineData("--loss: '-1%' is not a loss from 0% to 50%, like 0.5%", "--link", "20mbit", "--loss", "-1%")]
+    [InlineData("--loss: 'some' is not a loss from 0% to 50%, like 0.5%", "--link", "20mbit", "--loss", "some")]
+    [InlineData("--seed: 'x' is not a number from 0 to 2147483647", "--link", "20mbit", "--loss", "1%", "--seed", "x")]
+    [InlineData("--workload: 'fast' is not steady, mixed or bursts", "--link", "20mbit", "--workload", "fast")]
+    [InlineData("--workload needs a value (KIND)", "--link", "20mbit", "--workload")]
+    [InlineData("--loads: '0' is not a load from 0.01 to 10 (times the link's rate)", "--link", "20mbit", "--loads", "0.5,0")]
+    [InlineData("--loads: '' is not a load from 0.01 to 10 (times the link's rate)", "--link", "20mbit", "--loads", "0.5,")]
+    [InlineData("--loads: '11' is not a load from 0.01 to 10 (times the link's rate)", "--link", "20mbit", "--loads", "11")]
+    [InlineData("--delay shapes the --link run; it needs --link RATE", "--delay", "25ms")]
+    [InlineData("--loss shapes the --link run; it needs --link RATE", "--loss", "1%")]
+    [InlineData("--workload shapes the --link run; it needs --link RATE", "--workload", "mixed")]
+    [InlineData("--loads shapes the --link run; it needs --link RATE", "--loads", "0.5")]
+    [InlineData("--seed is the delay line's; it needs --delay or --loss", "--link", "20mbit", "--seed", "1")]
+    public void Path_and_workload_usage_errors_are_one_line(string message, params string[] args)
+    {
+        string said = Assert.Throws<UsageException>(() => BenchOptions.Parse(args)).Message;
+        Assert.Equal(message, said);
+        Assert.DoesNotContain('\n', said);
+    }
+
+    [Fact]
     public void Help_lists_every_option_of_the_table_with_its_values()
     {
         string help = BenchHelp.Text();
