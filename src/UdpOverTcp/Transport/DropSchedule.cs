@@ -4,17 +4,20 @@ namespace UdpOverTcp.Transport;
 /// When a queue's head is dropped: the decision the <see cref="TimeBoundedQueue"/> asks for at each frame
 /// it is about to send, from the age of that frame. Nothing is dropped while the head is younger than the
 /// target (--queue-delay), nor while it has been older for less than an interval: a burst, a TCP loss
-/// recovery or a moment without CPU goes through whole. After that it drops in one of two ways:
+/// recovery or a moment without CPU goes through whole. After that it depends on the lane's
+/// <see cref="Load"/> (see <see cref="TimeBoundedQueue"/>):
 /// <list type="bullet">
-/// <item><b>Gently</b>, by CoDel's control law (RFC 8289): one frame, then the next after
-/// interval/√count while the queue still stands, so the drops come sooner and sooner until the flows
-/// inside slow down (WireGuard's inner TCP does after one loss). A transient of a few round trips (slow
-/// start, restart after idle, BBR's PROBE_RTT: cwnd 4 for 200 ms) costs a few datagrams, not a tenth of a
-/// burst. The interval is <see cref="GentleInterval"/>, longer on a long path.</item>
-/// <item><b>At once</b>, everything older than the target, when more arrives than the link has been
-/// seen to carry (see <see cref="TimeBoundedQueue"/>): then no law of gradual drops can keep up, and the
-/// delay would grow to the pipe's byte bound (seconds on a slow link) before it did. This holds a standing
-/// overload to about the target, after <see cref="OverloadInterval"/>.</item>
+/// <item><b>Draining</b>: the queue shrinks by itself; nothing is dropped.</item>
+/// <item><b>Dip</b> (the link sends less than it lately did, or its rate is not known yet): gently, by
+/// CoDel's control law (RFC 8289): one frame, then the next after interval/√count while the queue still
+/// stands, so the drops come sooner and sooner until the flows inside slow down (WireGuard's inner TCP
+/// does after one loss). A dip of a few round trips (slow start, restart after idle, BBR's PROBE_RTT:
+/// cwnd 4 for 200 ms) costs a datagram or two, not a tenth of a burst. The interval is
+/// <see cref="GentleInterval"/>, longer on a long path.</item>
+/// <item><b>Overload</b> (the link sends as fast as it lately did, and the queue still grows): at once,
+/// everything older than the target. No law of gradual drops keeps up with more than the link carries,
+/// and the delay would grow to the pipe's byte bound (seconds on a slow link) before it did. This holds
+/// a standing overload to about the target, after <see cref="OverloadInterval"/>.</item>
 /// </list>
 /// An overload that comes back soon after the last one is dropped from at once; a queue that stands again
 /// soon after the last spell starts from the drop rate that spell reached, as CoDel does.
@@ -33,6 +36,19 @@ internal sealed class DropSchedule
 
     /// <summary>A standing queue that comes back within this many intervals of the last one is dropped from at once.</summary>
     private const int ReturnIntervals = 16;
+
+    /// <summary>What the lane's rates say of a queue that stands (see <see cref="TimeBoundedQueue"/>).</summary>
+    public enum Load
+    {
+        /// <summary>More leaves than arrives: the queue shrinks by itself.</summary>
+        Draining,
+
+        /// <summary>The link sends less than it lately did, or its rate is not known yet.</summary>
+        Dip,
+
+        /// <summary>The link sends as fast as it lately did, and more arrives.</summary>
+        Overload,
+    }
 
     public enum Verdict
     {
@@ -54,6 +70,9 @@ internal sealed class DropSchedule
     private long _aboveSince;
 
     private bool _dropping;
+
+    /// <summary>The spell began in an overload: it drops at once until the queue is young again.</summary>
+    private bool _overloadSpell;
 
     /// <summary>When the last dropping spell ended (0: never).</summary>
     private long _droppingEndedAt;
@@ -78,7 +97,7 @@ internal sealed class DropSchedule
         _gentleIntervalTicks = Math.Max(BaseGentleIntervalTicks, GentleIntervalRoundTrips * roundTripTicks);
 
     /// <summary>Whether the head, queued at <paramref name="queuedAt"/>, is sent or dropped now.</summary>
-    public Verdict Decide(long now, long queuedAt, bool overloaded)
+    public Verdict Decide(long now, long queuedAt, Load load)
     {
         if (now - queuedAt <= _targetTicks)
         {
@@ -97,6 +116,15 @@ internal sealed class DropSchedule
             _aboveSince = queuedAt + _targetTicks;   // the moment the head crossed the target
         }
 
+        if (load == Load.Draining)
+        {
+            return Verdict.Keep;
+        }
+
+        // An overload lasts through a dip: when PROBE_RTT halts the link in the middle of one, what arrives
+        // meanwhile could never be carried anyway, and the delay would grow by the whole dip.
+        bool overloaded = load == Load.Overload || (_dropping && _overloadSpell);
+
         long interval = overloaded ? _overloadIntervalTicks : _gentleIntervalTicks;
         if (!_dropping)
         {
@@ -109,6 +137,7 @@ internal sealed class DropSchedule
             }
 
             _dropping = true;
+            _overloadSpell = overloaded;
             int delta = _count - _lastCount;
             _count = returning && delta > 1 ? delta : 1;
             _lastCount = _count;
@@ -118,7 +147,7 @@ internal sealed class DropSchedule
 
         if (overloaded)
         {
-            _dropNext = now + ControlLaw(interval);   // a gentle spell that follows starts from now, not with a backlog of drops
+            _overloadSpell = true;   // a gentle spell that turns into an overload stays one until the queue is young
             return Verdict.DropStretch;
         }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using UdpOverTcp.Framing;
@@ -32,11 +31,10 @@ public sealed class TcpLink
         Socket = socket;
         Socket.NoDelay = noDelay;
         Remote = socket.RemoteEndPoint?.ToString() ?? "?";
-        var capacity = new LinkCapacity(Stopwatch.Frequency);
-        Bulk = new OutputLane(Bound(codec, queues, stats, capacity, share: 1));
+        Bulk = new OutputLane(Bound(codec, queues, stats));
         if (queues.PrioritySize > 0 && queues.PriorityShare > 0)
         {
-            Priority = new OutputLane(Bound(codec, queues, stats, capacity, queues.PriorityShare));
+            Priority = new OutputLane(Bound(codec, queues, stats));
             PrioritySize = queues.PrioritySize;
         }
 
@@ -52,8 +50,8 @@ public sealed class TcpLink
         _loops = loops(this);
     }
 
-    private static TimeBoundedQueue? Bound(FrameCodec codec, QueuePolicy queues, TunnelStats stats, LinkCapacity capacity, double share) =>
-        queues.Delay > TimeSpan.Zero ? new TimeBoundedQueue(codec, queues.Delay, stats, capacity: capacity, share: share) : null;
+    private static TimeBoundedQueue? Bound(FrameCodec codec, QueuePolicy queues, TunnelStats stats) =>
+        queues.Delay > TimeSpan.Zero ? new TimeBoundedQueue(codec, queues.Delay, stats) : null;
 
     /// <summary>
     /// The output lanes' pipe options: what the UDP pump frames a batch into (the benchmarks use them too).

@@ -10,14 +10,13 @@ namespace UdpOverTcp.Transport;
 /// pipe was queued, and the send loop, just before it hands bytes to the kernel, asks the
 /// <see cref="DropSchedule"/> whether the frame at the head has waited too long (dropped ones are counted
 /// "stale"), as a router's AQM drops at the head of its queue: gently while the queue stands through a
-/// transient, at once in an overload: when more arrives in this lane than the link has lately been seen to
-/// carry (<see cref="LinkCapacity"/>, shared by the link's lanes), times the lane's share of it. With TCP_NOTSENT_LOWAT keeping
+/// dip of the link, at once in an overload, not at all while it drains (<see cref="Load"/> tells which). With TCP_NOTSENT_LOWAT keeping
 /// the kernel's unsent share small (see <see cref="TcpNotSentLowWater"/>), unsent datagrams wait here,
 /// where their age is known. The pipe's byte bound stays, for memory.
 /// One producer (the UDP receive loop, at each flush) and one consumer (the link's send loop, on
 /// whichever thread runs it, never two at once): lock-free, nothing allocated after construction.
 /// </summary>
-public sealed class TimeBoundedQueue
+internal sealed class TimeBoundedQueue
 {
     /// <summary>
     /// Stretches remembered at once (a power of two; 8 KiB per link). A flush per receive batch, and the
@@ -32,16 +31,11 @@ public sealed class TimeBoundedQueue
     private readonly TunnelStats _stats;
     private readonly Func<long>? _clock;
     private readonly DropSchedule _schedule;
-    private readonly LinkCapacity _capacity;
+    /// <summary>Tells a draining queue, a dip of the link and an overload apart: the lane's <see cref="LaneRates"/>, or the tests' own.</summary>
+    private readonly Func<long, long, long, DropSchedule.Load> _judge;
 
-    /// <summary>The share of the link's capacity this lane may take: 1 for bulk, --priority-share for small datagrams.</summary>
-    private readonly double _share;
-
-    /// <summary>Consumer: arrivals are measured from the older of two marks at least half a window apart, so over half a window to one and a half.</summary>
-    private long _olderMarkAt;
-    private long _arrivedAtOlderMark;
-    private long _newerMarkAt;
-    private long _arrivedAtNewerMark;
+    /// <summary>Consumer: bytes that went to the kernel.</summary>
+    private long _sent;
 
     /// <summary>Producer: the stream offset just past the last flushed byte.</summary>
     private long _flushedEnd;
@@ -53,27 +47,16 @@ public sealed class TimeBoundedQueue
     /// <summary>Consumer: the stream offset of the next byte to go to the kernel (or to be dropped).</summary>
     private long _position;
 
-    /// <summary>Over how long arrivals are measured: short, so an overload is noticed within a tenth of a second.</summary>
-    public static readonly TimeSpan ArrivalWindow = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>Arrivals this much above what the lane may take are an overload; below, measurement noise.</summary>
-    public const double OverloadMargin = 1.1;
-
-    private readonly long _halfArrivalWindowTicks = (long)(ArrivalWindow.TotalSeconds * Stopwatch.Frequency / 2);
-
     /// <param name="clock">Stopwatch ticks from a clock the tests move; null: <see cref="Stopwatch.GetTimestamp"/> (TimeProvider would do, at 24 KB of binary).</param>
-    /// <param name="capacity">What the link carries, shared with its other lane; null: this lane's own.</param>
-    /// <param name="share">The share of that capacity this lane may take (1: all of it).</param>
-    public TimeBoundedQueue(FrameCodec codec, TimeSpan limit, TunnelStats stats, Func<long>? clock = null, LinkCapacity? capacity = null, double share = 1)
+    /// <param name="judge">The load at (now, bytes arrived, bytes sent), for tests; null: the lane's <see cref="LaneRates"/>.</param>
+    internal TimeBoundedQueue(FrameCodec codec, TimeSpan limit, TunnelStats stats, Func<long>? clock = null, Func<long, long, long, DropSchedule.Load>? judge = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(limit, TimeSpan.Zero);
         _frames = new FrameBoundaries(codec);
         _stats = stats;
         _clock = clock;
         _schedule = new DropSchedule((long)(limit.TotalSeconds * Stopwatch.Frequency), Stopwatch.Frequency);
-        _capacity = capacity ?? new LinkCapacity(Stopwatch.Frequency);
-        _share = share;
-        _olderMarkAt = _newerMarkAt = Now();
+        _judge = judge ?? new LaneRates(Stopwatch.Frequency).Judge;
     }
 
     private long Now() => _clock is null ? Stopwatch.GetTimestamp() : _clock();
@@ -118,15 +101,14 @@ public sealed class TimeBoundedQueue
     public ReadOnlySequence<byte> DropStale(ReadOnlySequence<byte> unsent)
     {
         long now = Now();
-        _capacity.Update(now);
-        bool overloaded = Overloaded(now);
+        var load = _judge(now, Volatile.Read(ref _flushedEnd), _sent);
         long start = _position;
         long end = start + unsent.Length;
         long age = 0;
         while (_position < end && TryHead(out var head))
         {
             age = now - head.QueuedAt;
-            var verdict = _schedule.Decide(now, head.QueuedAt, overloaded);
+            var verdict = _schedule.Decide(now, head.QueuedAt, load);
             if (verdict == DropSchedule.Verdict.Keep)
             {
                 break;
@@ -154,22 +136,7 @@ public sealed class TimeBoundedQueue
     public void Sent(long bytes)
     {
         _position += bytes;
-        _capacity.NoteSent(bytes);
-    }
-
-    /// <summary>More arrives in this lane than it may take of what the link has lately carried; never while that is unknown.</summary>
-    private bool Overloaded(long now)
-    {
-        long arrived = Volatile.Read(ref _flushedEnd);
-        if (now - _newerMarkAt >= _halfArrivalWindowTicks)
-        {
-            (_olderMarkAt, _arrivedAtOlderMark) = (_newerMarkAt, _arrivedAtNewerMark);
-            (_newerMarkAt, _arrivedAtNewerMark) = (now, arrived);
-        }
-
-        double capacity = _capacity.BytesPerSecond;
-        double arrivalRate = (arrived - _arrivedAtOlderMark) * (double)Stopwatch.Frequency / Math.Max(1, now - _olderMarkAt);
-        return capacity > 0 && arrivalRate > OverloadMargin * _share * capacity;
+        _sent += bytes;
     }
 
     /// <summary>The first stretch that still has unsent bytes; older ones are forgotten.</summary>

@@ -18,14 +18,14 @@ public sealed class DropScheduleTests
     {
         for (long t = 0; t < 1000; t += 10)
         {
-            Assert.Equal(Keep, _schedule.Decide(Start + (t * Ms), Start + ((t - 5) * Ms), overloaded: true));
+            Assert.Equal(Keep, _schedule.Decide(Start + (t * Ms), Start + ((t - 5) * Ms), DropSchedule.Load.Overload));
         }
     }
 
     [Fact]
     public void A_standing_queue_loses_one_frame_after_the_interval_then_the_next_ones_sooner_and_sooner()
     {
-        var drops = DropsWhileStanding(overloaded: false, TimeSpan.FromMilliseconds(400));
+        var drops = DropsWhileStanding(DropSchedule.Load.Dip, TimeSpan.FromMilliseconds(400));
 
         // Above the target from 5 ms on: the first drop an interval (100 ms) later, the next after another
         // 100 ms, then after 100/√2, 100/√3, 100/√4 ms (RFC 8289's control law).
@@ -37,7 +37,7 @@ public sealed class DropScheduleTests
     {
         // PROBE_RTT on a 50 ms path: the head ages for 250 ms at 1,000 datagrams a second (a check per datagram).
         _schedule.NoteRoundTrip(50 * Ms);
-        var drops = DropsWhileStanding(overloaded: false, TimeSpan.FromMilliseconds(250));
+        var drops = DropsWhileStanding(DropSchedule.Load.Dip, TimeSpan.FromMilliseconds(250));
 
         Assert.InRange(drops.Count, 1, 2);   // the interval is 4 round trips: 200 ms
         Assert.Equal(205, drops[0]);
@@ -46,32 +46,44 @@ public sealed class DropScheduleTests
     [Fact]
     public void An_overload_loses_all_its_stale_head_after_the_shorter_interval_and_at_once_when_it_returns()
     {
-        Assert.Equal(Keep, _schedule.Decide(Start + (54 * Ms), Start, overloaded: true));
-        Assert.Equal(DropStretch, _schedule.Decide(Start + (56 * Ms), Start, overloaded: true));
-        Assert.Equal(DropStretch, _schedule.Decide(Start + (57 * Ms), Start + (40 * Ms), overloaded: true));
-        Assert.Equal(Keep, _schedule.Decide(Start + (60 * Ms), Start + (58 * Ms), overloaded: true));   // young: the spell ends
+        Assert.Equal(Keep, _schedule.Decide(Start + (54 * Ms), Start, DropSchedule.Load.Overload));
+        Assert.Equal(DropStretch, _schedule.Decide(Start + (56 * Ms), Start, DropSchedule.Load.Overload));
+        Assert.Equal(DropStretch, _schedule.Decide(Start + (57 * Ms), Start + (40 * Ms), DropSchedule.Load.Overload));
+        Assert.Equal(Keep, _schedule.Decide(Start + (60 * Ms), Start + (58 * Ms), DropSchedule.Load.Overload));   // young: the spell ends
 
         // 100 ms later it stands again: dropped from at once.
-        Assert.Equal(DropStretch, _schedule.Decide(Start + (170 * Ms), Start + (160 * Ms), overloaded: true));
+        Assert.Equal(DropStretch, _schedule.Decide(Start + (170 * Ms), Start + (160 * Ms), DropSchedule.Load.Overload));
     }
 
     [Fact]
-    public void A_gentle_spell_after_an_overload_does_not_drop_a_backlog_of_frames_at_once()
+    public void A_queue_that_drains_by_itself_loses_nothing_however_old_its_head()
     {
-        Assert.Equal(DropStretch, _schedule.Decide(Start + (60 * Ms), Start, overloaded: true));
-        Assert.Equal(DropStretch, _schedule.Decide(Start + (500 * Ms), Start + (400 * Ms), overloaded: true));
+        for (long t = 0; t < 2000; t += 10)
+        {
+            Assert.Equal(Keep, _schedule.Decide(Start + (t * Ms), Start, DropSchedule.Load.Draining));
+        }
+    }
 
-        // The overload has passed and the queue still stands: the next drop is an interval away, not due since 60 ms.
-        Assert.Equal(Keep, _schedule.Decide(Start + (510 * Ms), Start + (490 * Ms), overloaded: false));
+    [Fact]
+    public void An_overload_lasts_through_a_dip_of_the_link()
+    {
+        Assert.Equal(DropStretch, _schedule.Decide(Start + (60 * Ms), Start, DropSchedule.Load.Overload));
+
+        // PROBE_RTT halts the link while the overload goes on: still dropped at once, not by the gentle law.
+        Assert.Equal(DropStretch, _schedule.Decide(Start + (100 * Ms), Start + (80 * Ms), DropSchedule.Load.Dip));
+        Assert.Equal(Keep, _schedule.Decide(Start + (110 * Ms), Start + (108 * Ms), DropSchedule.Load.Dip));   // young: the spell ends
+
+        // A dip that stands later is a dip: a gentle interval first.
+        Assert.Equal(Keep, _schedule.Decide(Start + (2200 * Ms), Start + (2150 * Ms), DropSchedule.Load.Dip));
     }
 
     /// <summary>The moments (ms from the start) at which frames are dropped while the head ages from 0 for <paramref name="standing"/>, asked every millisecond.</summary>
-    private List<long> DropsWhileStanding(bool overloaded, TimeSpan standing)
+    private List<long> DropsWhileStanding(DropSchedule.Load load, TimeSpan standing)
     {
         var drops = new List<long>();
         for (long t = 0; t <= (long)standing.TotalMilliseconds; t++)
         {
-            if (_schedule.Decide(Start + (t * Ms), Start, overloaded) == DropFrame)
+            if (_schedule.Decide(Start + (t * Ms), Start, load) == DropFrame)
             {
                 drops.Add(t);
             }

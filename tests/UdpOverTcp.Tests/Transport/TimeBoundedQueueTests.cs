@@ -7,9 +7,9 @@ using UdpOverTcp.Transport;
 namespace UdpOverTcp.Tests.Transport;
 
 /// <summary>
-/// The ledger of queue ages behind --queue-delay, on a clock the test moves. Most tests queue on a link
-/// seen to carry far less than they queue (an overload: stale stretches go whole); the last ones on a link
-/// whose capacity is unknown, or that carried more lately (a transient: one frame at a time, by CoDel's law).
+/// The ledger of queue ages behind --queue-delay, on a clock the test moves. Most tests queue in an
+/// overload (stale stretches go whole); the last one on a link whose rate is not known yet (a dip: one
+/// frame at a time, by CoDel's law).
 /// </summary>
 [UnitTest]
 public sealed class TimeBoundedQueueTests
@@ -28,7 +28,7 @@ public sealed class TimeBoundedQueueTests
     public void A_standing_queue_loses_the_stretches_that_waited_too_long_and_keeps_the_rest(FramingKind kind)
     {
         var codec = new FrameCodec(kind);
-        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, SlowLink());
+        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, Overloaded);
         var stream = new FrameStream(codec);
         queue.Record(stream.Add(3, 100));          // queued at 0: 66 ms old when looked at
         _clock.Advance(Standing - TimeSpan.FromMilliseconds(5));
@@ -47,7 +47,7 @@ public sealed class TimeBoundedQueueTests
     public void A_burst_above_the_limit_for_less_than_the_interval_goes_whole()
     {
         var codec = new FrameCodec();
-        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, SlowLink());
+        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, Overloaded);
         var stream = new FrameStream(codec);
         queue.Record(stream.Add(3, 100));
         _clock.Advance(Standing - TimeSpan.FromMilliseconds(2));   // above the limit for 49 ms
@@ -66,7 +66,7 @@ public sealed class TimeBoundedQueueTests
     public void An_overload_that_comes_back_soon_is_dropped_from_at_once()
     {
         var codec = new FrameCodec();
-        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, SlowLink());
+        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, Overloaded);
         var stream = new FrameStream(codec);
         queue.Record(stream.Add(1, 100));
         _clock.Advance(Standing);
@@ -87,7 +87,7 @@ public sealed class TimeBoundedQueueTests
     public void Fresh_bytes_go_untouched_and_a_new_read_goes_on_from_what_was_sent()
     {
         var codec = new FrameCodec();
-        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, SlowLink());
+        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, Overloaded);
         var stream = new FrameStream(codec);
         queue.Record(stream.Add(4, 64));
         var all = stream.Sequence(segmentSize: 1000);
@@ -107,7 +107,7 @@ public sealed class TimeBoundedQueueTests
     public void Stops_dropping_at_the_end_of_what_was_read()
     {
         var codec = new FrameCodec();
-        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, SlowLink());
+        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, Overloaded);
         var stream = new FrameStream(codec);
         queue.Record(stream.Add(2, 10));
         var firstRead = stream.Sequence(segmentSize: 1000);
@@ -125,7 +125,7 @@ public sealed class TimeBoundedQueueTests
     public void A_full_ledger_grows_its_newest_stretch_so_bytes_are_dropped_early_never_late()
     {
         var codec = new FrameCodec();
-        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, SlowLink());
+        var queue = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, Overloaded);
         var stream = new FrameStream(codec);
         for (int i = 0; i < 600; i++)   // more stretches than the ledger keeps
         {
@@ -158,46 +158,8 @@ public sealed class TimeBoundedQueueTests
         Assert.Equal(left.Length, queue.DropStale(left).Length);   // the next drop is an interval away
     }
 
-    [Fact]
-    public void A_lane_that_brings_more_than_its_share_of_what_the_link_carried_is_overloaded()
-    {
-        var codec = new FrameCodec();
-        var capacity = new LinkCapacity(Stopwatch.Frequency, minimumSampleBytes: 0);
-        Carry(capacity, bytesPerSecond: 100_000);
-        var bulk = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, capacity);
-        var priority = new TimeBoundedQueue(codec, Limit, _stats, _clock.Now, capacity, share: 0.5);
-        var bulkStream = new FrameStream(codec);
-        var priorityStream = new FrameStream(codec);
-        bulk.Record(bulkStream.Add(7, 1000));           // 7 KB in 70 ms: 100 KB/s, what the link carried
-        priority.Record(priorityStream.Add(7, 1000));   // the same, past its half
-        _clock.Advance(TimeSpan.FromMilliseconds(70));
-
-        Assert.Equal(bulkStream.Bytes.Length, bulk.DropStale(bulkStream.Sequence(1000)).Length);   // a transient: not dropped before its interval
-        Assert.True(priority.DropStale(priorityStream.Sequence(1000)).IsEmpty);   // an overload of its share: stale, all of it
-        Assert.Equal(7, _stats.DroppedStale);
-    }
-
-    /// <summary>A link seen to carry only 10 bytes a second: whatever a test queues on it is an overload.</summary>
-    private LinkCapacity SlowLink()
-    {
-        var capacity = new LinkCapacity(Stopwatch.Frequency, minimumSampleBytes: 0);
-        Carry(capacity, bytesPerSecond: 10);
-        return capacity;
-    }
-
-    /// <summary>The link has carried <paramref name="bytesPerSecond"/> since it warmed up, until now.</summary>
-    private void Carry(LinkCapacity capacity, long bytesPerSecond)
-    {
-        var since = LinkCapacity.WarmUp + LinkCapacity.Window;
-        _clock.Advance(-since);
-        capacity.Update(_clock.Now());
-        for (var t = TimeSpan.Zero; t < since; t += LinkCapacity.Window)
-        {
-            capacity.NoteSent((long)(bytesPerSecond * LinkCapacity.Window.TotalSeconds));
-            _clock.Advance(LinkCapacity.Window);
-            capacity.Update(_clock.Now());
-        }
-    }
+    /// <summary>The lane's rates say: overload (the link sends as fast as lately, and more arrives).</summary>
+    private static DropSchedule.Load Overloaded(long now, long arrived, long sent) => DropSchedule.Load.Overload;
 
     /// <summary>Frames as the pump writes them, each payload filled with its frame number.</summary>
     private sealed class FrameStream(FrameCodec codec)

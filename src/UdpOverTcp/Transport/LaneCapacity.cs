@@ -1,34 +1,33 @@
 namespace UdpOverTcp.Transport;
 
 /// <summary>
-/// The most a link has lately been seen to carry, so that its lanes (<see cref="TimeBoundedQueue"/>) can
-/// tell an overload from a transient: a queue that stands because more arrives than the link can carry
-/// must be dropped from at once, one that stands because the link carries less than usual for a moment
-/// (slow start, restart after idle, BBR's PROBE_RTT, a loss recovery) drains by itself once the moment
-/// is over. A link that carried 20 Mbit/s a minute ago can carry it again. Counted in frame bytes that
-/// the send loop handed to the kernel, from both lanes (the kernel keeps only a few milliseconds of them
-/// unsent, so that is what the link delivered), over windows of <see cref="Window"/>, the highest of the
-/// last <see cref="Memory"/> kept. For the link's first <see cref="WarmUp"/> the capacity is unknown, and
-/// no queue is taken for an overload: those windows measure slow start, not the path. So it is again after
-/// a link has been idle for longer than the memory.
+/// The most a lane of a link has lately been seen to send, so that its queue (<see cref="TimeBoundedQueue"/>)
+/// can tell an overload from a transient. While the lane sends about as fast as it lately did and its
+/// queue still grows, more arrives than the link carries: an overload. When it sends much less than it
+/// lately did, the link is in a dip (slow start, restart after idle, BBR's PROBE_RTT, a loss recovery)
+/// that ends by itself. Counted in frame bytes the send loop handed to the kernel (which keeps only a
+/// few milliseconds of them unsent, so that is what the link delivered), over windows of
+/// <see cref="Window"/>, the highest of the last <see cref="Memory"/> kept. For the lane's first
+/// <see cref="WarmUp"/> it is unknown: those windows measure slow start, not the path. So it is again
+/// after the lane has been idle for longer than the memory.
 /// Used only by the link's send loop; nothing allocated after construction.
 /// </summary>
-public sealed class LinkCapacity
+internal sealed class LaneCapacity
 {
     /// <summary>Long enough that a token bucket's burst (64 KB behind tbf) or BBR's probing for bandwidth does not pass for capacity.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// How long a measured capacity is believed: longer than the idle spells between an app's bursts, so
-    /// that each burst's slow start is known for a transient. A path whose capacity falls for longer than
-    /// this is judged by CoDel's law only, which slows the flows that respond to loss (TCP inside WireGuard).
+    /// that each burst's slow start is known for a dip. A path whose capacity falls for longer than this
+    /// is judged by CoDel's law only, which slows the flows that respond to loss (TCP inside WireGuard).
     /// </summary>
     public static readonly TimeSpan Memory = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// A window that carried less says nothing of what the link can carry (a ping now and then, a
-    /// keepalive): it counts as nothing. 64 KB in 500 ms is 1 Mbit/s; on a slower link the capacity stays
-    /// unknown, and its lanes drop by CoDel's law only.
+    /// keepalive): it counts as nothing. 64 KB in 500 ms is 1 Mbit/s; below that the capacity stays
+    /// unknown, and the lane drops by CoDel's law only.
     /// </summary>
     public const long MinimumSampleBytes = 64 * 1024;
 
@@ -53,7 +52,7 @@ public sealed class LinkCapacity
     private readonly long _minimumSampleBytes;
 
     /// <param name="minimumSampleBytes">What a window must carry to count (the tests measure tiny links).</param>
-    public LinkCapacity(long ticksPerSecond, long minimumSampleBytes = MinimumSampleBytes)
+    public LaneCapacity(long ticksPerSecond, long minimumSampleBytes = MinimumSampleBytes)
     {
         _minimumSampleBytes = minimumSampleBytes;
         _ticksPerSecond = ticksPerSecond;
@@ -62,17 +61,15 @@ public sealed class LinkCapacity
         _windows = new double[(int)(Memory / Window)];
     }
 
-    /// <summary>The most the link has taken over a window lately, in bytes per second (0: not known yet).</summary>
+    /// <summary>The most the lane has sent over a window lately, in bytes per second (0: not known yet).</summary>
     public double BytesPerSecond { get; private set; }
 
     private double _highest;
 
-    /// <summary><paramref name="bytes"/> went to the kernel, from either lane.</summary>
-    public void NoteSent(long bytes) => _sent += bytes;
-
-    /// <summary>Closes the window when it is over (called before each look at a lane's head).</summary>
-    public void Update(long now)
+    /// <summary>Closes the window when it is over, with the bytes the lane has <paramref name="sent"/> so far (at each look at the lane's head).</summary>
+    public void Update(long now, long sent)
     {
+        _sent = sent;
         if (_windowStart == 0)
         {
             (_windowStart, _sentAtWindowStart) = (now, _sent);

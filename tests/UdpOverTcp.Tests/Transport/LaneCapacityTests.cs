@@ -4,19 +4,20 @@ using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Transport;
 
-/// <summary>The most a link has lately been seen to carry: what tells its lanes an overload from a transient.</summary>
+/// <summary>The most a lane has lately been seen to send: what tells a dip of the link from its usual rate.</summary>
 [UnitTest]
-public sealed class LinkCapacityTests
+public sealed class LaneCapacityTests
 {
     private static readonly long Ms = Stopwatch.Frequency / 1000;
-    private readonly LinkCapacity _capacity = new(Stopwatch.Frequency);
+    private readonly LaneCapacity _capacity = new(Stopwatch.Frequency);
     private long _now = 1_000_000_000;
+    private long _sent;
 
     [Fact]
     public void Unknown_while_the_link_warms_up_through_slow_start()
     {
         Run(TimeSpan.FromSeconds(1), bytesPerMs: 250);
-        Run(LinkCapacity.WarmUp - TimeSpan.FromSeconds(1.5), bytesPerMs: 2500);
+        Run(LaneCapacity.WarmUp - TimeSpan.FromSeconds(1.5), bytesPerMs: 2500);
         Assert.Equal(0, _capacity.BytesPerSecond);
         Run(TimeSpan.FromSeconds(1), bytesPerMs: 2500);
         Assert.InRange(_capacity.BytesPerSecond, 2_400_000, 2_600_000);
@@ -25,7 +26,7 @@ public sealed class LinkCapacityTests
     [Fact]
     public void The_highest_window_is_kept_through_a_slower_spell_and_an_idle_one()
     {
-        Run(LinkCapacity.WarmUp, bytesPerMs: 2500);   // 20 Mbit/s
+        Run(LaneCapacity.WarmUp, bytesPerMs: 2500);   // 20 Mbit/s
         Run(TimeSpan.FromMilliseconds(250), bytesPerMs: 100);   // PROBE_RTT
         Run(TimeSpan.FromSeconds(30), bytesPerMs: 0);   // idle, looked at now and then
         Assert.InRange(_capacity.BytesPerSecond, 2_400_000, 2_600_000);
@@ -34,28 +35,28 @@ public sealed class LinkCapacityTests
     [Fact]
     public void Forgotten_after_a_minute_of_carrying_less()
     {
-        Run(LinkCapacity.WarmUp, bytesPerMs: 2500);
-        Run(LinkCapacity.Memory + TimeSpan.FromSeconds(1), bytesPerMs: 200);
+        Run(LaneCapacity.WarmUp, bytesPerMs: 2500);
+        Run(LaneCapacity.Memory + TimeSpan.FromSeconds(1), bytesPerMs: 200);
         Assert.InRange(_capacity.BytesPerSecond, 190_000, 210_000);
     }
 
     [Fact]
     public void After_a_minute_unseen_the_link_warms_up_again()
     {
-        Run(LinkCapacity.WarmUp, bytesPerMs: 2500);
-        _now += (long)(LinkCapacity.Memory.TotalSeconds * Stopwatch.Frequency) + Ms;   // not looked at for over a minute
-        _capacity.Update(_now);
+        Run(LaneCapacity.WarmUp, bytesPerMs: 2500);
+        _now += (long)(LaneCapacity.Memory.TotalSeconds * Stopwatch.Frequency) + Ms;   // not looked at for over a minute
+        _capacity.Update(_now, _sent);
         Run(TimeSpan.FromSeconds(1), bytesPerMs: 250);   // restart after idle
         Assert.Equal(0, _capacity.BytesPerSecond);
-        Run(LinkCapacity.WarmUp, bytesPerMs: 250);
+        Run(LaneCapacity.WarmUp, bytesPerMs: 250);
         Assert.InRange(_capacity.BytesPerSecond, 240_000, 260_000);   // 125 KB a window
     }
 
     [Fact]
     public void A_window_that_carried_only_a_ping_now_and_then_says_nothing_of_the_link()
     {
-        Run(LinkCapacity.WarmUp, bytesPerMs: 2500);
-        Run(LinkCapacity.Memory + TimeSpan.FromSeconds(1), bytesPerMs: 100);   // 50 KB a window
+        Run(LaneCapacity.WarmUp, bytesPerMs: 2500);
+        Run(LaneCapacity.Memory + TimeSpan.FromSeconds(1), bytesPerMs: 100);   // 50 KB a window
         Assert.Equal(0, _capacity.BytesPerSecond);
     }
 
@@ -65,8 +66,8 @@ public sealed class LinkCapacityTests
         for (int i = 0; i < (int)duration.TotalMilliseconds; i++)
         {
             _now += Ms;
-            _capacity.NoteSent(bytesPerMs);
-            _capacity.Update(_now);
+            _sent += bytesPerMs;
+            _capacity.Update(_now, _sent);
         }
     }
 }
