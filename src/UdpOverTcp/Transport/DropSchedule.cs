@@ -8,12 +8,12 @@ namespace UdpOverTcp.Transport;
 /// <see cref="Load"/> (see <see cref="TimeBoundedQueue"/>):
 /// <list type="bullet">
 /// <item><b>Draining</b>: the queue shrinks by itself; nothing is dropped.</item>
-/// <item><b>Dip</b> (the link sends less than it lately did, or its rate is not known yet): gently, by
-/// CoDel's control law (RFC 8289): one frame, then the next after interval/√count while the queue still
-/// stands, so the drops come sooner and sooner until the flows inside slow down (WireGuard's inner TCP
-/// does after one loss). A dip of a few round trips (slow start, restart after idle, BBR's PROBE_RTT:
-/// cwnd 4 for 200 ms) costs a datagram or two, not a tenth of a burst. The interval is
-/// <see cref="GentleInterval"/>, longer on a long path.</item>
+/// <item><b>Dip</b> (the link sends less than it lately did, or ever faster, or its rate is not known yet):
+/// the head may wait an interval longer (<see cref="GentleInterval"/>, longer on a long path) before it
+/// counts as standing, then it goes gently, by CoDel's control law (RFC 8289): one frame, then the next
+/// after interval/√count while the queue still stands, so the drops come sooner and sooner until the flows
+/// inside slow down (WireGuard's inner TCP does after one loss). A dip of a few round trips (slow start,
+/// restart after idle, BBR's PROBE_RTT: cwnd 4 for 200 ms) costs delay, not a tenth of a burst.</item>
 /// <item><b>Overload</b> (the link sends as fast as it lately did, and the queue still grows): at once,
 /// everything older than the target. No law of gradual drops keeps up with more than the link carries,
 /// and the delay would grow to the pipe's byte bound (seconds on a slow link) before it did. This holds
@@ -111,11 +111,6 @@ internal sealed class DropSchedule
             return Verdict.Keep;
         }
 
-        if (_aboveSince == 0)
-        {
-            _aboveSince = queuedAt + _targetTicks;   // the moment the head crossed the target
-        }
-
         if (load == Load.Draining)
         {
             return Verdict.Keep;
@@ -124,8 +119,20 @@ internal sealed class DropSchedule
         // An overload lasts through a dip: when PROBE_RTT halts the link in the middle of one, what arrives
         // meanwhile could never be carried anyway, and the delay would grow by the whole dip.
         bool overloaded = load == Load.Overload || (_dropping && _overloadSpell);
-
         long interval = overloaded ? _overloadIntervalTicks : _gentleIntervalTicks;
+        if (!overloaded && !_dropping && now - queuedAt <= _targetTicks + interval)
+        {
+            // A dip: the link will carry it soon. The head may wait an interval longer before it counts as
+            // standing, so that PROBE_RTT (200 ms) or a restart costs delay, not datagrams.
+            _aboveSince = 0;
+            return Verdict.Keep;
+        }
+
+        if (_aboveSince == 0)
+        {
+            _aboveSince = queuedAt + _targetTicks + (overloaded ? 0 : interval);   // the moment the head crossed the target (and a dip's allowance)
+        }
+
         if (!_dropping)
         {
             // An overload that returns is dropped from at once; a gentle spell always waits its interval

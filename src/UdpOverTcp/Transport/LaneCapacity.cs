@@ -7,9 +7,8 @@ namespace UdpOverTcp.Transport;
 /// lately did, the link is in a dip (slow start, restart after idle, BBR's PROBE_RTT, a loss recovery)
 /// that ends by itself. Counted in frame bytes the send loop handed to the kernel (which keeps only a
 /// few milliseconds of them unsent, so that is what the link delivered), over windows of
-/// <see cref="Window"/>, the highest of the last <see cref="Memory"/> kept. For the lane's first
-/// <see cref="WarmUp"/> it is unknown: those windows measure slow start, not the path. So it is again
-/// after the lane has been idle for longer than the memory.
+/// <see cref="Window"/>, the highest of the last <see cref="Memory"/> kept; after the lane has been idle
+/// for longer than that, it is not known again.
 /// Used only by the link's send loop; nothing allocated after construction.
 /// </summary>
 internal sealed class LaneCapacity
@@ -31,14 +30,7 @@ internal sealed class LaneCapacity
     /// </summary>
     public const long MinimumSampleBytes = 64 * 1024;
 
-    /// <summary>Longer than slow start takes on any path the tunnel is for (7 round trips of 200 ms fill 100 Mbit/s).</summary>
-    public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
-
     private readonly long _ticksPerSecond;
-    private readonly long _warmUpTicks;
-
-    /// <summary>When the first window started (0: nothing looked at yet).</summary>
-    private long _firstWindowStart;
     private readonly long _windowTicks;
 
     /// <summary>The rate of each window of the memory (bytes per second), oldest overwritten first.</summary>
@@ -57,14 +49,11 @@ internal sealed class LaneCapacity
         _minimumSampleBytes = minimumSampleBytes;
         _ticksPerSecond = ticksPerSecond;
         _windowTicks = (long)(Window.TotalSeconds * ticksPerSecond);
-        _warmUpTicks = (long)(WarmUp.TotalSeconds * ticksPerSecond);
         _windows = new double[(int)(Memory / Window)];
     }
 
     /// <summary>The most the lane has sent over a window lately, in bytes per second (0: not known yet).</summary>
     public double BytesPerSecond { get; private set; }
-
-    private double _highest;
 
     /// <summary>Closes the window when it is over, with the bytes the lane has <paramref name="sent"/> so far (at each look at the lane's head).</summary>
     public void Update(long now, long sent)
@@ -73,7 +62,6 @@ internal sealed class LaneCapacity
         if (_windowStart == 0)
         {
             (_windowStart, _sentAtWindowStart) = (now, _sent);
-            _firstWindowStart = now;
             return;
         }
 
@@ -85,10 +73,10 @@ internal sealed class LaneCapacity
 
         if (elapsed >= _windowTicks * _windows.Length)
         {
-            // Nothing looked at for longer than the memory: the link starts over, slow start and all.
+            // Nothing looked at for longer than the memory: nothing known of the link any more.
             Array.Clear(_windows);
-            (_highest, BytesPerSecond) = (0, 0);
-            (_windowStart, _sentAtWindowStart, _firstWindowStart) = (now, _sent, now);
+            BytesPerSecond = 0;
+            (_windowStart, _sentAtWindowStart) = (now, _sent);
             return;
         }
 
@@ -102,7 +90,6 @@ internal sealed class LaneCapacity
         long carried = _sent - _sentAtWindowStart;
         Remember(carried < _minimumSampleBytes ? 0 : carried * (double)_ticksPerSecond / elapsed);
         (_windowStart, _sentAtWindowStart) = (now, _sent);
-        BytesPerSecond = now - _firstWindowStart >= _warmUpTicks ? _highest : 0;
     }
 
     private void Remember(double rate)
@@ -115,6 +102,6 @@ internal sealed class LaneCapacity
             highest = Math.Max(highest, remembered);
         }
 
-        _highest = highest;
+        BytesPerSecond = highest;
     }
 }

@@ -133,7 +133,7 @@ public sealed partial class LinkWorkloadTests
     /// Runs the bench with -v, waiting for each trial line in turn (each within the guard's time), and
     /// returns its JSON report once it ended and its namespaces are gone.
     /// </summary>
-    private static async Task<JsonElement> RunAsync(string[] args, string[] trialLines)
+    internal static async Task<JsonElement> RunAsync(string[] args, string[] trialLines)
     {
         SkipUnlessRoot();
         using var bench = TunnelProcess.StartBench(args);

@@ -70,9 +70,10 @@ public sealed class QueueDelayTests
                 await Eventually.True(() => Interlocked.Read(ref tunnel.Stats.UdpReceived) == expected, "the tunnel to take each burst");
             }
 
-            // The peer has read nothing yet: what the kernel did not take has waited since. Let it stand
-            // above the limit for longer than the interval, so the first look at it drops.
-            await Task.Delay(Limit + DropSchedule.OverloadInterval + TimeSpan.FromMilliseconds(50));
+            // The peer has read nothing yet: what the kernel did not take has waited since. The link is
+            // stalled (a dip, not an overload): let it stand above the limit for longer than a dip's
+            // allowance and the interval, so the first look at it drops.
+            await Task.Delay(Limit + (2 * DropSchedule.GentleInterval) + TimeSpan.FromMilliseconds(50));
 
             // Read until every datagram is accounted for; the last drops may come after the last frame.
             var codec = new FrameCodec(framing);

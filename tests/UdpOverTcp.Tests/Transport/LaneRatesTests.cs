@@ -18,20 +18,34 @@ public sealed class LaneRatesTests
     [Fact]
     public void While_the_rate_of_the_link_is_not_known_a_standing_queue_is_a_dip()
     {
-        Assert.Equal(Dip, Run(TimeSpan.FromSeconds(1), arrivePerMs: 5000, sendPerMs: 2500));
+        Assert.Equal(Dip, Run(TimeSpan.FromMilliseconds(400), arrivePerMs: 5000, sendPerMs: 2500));
+    }
+
+    [Fact]
+    public void A_fresh_link_in_slow_start_under_a_modest_flow_is_in_a_dip_not_an_overload()
+    {
+        // 0.5x on a 50 ms path from the first datagram: TCP's rate doubles every round trip until it carries it.
+        var loads = new List<DropSchedule.Load>();
+        for (long rate = 40; rate < 1250; rate *= 2)
+        {
+            loads.Add(Run(TimeSpan.FromMilliseconds(50), arrivePerMs: 1250, sendPerMs: rate));
+        }
+
+        loads.Add(Run(TimeSpan.FromSeconds(2), arrivePerMs: 1250, sendPerMs: 1250));
+        Assert.DoesNotContain(Overload, loads);
     }
 
     [Fact]
     public void Sending_as_fast_as_lately_with_more_arriving_is_an_overload()
     {
-        Run(LaneCapacity.WarmUp, arrivePerMs: 2000, sendPerMs: 2000);   // 16 Mbit/s, 0.8x of 20
+        Run(TimeSpan.FromSeconds(1), arrivePerMs: 2000, sendPerMs: 2000);   // 16 Mbit/s, 0.8x of 20
         Assert.Equal(Overload, Run(TimeSpan.FromMilliseconds(200), arrivePerMs: 3000, sendPerMs: 2400));   // 1.2x: the link is full
     }
 
     [Fact]
     public void Sending_far_less_than_lately_is_a_dip_and_sending_more_than_arrives_drains()
     {
-        Run(LaneCapacity.WarmUp, arrivePerMs: 1250, sendPerMs: 1250);   // 0.5x
+        Run(TimeSpan.FromSeconds(1), arrivePerMs: 1250, sendPerMs: 1250);   // 0.5x
         Assert.Equal(Dip, Run(TimeSpan.FromMilliseconds(200), arrivePerMs: 1250, sendPerMs: 116));   // PROBE_RTT: cwnd 4 on a 50 ms path
         Assert.Equal(Draining, Run(TimeSpan.FromMilliseconds(200), arrivePerMs: 1250, sendPerMs: 2500));
     }
@@ -39,7 +53,7 @@ public sealed class LaneRatesTests
     [Fact]
     public void A_rate_that_still_climbs_to_meet_the_arrivals_is_a_dip()
     {
-        Run(LaneCapacity.WarmUp, arrivePerMs: 500, sendPerMs: 500);   // 0.2x
+        Run(TimeSpan.FromSeconds(1), arrivePerMs: 500, sendPerMs: 500);   // 0.2x
         Run(TimeSpan.FromSeconds(10), arrivePerMs: 0, sendPerMs: 0);
 
         // 0.5x after it, with TCP in slow start again: its rate doubles every 50 ms round trip.

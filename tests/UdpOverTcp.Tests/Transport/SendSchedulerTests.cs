@@ -114,7 +114,8 @@ public sealed class SendSchedulerTests
 
         var sent = SendAll(bulk, scheduler, chunkBytes: long.MaxValue);
 
-        // The link's capacity is unknown, so no overload: the control law drops one and the next an interval later.
+        // The link sent nothing lately, so no overload but a dip, long past its allowance: the control law
+        // drops one, and the next an interval later.
         Assert.Equal([3, 2, 4], sent.Select(f => f.Id));
         Assert.Equal(1, _stats.DroppedStale);
     }
