@@ -33,6 +33,7 @@ internal sealed class TimeBoundedQueue
     private readonly DropSchedule _schedule;
     /// <summary>Tells a draining queue, a dip of the link and an overload apart: the lane's <see cref="LaneRates"/>, or the tests' own.</summary>
     private readonly Func<long, long, long, DropSchedule.Load> _judge;
+    private readonly LaneRates? _rates;
 
     /// <summary>Consumer: bytes that went to the kernel.</summary>
     private long _sent;
@@ -56,7 +57,13 @@ internal sealed class TimeBoundedQueue
         _stats = stats;
         _clock = clock;
         _schedule = new DropSchedule((long)(limit.TotalSeconds * Stopwatch.Frequency), Stopwatch.Frequency);
-        _judge = judge ?? new LaneRates(Stopwatch.Frequency).Judge;
+        if (judge is null)
+        {
+            _rates = new LaneRates(Stopwatch.Frequency);
+            judge = _rates.Judge;
+        }
+
+        _judge = judge;
     }
 
     private long Now() => _clock is null ? Stopwatch.GetTimestamp() : _clock();
@@ -91,7 +98,12 @@ internal sealed class TimeBoundedQueue
     }
 
     /// <summary>Consumer: the link's minimum round trip, from the kernel: a long path gets a longer gentle interval (see <see cref="DropSchedule"/>).</summary>
-    public void NoteRoundTrip(TimeSpan roundTrip) => _schedule.NoteRoundTrip((long)(roundTrip.TotalSeconds * Stopwatch.Frequency));
+    public void NoteRoundTrip(TimeSpan roundTrip)
+    {
+        long ticks = (long)(roundTrip.TotalSeconds * Stopwatch.Frequency);
+        _schedule.NoteRoundTrip(ticks);
+        _rates?.NoteRoundTrip(ticks);
+    }
 
     /// <summary>
     /// Consumer, at a frame boundary: drops the frames at the head of <paramref name="unsent"/> (the

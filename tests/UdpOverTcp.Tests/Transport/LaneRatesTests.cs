@@ -25,6 +25,7 @@ public sealed class LaneRatesTests
     public void A_fresh_link_in_slow_start_under_a_modest_flow_is_in_a_dip_not_an_overload()
     {
         // 0.5x on a 50 ms path from the first datagram: TCP's rate doubles every round trip until it carries it.
+        _rates.NoteRoundTrip(50 * Ms);
         var loads = new List<DropSchedule.Load>();
         for (long rate = 40; rate < 1250; rate *= 2)
         {
@@ -53,6 +54,7 @@ public sealed class LaneRatesTests
     [Fact]
     public void A_rate_that_still_climbs_to_meet_the_arrivals_is_a_dip()
     {
+        _rates.NoteRoundTrip(50 * Ms);
         Run(TimeSpan.FromSeconds(1), arrivePerMs: 500, sendPerMs: 500);   // 0.2x
         Run(TimeSpan.FromSeconds(10), arrivePerMs: 0, sendPerMs: 0);
 
@@ -64,6 +66,15 @@ public sealed class LaneRatesTests
         }
 
         Assert.DoesNotContain(Overload, loads);
+    }
+
+    [Fact]
+    public void On_a_short_path_an_overload_that_starts_after_a_silence_is_one_from_its_first_measures()
+    {
+        _rates.NoteRoundTrip(Ms / 10);
+        Run(TimeSpan.FromSeconds(1), arrivePerMs: 2000, sendPerMs: 2000);
+        Run(TimeSpan.FromSeconds(10), arrivePerMs: 0, sendPerMs: 0);
+        Assert.Equal(Overload, Run(TimeSpan.FromMilliseconds(60), arrivePerMs: 3000, sendPerMs: 2400));
     }
 
     /// <summary>Moves time on a millisecond at a time at the given rates, asking each time; the last answer.</summary>
