@@ -1,4 +1,3 @@
-using System.Reflection;
 using UdpOverTcp.Cli;
 
 namespace UdpOverTcp;
@@ -6,8 +5,11 @@ namespace UdpOverTcp;
 /// <summary>--help and --version texts; the option lines come from the parser's own tables.</summary>
 public static class HelpText
 {
-    public static string Version { get; } =
-        typeof(HelpText).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+    /// <summary>
+    /// &lt;Version&gt; of Directory.Build.props, written into the build by the project (BuildVersion.g.cs):
+    /// reading AssemblyInformationalVersionAttribute at run time brought custom-attribute reflection into the binary.
+    /// </summary>
+    public static string Version => BuildVersion.Value;
 
     public static string Tunnel() => $"""
         udp-over-tcp {Version} - carry UDP datagrams over a TCP connection, ports bonded

@@ -73,6 +73,21 @@ public sealed class Tunnel : IDisposable
     /// <summary>The (first) listening TCP address on the listen side, null on the connect side.</summary>
     public IPEndPoint? TcpListenEndPoint => _listeners.Length > 0 ? (IPEndPoint?)_listeners[0].LocalEndPoint : null;
 
+    /// <summary>
+    /// The listeners' addresses, ", " between them. A loop, not LINQ's Select: that is a generic virtual
+    /// method, and resolving one at run time brings the runtime's type loader into the binary.
+    /// </summary>
+    private string ListenEndPoints()
+    {
+        var endPoints = new object?[_listeners.Length];
+        for (int i = 0; i < endPoints.Length; i++)
+        {
+            endPoints[i] = _listeners[i].LocalEndPoint;
+        }
+
+        return string.Join(", ", endPoints);
+    }
+
     /// <summary>Which UDP data path runs, e.g. "batched (recvmmsg/sendmmsg, UDP GSO)".</summary>
     public string DataPath => _pump?.Kind ?? _clients!.Kind;
 
@@ -103,7 +118,7 @@ public sealed class Tunnel : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken, Action<string>? ready = null)
     {
         string started = _listeners.Length > 0
-            ? $"listening on tcp {string.Join(", ", _listeners.Select(l => l.LocalEndPoint))}, udp {UdpEndPoint} -> {_options.UdpSendTo}"
+            ? $"listening on tcp {ListenEndPoints()}, udp {UdpEndPoint} -> {_options.UdpSendTo}"
             : $"connecting to tcp {Dialer.Describe(_options)}, udp {UdpEndPoint} -> {_options.UdpSendTo}";
         Log.Info(started);
         Log.Debug($"udp data path: {DataPath}");

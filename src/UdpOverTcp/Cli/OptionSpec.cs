@@ -27,4 +27,10 @@ public sealed record OptionSpec<T>(string Long, char? Short, string? ValueName, 
 
     /// <summary>How the option is shown in messages: <c>--tcp-listen</c>.</summary>
     public string Display => "--" + Long;
+
+    /// <summary>
+    /// <see cref="Display"/>: nothing prints a row, and the record's listing of its members would bring
+    /// their formatting into the binary.
+    /// </summary>
+    public override string ToString() => Display;
 }

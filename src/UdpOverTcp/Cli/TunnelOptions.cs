@@ -126,6 +126,12 @@ public sealed record TunnelOptions
     /// <summary>The option table: parsing and --help.</summary>
     public static IReadOnlyList<OptionSpec<TunnelOptionsParser.Draft>> Table => TunnelOptionsParser.Table;
 
+    /// <summary>
+    /// The type's name only. The record's own ToString listed every member, the secret's bytes among them;
+    /// nothing prints the options, and that listing brought enum, TimeSpan and record formatting into the binary.
+    /// </summary>
+    public override string ToString() => nameof(TunnelOptions);
+
     /// <summary>Parses and validates (see <see cref="TunnelOptionsParser.Parse"/>).</summary>
     public static TunnelOptions Parse(ReadOnlySpan<string> args, string? dataPath = null, string? proxy = null) => TunnelOptionsParser.Parse(args, dataPath, proxy);
 }

@@ -101,7 +101,12 @@ internal sealed class PendingHandshakes(LinkAuthenticator auth, TunnelStats stat
     /// <summary>Closes every handshake still under way (the acceptor stops).</summary>
     public void CloseAll()
     {
-        foreach (var pending in _beforeHello.Concat(_afterHello))
+        foreach (var pending in _beforeHello)
+        {
+            pending.Socket.Dispose();
+        }
+
+        foreach (var pending in _afterHello)
         {
             pending.Socket.Dispose();
         }
