@@ -1,14 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.Bench;
+using UdpOverTcp.Cli;
 
 namespace UdpOverTcp.Tests.Support;
 
 /// <summary>
 /// A long one-way stream of sequence-numbered datagrams from one app through a tunnel to another,
 /// on two threads of its own, with every arrival checked: whole (length and content derive from
-/// the sequence number), from the bonded source, and strictly after the previous one — so a
-/// duplicate or a reordering is caught as well as corruption. Loss is counted, not judged: the
+/// the sequence number), from the bonded source, and strictly after the previous one of its size class
+/// (up to the tunnel's default --priority-size, or larger: a small datagram may overtake larger ones) —
+/// so a duplicate or a reordering is caught as well as corruption. Loss is counted, not judged: the
 /// caller decides whether it may happen (outages) or not (windowed sending).
 /// </summary>
 public sealed class SequencedTraffic : IDisposable
@@ -26,6 +28,8 @@ public sealed class SequencedTraffic : IDisposable
     private readonly List<(long Sequence, TaskCompletionSource Reached)> _waiters = [];
     private long _sent;
     private long _lastReceived = -1;
+    private long _lastSmall = -1;
+    private long _lastLarge = -1;
     private long _received;
     private long _corrupted;
     private long _outOfOrder;
@@ -72,6 +76,7 @@ public sealed class SequencedTraffic : IDisposable
 
     public long WrongSource => Interlocked.Read(ref _wrongSource);
 
+    /// <summary>The highest sequence number received so far.</summary>
     public long LastReceived => Interlocked.Read(ref _lastReceived);
 
     /// <summary>Sent but never received, as of now (includes any still in flight).</summary>
@@ -207,13 +212,18 @@ public sealed class SequencedTraffic : IDisposable
             return;
         }
 
-        if (sequence <= _lastReceived)
+        ref long lastOfClass = ref datagram.Length <= TunnelOptions.DefaultPrioritySize ? ref _lastSmall : ref _lastLarge;
+        if (sequence <= lastOfClass)
         {
             Interlocked.Increment(ref _outOfOrder);
             return;
         }
 
-        Interlocked.Exchange(ref _lastReceived, sequence);
+        lastOfClass = sequence;
+        if (sequence > _lastReceived)
+        {
+            Interlocked.Exchange(ref _lastReceived, sequence);
+        }
         lock (_waiters)
         {
             _waiters.RemoveAll(w =>
