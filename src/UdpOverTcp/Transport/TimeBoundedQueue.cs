@@ -10,8 +10,8 @@ namespace UdpOverTcp.Transport;
 /// pipe was queued, and the send loop, just before it hands bytes to the kernel, asks the
 /// <see cref="DropSchedule"/> whether the frame at the head has waited too long (dropped ones are counted
 /// "stale"), as a router's AQM drops at the head of its queue: gently while the queue stands through a
-/// dip of the link, at once in an overload, not at all while it drains (<see cref="Load"/> tells which). With TCP_NOTSENT_LOWAT keeping
-/// the kernel's unsent share small (see <see cref="TcpNotSentLowWater"/>), unsent datagrams wait here,
+/// dip of the link, at once in an overload, not at all while it drains (<see cref="LaneRates"/> tells
+/// which). With TCP_NOTSENT_LOWAT keeping the kernel's unsent share small (see <see cref="TcpNotSentLowWater"/>), unsent datagrams wait here,
 /// where their age is known. The pipe's byte bound stays, for memory.
 /// One producer (the UDP receive loop, at each flush) and one consumer (the link's send loop, on
 /// whichever thread runs it, never two at once): lock-free, nothing allocated after construction.
@@ -31,6 +31,7 @@ internal sealed class TimeBoundedQueue
     private readonly TunnelStats _stats;
     private readonly Func<long>? _clock;
     private readonly DropSchedule _schedule;
+
     /// <summary>Tells a draining queue, a dip of the link and an overload apart: the lane's <see cref="LaneRates"/>, or the tests' own.</summary>
     private readonly Func<long, long, long, DropSchedule.Load> _judge;
     private readonly LaneRates? _rates;
