@@ -37,16 +37,11 @@ internal sealed class LaneCapacity
     private readonly double[] _windows;
     private int _nextWindow;
 
-    private long _sent;
     private long _windowStart;
     private long _sentAtWindowStart;
 
-    private readonly long _minimumSampleBytes;
-
-    /// <param name="minimumSampleBytes">What a window must carry to count (the tests measure tiny links).</param>
-    public LaneCapacity(long ticksPerSecond, long minimumSampleBytes = MinimumSampleBytes)
+    public LaneCapacity(long ticksPerSecond)
     {
-        _minimumSampleBytes = minimumSampleBytes;
         _ticksPerSecond = ticksPerSecond;
         _windowTicks = (long)(Window.TotalSeconds * ticksPerSecond);
         _windows = new double[(int)(Memory / Window)];
@@ -58,10 +53,9 @@ internal sealed class LaneCapacity
     /// <summary>Closes the window when it is over, with the bytes the lane has <paramref name="sent"/> so far (at each look at the lane's head).</summary>
     public void Update(long now, long sent)
     {
-        _sent = sent;
         if (_windowStart == 0)
         {
-            (_windowStart, _sentAtWindowStart) = (now, _sent);
+            (_windowStart, _sentAtWindowStart) = (now, sent);
             return;
         }
 
@@ -76,7 +70,7 @@ internal sealed class LaneCapacity
             // Nothing looked at for longer than the memory: nothing known of the link any more.
             Array.Clear(_windows);
             BytesPerSecond = 0;
-            (_windowStart, _sentAtWindowStart) = (now, _sent);
+            (_windowStart, _sentAtWindowStart) = (now, sent);
             return;
         }
 
@@ -87,9 +81,9 @@ internal sealed class LaneCapacity
             Remember(0);
         }
 
-        long carried = _sent - _sentAtWindowStart;
-        Remember(carried < _minimumSampleBytes ? 0 : carried * (double)_ticksPerSecond / elapsed);
-        (_windowStart, _sentAtWindowStart) = (now, _sent);
+        long carried = sent - _sentAtWindowStart;
+        Remember(carried < MinimumSampleBytes ? 0 : carried * (double)_ticksPerSecond / elapsed);
+        (_windowStart, _sentAtWindowStart) = (now, sent);
     }
 
     private void Remember(double rate)

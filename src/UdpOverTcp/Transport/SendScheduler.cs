@@ -17,8 +17,9 @@ namespace UdpOverTcp.Transport;
 internal sealed class SendScheduler
 {
     /// <summary>
-    /// How far ahead the priority lane may run after bulk had the link to itself: at 50 % a burst of
-    /// 32 KiB of small datagrams goes before any waiting bulk, and after that the two alternate.
+    /// How far ahead the priority lane may run after bulk had the link to itself: each of its bytes sent
+    /// while bulk waits costs (1 - share), so at 50 % a burst of 128 KiB of small datagrams goes before
+    /// any waiting bulk, and after that the two alternate.
     /// </summary>
     private const double MaxCredit = 64 * 1024;
 

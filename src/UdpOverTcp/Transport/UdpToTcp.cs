@@ -114,6 +114,7 @@ internal sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? 
             return Outcome.NoLink;
         }
 
+        bool small = current.LaneFor(datagram.Length) != current.Bulk;
         if (!ReferenceEquals(current, _link))
         {
             // Copy first: the datagram may sit in the old link's pipe memory, which completing returns to the pool.
@@ -123,11 +124,10 @@ internal sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? 
             _link = current;
             _bulk = new LaneWriter(current.Bulk);
             _priority = current.Priority is null ? default : new LaneWriter(current.Priority);
-            (current.LaneFor(datagram.Length) == current.Bulk ? ref _bulk : ref _priority).Unflushed = true;
+            (small ? ref _priority : ref _bulk).Unflushed = true;
             return Outcome.Written;
         }
 
-        bool small = current.LaneFor(datagram.Length) != current.Bulk;
         ref var lane = ref small ? ref _priority : ref _bulk;
         if (lane.FlushPending)
         {
