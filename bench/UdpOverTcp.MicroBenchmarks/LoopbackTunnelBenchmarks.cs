@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using UdpOverTcp.Cli;
-using UdpOverTcp.Transport;
+using UdpOverTcp.CommandLine;
+using UdpOverTcp.Sessions;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.MicroBenchmarks;
 

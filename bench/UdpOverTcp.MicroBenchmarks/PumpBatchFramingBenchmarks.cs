@@ -1,8 +1,12 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
+using UdpOverTcp.DataPath;
+using UdpOverTcp.DataPath.Lanes;
+using UdpOverTcp.DataPath.Link;
 using UdpOverTcp.Framing;
-using UdpOverTcp.Transport;
+using UdpOverTcp.Sessions;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.MicroBenchmarks;
 
@@ -34,7 +38,7 @@ public class PumpBatchFramingBenchmarks
     {
         // The pump's own bookkeeping on a link that is never started (no socket traffic): what
         // BatchedUdpPump does per batch, from the datagrams to the flush.
-        _link = DataPath.For(UdpDataPath.Portable).CreateLink(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), new FrameCodec(Framing), noDelay: true, QueuePolicy.BytesOnly, new TunnelStats());
+        _link = DataPathFactory.For(UdpDataPath.Portable).CreateLink(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), new FrameCodec(Framing), noDelay: true, QueuePolicy.BytesOnly, new TunnelStats());
         _linkWriter = new UdpToTcp(new FrameCodec(Framing), new TunnelStats());
         _codec = new FrameCodec(Framing);
         // The receive slots, as recvmmsg leaves them: a batch of datagrams side by side.

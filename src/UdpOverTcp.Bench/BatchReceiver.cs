@@ -6,7 +6,7 @@ namespace UdpOverTcp.Bench;
 /// Receives datagrams a batch at a time: waits (up to the socket's receive timeout) for the first,
 /// then takes whatever else is already queued.
 /// </summary>
-internal abstract class BatchReceiver : IDisposable
+public abstract class BatchReceiver : IDisposable
 {
     /// <summary>recvmmsg on Linux, a Socket call per datagram elsewhere.</summary>
     public static BatchReceiver Create(Socket socket) => OperatingSystem.IsLinux()

@@ -7,7 +7,7 @@ namespace UdpOverTcp.Bench;
 /// Sends batches of equally sized datagrams to one destination: the generator fills the slots,
 /// then sends the first <c>count</c> of them in as few system calls as the platform allows.
 /// </summary>
-internal abstract class BatchSender : IDisposable
+public abstract class BatchSender : IDisposable
 {
     /// <summary>Datagrams per batch, as the tunnel's own batched pump.</summary>
     public const int MaxBatch = 64;

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using UdpOverTcp.CommandLine;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.Bench;
 
@@ -128,7 +130,7 @@ public static class BenchCommand
             }
 
             return new BenchReport(
-                HelpText.Version,
+                BuildVersion.Value,
                 Environment.ProcessorCount,
                 OperatingSystemName(),
                 RuntimeInformation.RuntimeIdentifier,
@@ -138,7 +140,7 @@ public static class BenchCommand
                 dataPath,
                 tunnel.Target.ToString(),
                 tunnel.ReceiveSocket.LocalEndPoint!.ToString()!,
-                Transport.SocketBuffers.Granted(tunnel.ReceiveSocket, SocketOptionName.ReceiveBuffer),
+                SocketBuffers.Granted(tunnel.ReceiveSocket, SocketOptionName.ReceiveBuffer),
                 sizes,
                 plainLatency,
                 plainEchoThreadLatency,

@@ -1,12 +1,12 @@
-using UdpOverTcp.Cli;
+using UdpOverTcp.CommandLine;
 
 namespace UdpOverTcp.Bench;
 
 /// <summary>--help of udp-over-tcp-bench; the option lines come from the parser's own table.</summary>
-internal static class BenchHelp
+public static class BenchHelp
 {
     public static string Text() => $"""
-        udp-over-tcp-bench {HelpText.Version} - plain UDP and two udp-over-tcp tunnel ends, side by side: lossless rate, loss, latency, CPU
+        udp-over-tcp-bench {BuildVersion.Value} - plain UDP and two udp-over-tcp tunnel ends, side by side: lossless rate, loss, latency, CPU
 
         Usage:
           udp-over-tcp-bench [options]

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace UdpOverTcp.Bench;
 
 /// <summary>The --link report as JSON: rates in Mbit/s of UDP payload, delays in milliseconds.</summary>
-internal static partial class BenchJson
+public static partial class BenchJson
 {
     public static void Write(Stream output, LinkReport report) => Write(output, json => Write(json, report));
 

@@ -9,7 +9,7 @@ namespace UdpOverTcp.Bench;
 /// after the closing brace. A number that is missing or not finite is null (JSON has no NaN).
 /// Rates are datagrams/s, times microseconds or seconds as named.
 /// </summary>
-internal static partial class BenchJson
+public static partial class BenchJson
 {
     private static readonly JsonWriterOptions Options = new()
     {

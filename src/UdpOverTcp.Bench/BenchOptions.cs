@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
-using UdpOverTcp.Cli;
-using UdpOverTcp.Transport;
+using UdpOverTcp.CommandLine;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.Bench;
 

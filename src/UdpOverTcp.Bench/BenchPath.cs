@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.Bench;
 
@@ -11,7 +12,7 @@ namespace UdpOverTcp.Bench;
 /// end, receives from the far end, and a reply to the far end comes back to it through the near end —
 /// which is what the latency ping-pong needs.
 /// </summary>
-internal sealed class BenchPath : IDisposable
+public sealed class BenchPath : IDisposable
 {
     /// <summary>
     /// The generator's and the sink's socket buffers. The sink is the measuring instrument: when it is
@@ -95,8 +96,8 @@ internal sealed class BenchPath : IDisposable
             }
 
             // Quietly: the report says what the sink got, once, instead of a warning per socket.
-            Transport.SocketBuffers.Request(socket, SocketOptionName.ReceiveBuffer, SocketBufferBytes);
-            Transport.SocketBuffers.Request(socket, SocketOptionName.SendBuffer, SocketBufferBytes);
+            SocketBuffers.Request(socket, SocketOptionName.ReceiveBuffer, SocketBufferBytes);
+            SocketBuffers.Request(socket, SocketOptionName.SendBuffer, SocketBufferBytes);
             socket.Bind(endpoint);
             return socket;
         }

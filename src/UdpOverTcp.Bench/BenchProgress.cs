@@ -4,7 +4,7 @@ namespace UdpOverTcp.Bench;
 /// One status line on stderr, rewritten in place after each trial, so a minute-long run shows it is
 /// alive. Only when stderr is a terminal: a redirected stderr (a log file, a test) gets nothing.
 /// </summary>
-internal sealed class BenchProgress(bool enabled)
+public sealed class BenchProgress(bool enabled)
 {
     private int _width;
 

@@ -1,9 +1,7 @@
-using System.Globalization;
-
 namespace UdpOverTcp.Bench;
 
 /// <summary>The --link report: what was built and run, then one row per load and path, as a Markdown table.</summary>
-internal static partial class BenchTable
+public static partial class BenchTable
 {
     public static void Write(TextWriter output, LinkReport report)
     {

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace UdpOverTcp.Bench;
 
 /// <summary>The human-readable report: one row per size and path, then the latencies.</summary>
-internal static partial class BenchTable
+public static partial class BenchTable
 {
     /// <summary>Steal from which the table explains what it does to the figures.</summary>
     private const double NoticeableSteal = 0.01;

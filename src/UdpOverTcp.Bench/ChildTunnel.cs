@@ -25,7 +25,7 @@ namespace UdpOverTcp.Bench;
 /// Elsewhere (macOS, Windows, a Linux without setpriv) the children are killed when the bench is
 /// done, interrupted, or fails with an unhandled exception; a killed bench leaves them running.
 /// </remarks>
-internal sealed class ChildTunnel : IDisposable
+public sealed class ChildTunnel : IDisposable
 {
     /// <summary>Lines kept for error messages; the children log per link event, not per datagram, so this is plenty.</summary>
     private const int MaxLines = 200;

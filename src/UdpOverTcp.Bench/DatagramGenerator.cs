@@ -23,7 +23,7 @@ public readonly record struct GeneratorRun(long Sent, long Refused, long Skipped
 /// target in turn, and each target's datagrams are a sequence of their own: stream k of
 /// <see cref="TrialSequence.StreamIndex"/> goes to target k.
 /// </summary>
-internal sealed class DatagramGenerator : IDisposable
+public sealed class DatagramGenerator : IDisposable
 {
     /// <summary>The longest sleep, so the end of the run is noticed on time.</summary>
     private static readonly long MaxSleepTicks = Stopwatch.Frequency / 1000;

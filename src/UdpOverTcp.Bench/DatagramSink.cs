@@ -26,7 +26,7 @@ public readonly record struct SinkCounts(long Unique, long Duplicated, long Reor
 /// The counters are guarded by a lock taken once per batch, so a snapshot is always consistent.
 /// The socket is the caller's; stop the sink before closing it.
 /// </summary>
-internal sealed class DatagramSink : IDisposable
+public sealed class DatagramSink : IDisposable
 {
     /// <summary>How often an idle receive wakes to see whether the sink is stopping.</summary>
     private const int IdleWakeMilliseconds = 100;

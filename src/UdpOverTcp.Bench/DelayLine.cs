@@ -10,7 +10,7 @@ namespace UdpOverTcp.Bench;
 /// The sockets hold M too: it is freed once they are closed (or the bench is gone) and M's own
 /// descriptor is let go.
 /// </summary>
-internal sealed class DelayLine : IDisposable
+public sealed class DelayLine : IDisposable
 {
     /// <summary>How long a receive waits before its thread looks whether the line is stopping.</summary>
     private static readonly TimeSpan ReceiveTimeout = TimeSpan.FromMilliseconds(100);

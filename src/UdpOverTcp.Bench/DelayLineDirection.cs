@@ -12,7 +12,7 @@ namespace UdpOverTcp.Bench;
 /// Two threads rather than one: a frame due to leave must not wait for the next arrival, and a frame
 /// arriving must be stamped when it comes, not when a sleep ends.
 /// </summary>
-internal sealed class DelayLineDirection : IDisposable
+public sealed class DelayLineDirection : IDisposable
 {
     /// <summary>The longest frame the veth can hand over with offloads off (1500 B MTU plus the Ethernet header), with room to spare.</summary>
     private const int MaxFrame = 2048;

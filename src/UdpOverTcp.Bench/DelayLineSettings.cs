@@ -8,7 +8,7 @@ namespace UdpOverTcp.Bench;
 /// <paramref name="Loss"/> (0 to 1), deciding with a PRNG seeded from <paramref name="Seed"/>
 /// (X -> Y with the seed, Y -> X with seed + 1), so a run's drops can be repeated.
 /// </summary>
-internal readonly record struct DelayLineSettings(double DelayMilliseconds, double Loss, int Seed)
+public readonly record struct DelayLineSettings(double DelayMilliseconds, double Loss, int Seed)
 {
     /// <summary>"25 ms one way, 0.5 % loss each way (seed 1234)".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{DelayMilliseconds:0.###} ms one way, {Loss * 100:0.###} % loss each way (seed {Seed})");

@@ -9,7 +9,7 @@ namespace UdpOverTcp.Bench;
 /// start). A flow is a stream of its own in the datagrams' sequence numbers, so the sink tells them apart.
 /// </summary>
 /// <param name="Name">What the report calls it: "bulk", "small", "bursts".</param>
-internal sealed record Flow(string Name, int Size, double Rate, TimeSpan On = default, TimeSpan Off = default)
+public sealed record Flow(string Name, int Size, double Rate, TimeSpan On = default, TimeSpan Off = default)
 {
     /// <summary>--workload mixed: the small flow beside the bulk one (a game's or a voice call's datagrams).</summary>
     public static Flow Small => new("small", 100, 50);

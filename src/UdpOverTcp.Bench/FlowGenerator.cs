@@ -11,7 +11,7 @@ namespace UdpOverTcp.Bench;
 /// cycle is paced on its on time only: its pacer's clock stands still while it is off, so a burst
 /// starts at its rate, without catching up on the silence.
 /// </summary>
-internal sealed class FlowGenerator : IDisposable
+public sealed class FlowGenerator : IDisposable
 {
     /// <summary>The longest sleep, so the end of the run is noticed on time.</summary>
     private static readonly long MaxSleepTicks = Stopwatch.Frequency / 1000;

@@ -5,7 +5,7 @@ namespace UdpOverTcp.Bench;
 /// and bursts), and reports each flow on its own: what it sent, what of it arrived, its one-way delays.
 /// The tunnel's CPU time is over the whole trial, so it is given with the first flow only.
 /// </summary>
-internal sealed class FlowRunner : IDisposable
+public sealed class FlowRunner : IDisposable
 {
     private readonly BenchPath _path;
     private readonly IReadOnlyList<Flow> _flows;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
-using UdpOverTcp.Transport.Linux;
-using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
+using UdpOverTcp.Sockets;
+using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
 namespace UdpOverTcp.Bench;
 
@@ -14,7 +14,7 @@ namespace UdpOverTcp.Bench;
 /// it measures, on the cores they share. One sendmmsg carries several such runs.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed unsafe class GsoBatchSender : BatchSender
+public sealed unsafe class GsoBatchSender : BatchSender
 {
     private readonly Socket _socket;
     private readonly int _segmentsPerRun;

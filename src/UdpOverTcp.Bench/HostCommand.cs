@@ -8,7 +8,7 @@ namespace UdpOverTcp.Bench;
 /// programs on PATH. A command that fails is a <see cref="BenchException"/> that quotes it and what
 /// it said, so the user sees which step of a set-up went wrong.
 /// </summary>
-internal static class HostCommand
+public static class HostCommand
 {
     /// <summary>A set-up command that has not ended by then is stuck (ip and tc take milliseconds).</summary>
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);

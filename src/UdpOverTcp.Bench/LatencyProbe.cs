@@ -28,7 +28,7 @@ public sealed record LatencyResult(int RoundTrips, int Lost, double P50, double 
 /// <see cref="Budget"/> but takes at least <see cref="MinRoundTrips"/> samples, as long as
 /// <see cref="MaxBudget"/> allows.
 /// </remarks>
-internal static class LatencyProbe
+public static class LatencyProbe
 {
     public const int Size = 64;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using UdpOverTcp.CommandLine;
 
 namespace UdpOverTcp.Bench;
 
@@ -12,7 +13,7 @@ namespace UdpOverTcp.Bench;
 /// interleaved (at each load plain UDP, then the tunnel), so a machine that gets busier during the
 /// run weighs on both alike.
 /// </summary>
-internal static class LinkBench
+public static class LinkBench
 {
     /// <summary>The steady workload's offered rates, as multiples of the link's rate: under it, a little over it, twice it.</summary>
     public static readonly IReadOnlyList<double> Loads = [0.8, 1.2, 2.0];
@@ -86,7 +87,7 @@ internal static class LinkBench
             var trials = new LinkTrials(plain, tunnel, () => Statistics(spawned), options.Verbose, progress, cancellationToken);
             var loads = Workload(options, trials, rate, size, duration);
             return new LinkReport(
-                HelpText.Version,
+                BuildVersion.Value,
                 Environment.ProcessorCount,
                 BenchCommand.OperatingSystemName(),
                 SystemFile.TryRead("/proc/sys/kernel/osrelease")?.Trim() ?? Environment.OSVersion.VersionString,

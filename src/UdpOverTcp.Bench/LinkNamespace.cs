@@ -22,7 +22,7 @@ namespace UdpOverTcp.Bench;
 /// Runs cannot collide: each has its own namespaces, so the same interface names and addresses
 /// in another run are another run's.
 /// </remarks>
-internal sealed class LinkNamespace : IDisposable
+public sealed class LinkNamespace : IDisposable
 {
     private readonly SafeFileHandle _handle;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using UdpOverTcp.Cli;
+using UdpOverTcp.CommandLine;
 
 namespace UdpOverTcp.Bench;
 

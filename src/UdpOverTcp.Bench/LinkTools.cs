@@ -12,7 +12,7 @@ namespace UdpOverTcp.Bench;
 /// </summary>
 /// <param name="Ip">Full paths of the programs.</param>
 /// <param name="Ethtool">Null unless asked for.</param>
-internal sealed record LinkTools(string Ip, string Tc, string Nsenter, string? Ethtool = null)
+public sealed record LinkTools(string Ip, string Tc, string Nsenter, string? Ethtool = null)
 {
     private const int CapNetAdmin = 12;
     private const int CapSysAdmin = 21;

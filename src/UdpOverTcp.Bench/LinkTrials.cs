@@ -6,7 +6,7 @@ namespace UdpOverTcp.Bench;
 /// The trials of a --link run: each the same offer over plain UDP, then through the tunnel, with the
 /// connect end's drops read around the tunnel's trial, and with -v a line per path as it ends.
 /// </summary>
-internal sealed class LinkTrials(
+public sealed class LinkTrials(
     BenchPath plain, BenchPath tunnel, Func<TunnelDrops?> statistics, bool verbose, BenchProgress progress, CancellationToken cancellationToken)
 {
     private TunnelDrops? _statistics = statistics();

@@ -4,10 +4,10 @@ namespace UdpOverTcp.Bench;
 
 /// <summary>
 /// The bench's own Linux system calls, source-generated (<c>LibraryImport</c>, AOT-safe) and bound
-/// when the binary is linked (DirectPInvoke libc). The batch layer's calls are the tunnel's
-/// (<c>Transport/Linux</c>).
+/// when the binary is linked (DirectPInvoke libc). The batch layer's calls are the shared library's
+/// (<c>UdpOverTcp.Sockets</c>).
 /// </summary>
-internal static unsafe partial class LinuxCalls
+public static unsafe partial class LinuxCalls
 {
     public const int PR_SET_TIMERSLACK = 29;
 
@@ -42,7 +42,7 @@ internal static unsafe partial class LinuxCalls
     public static partial int Kill(int pid, int signal);
 
     // The delay line's raw frames (PacketSocket): AF_PACKET sockets bound to one interface. recv, send
-    // and the socket-level constants are the tunnel's (Transport/Linux/LinuxSocketCalls).
+    // and the socket-level constants are UdpOverTcp.Sockets' (LinuxSocketCalls).
     public const int AF_PACKET = 17;
     public const int SOCK_RAW = 3;
 

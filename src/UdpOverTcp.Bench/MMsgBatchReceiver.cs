@@ -1,8 +1,8 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
-using UdpOverTcp.Transport.Linux;
-using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
+using UdpOverTcp.Sockets;
+using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
 namespace UdpOverTcp.Bench;
 
@@ -12,10 +12,10 @@ namespace UdpOverTcp.Bench;
 /// The slots and messages are an <see cref="MMsgTable"/>.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed unsafe class MMsgBatchReceiver : BatchReceiver
+public sealed unsafe class MMsgBatchReceiver : BatchReceiver
 {
-    /// <summary>Room for any datagram.</summary>
-    private const int SlotSize = 65536;
+    /// <summary>Room for any datagram; one byte more keeps the slots 64 KiB-aligned.</summary>
+    private const int SlotSize = Sockets.Datagram.MaxSize + 1;
 
     private const int Batch = BatchSender.MaxBatch;
 

@@ -1,14 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
-using UdpOverTcp.Transport.Linux;
-using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
+using UdpOverTcp.Sockets;
+using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
 namespace UdpOverTcp.Bench;
 
 /// <summary>The Linux sender without GSO: one sendmmsg per batch, a message per datagram (see <see cref="MMsgTable"/>).</summary>
 [SupportedOSPlatform("linux")]
-internal sealed unsafe class MMsgBatchSender(Socket socket, IPEndPoint destination, int size) : BatchSender(size)
+public sealed unsafe class MMsgBatchSender(Socket socket, IPEndPoint destination, int size) : BatchSender(size)
 {
     private readonly MMsgTable _table = new(socket, MaxBatch, size, destination);
 

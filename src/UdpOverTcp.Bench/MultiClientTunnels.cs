@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using UdpOverTcp.Cli;
-using UdpOverTcp.Transport;
-using UdpOverTcp.Transport.Linux;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.Bench;
 
@@ -15,7 +13,7 @@ namespace UdpOverTcp.Bench;
 /// client's link a UDP socket of its own, so the app sees each client's datagrams from its own port.
 /// Started as <see cref="SpawnedTunnels"/> starts its two (<see cref="ChildTunnel"/>: stopped with the bench).
 /// </summary>
-internal sealed class MultiClientTunnels : IDisposable
+public sealed class MultiClientTunnels : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
@@ -51,7 +49,7 @@ internal sealed class MultiClientTunnels : IDisposable
         var environment = new Dictionary<string, string>();
         if (dataPath is { } path)
         {
-            environment[TunnelOptions.DataPathVariable] = path == UdpDataPath.Batched ? "batched" : "portable";
+            environment[UdpDataPathVariable.Name] = UdpDataPathVariable.ValueOf(path);
         }
 
         string[] farArgs = ["-v", "-l", loopback, "--multi-client", "--max-clients", clients.ToString(System.Globalization.CultureInfo.InvariantCulture), "-u", loopback, "-p", app.ToString(), .. extraArgs];
@@ -114,7 +112,7 @@ internal sealed class MultiClientTunnels : IDisposable
         var arrived = new bool[Entries.Count];
         int missing = Entries.Count;
         var probe = new byte[64];
-        var buffer = new byte[65536];
+        var buffer = new byte[Datagram.MaxSize];
         long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         int previousTimeout = app.ReceiveTimeout;
         app.ReceiveTimeout = (int)ProbeInterval.TotalMilliseconds;

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using UdpOverTcp.Sockets;
 using static UdpOverTcp.Bench.LinuxCalls;
-using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
+using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
 namespace UdpOverTcp.Bench;
 
@@ -13,7 +14,7 @@ namespace UdpOverTcp.Bench;
 /// thread that opens it, and the socket stays in that namespace whichever thread uses it later.
 /// Not thread-safe for closing: close it only once its users have stopped.
 /// </summary>
-internal sealed unsafe class PacketSocket : IDisposable
+public sealed unsafe class PacketSocket : IDisposable
 {
     /// <summary>Kernel buffers for bursts while the delay line's threads wait for a core (a few thousand frames).</summary>
     private const int BufferBytes = 4 * 1024 * 1024;
@@ -92,7 +93,7 @@ internal sealed unsafe class PacketSocket : IDisposable
     {
         fixed (byte* p = frame)
         {
-            return Transport.Linux.LinuxSocketCalls.Send(_fd, p, (nuint)frame.Length, 0) == frame.Length;
+            return LinuxSocketCalls.Send(_fd, p, (nuint)frame.Length, 0) == frame.Length;
         }
     }
 

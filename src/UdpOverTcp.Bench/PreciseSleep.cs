@@ -11,7 +11,7 @@ namespace UdpOverTcp.Bench;
 /// slack lowered to 1 µs. Elsewhere a wait under a millisecond only yields the CPU (Thread.Sleep(0)):
 /// pacing stays right, at the cost of a generator thread that is never quite idle.
 /// </summary>
-internal static unsafe class PreciseSleep
+public static unsafe class PreciseSleep
 {
     /// <summary>Timer slack for the pacing thread, in nanoseconds.</summary>
     private const ulong TimerSlackNanoseconds = 1000;

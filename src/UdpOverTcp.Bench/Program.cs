@@ -1,4 +1,4 @@
-using UdpOverTcp.Cli;
+using UdpOverTcp.CommandLine;
 
 namespace UdpOverTcp.Bench;
 
@@ -6,7 +6,7 @@ namespace UdpOverTcp.Bench;
 /// udp-over-tcp-bench: parse, run, map the outcome to an exit code. Synchronous: the whole bench runs
 /// on the main thread (the trials have threads of their own).
 /// </summary>
-internal static class Program
+public static class Program
 {
     private static int Main(string[] args)
     {
@@ -21,7 +21,7 @@ internal static class Program
 
             if (options.ShowVersion)
             {
-                Console.Out.WriteLine($"udp-over-tcp-bench {HelpText.Version}");
+                Console.Out.WriteLine($"udp-over-tcp-bench {BuildVersion.Value}");
                 return ExitCodes.Ok;
             }
 

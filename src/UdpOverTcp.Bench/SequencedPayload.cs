@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.Bench;
 
@@ -98,7 +99,7 @@ public static class SequencedPayload
 
     private static byte[] CreatePattern()
     {
-        var pattern = new byte[256 + Framing.FrameCodec.DefaultMaxFrame];
+        var pattern = new byte[256 + Datagram.MaxSize];
         for (int j = 0; j < pattern.Length; j++)
         {
             pattern[j] = (byte)(7 * j);

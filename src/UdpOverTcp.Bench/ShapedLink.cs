@@ -16,7 +16,7 @@ namespace UdpOverTcp.Bench;
 /// and closes the namespaces' descriptors; the kernel frees them, and the veth pairs, once nothing is
 /// left in them (see <see cref="LinkNamespace"/> for why that is also so when the bench is killed).
 /// </summary>
-internal sealed class ShapedLink : IDisposable
+public sealed class ShapedLink : IDisposable
 {
     public static readonly IPAddress SenderAddress = IPAddress.Parse("198.18.0.1");
     public static readonly IPAddress ReceiverAddress = IPAddress.Parse("198.18.0.2");

@@ -3,9 +3,9 @@ using System.Net.Sockets;
 namespace UdpOverTcp.Bench;
 
 /// <summary>The portable receiver: one Receive per datagram.</summary>
-internal sealed class SocketBatchReceiver(Socket socket) : BatchReceiver
+public sealed class SocketBatchReceiver(Socket socket) : BatchReceiver
 {
-    private readonly byte[] _buffer = new byte[65536];
+    private readonly byte[] _buffer = new byte[Sockets.Datagram.MaxSize];
     private int _length;
 
     public override int Receive()

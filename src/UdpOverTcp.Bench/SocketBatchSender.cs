@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace UdpOverTcp.Bench;
 
 /// <summary>The portable sender: one SendTo per datagram, with the overload that does not allocate.</summary>
-internal sealed class SocketBatchSender(Socket socket, IPEndPoint destination, int size) : BatchSender(size)
+public sealed class SocketBatchSender(Socket socket, IPEndPoint destination, int size) : BatchSender(size)
 {
     private readonly byte[] _slots = new byte[MaxBatch * size];
     private readonly SocketAddress _destination = destination.Serialize();

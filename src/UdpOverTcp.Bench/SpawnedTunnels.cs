@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using UdpOverTcp.Cli;
-using UdpOverTcp.Transport;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.Bench;
 
@@ -9,7 +8,7 @@ namespace UdpOverTcp.Bench;
 /// <param name="Inside">Its network namespace (started through nsenter); null: the bench's own.</param>
 /// <param name="UdpBind">Its --udp-bind, e.g. "127.0.0.1:0".</param>
 /// <param name="DeliverTo">Its --udp-sendto: the bench's app socket on that side.</param>
-internal sealed record TunnelEnd(LinkNamespace? Inside, string UdpBind, IPEndPoint DeliverTo);
+public sealed record TunnelEnd(LinkNamespace? Inside, string UdpBind, IPEndPoint DeliverTo);
 
 /// <summary>
 /// Two tunnel ends as the user runs them: the udp-over-tcp binary (see <see cref="Locate"/>), started
@@ -18,7 +17,7 @@ internal sealed record TunnelEnd(LinkNamespace? Inside, string UdpBind, IPEndPoi
 /// delivers to the bench's app socket on its side (see <see cref="BenchPath"/>). The ports the OS
 /// picked are read from their start-up log lines, so nothing races for a "free" port.
 /// </summary>
-internal sealed class SpawnedTunnels : IDisposable
+public sealed class SpawnedTunnels : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
 
@@ -73,7 +72,7 @@ internal sealed class SpawnedTunnels : IDisposable
         var environment = new Dictionary<string, string>();
         if (dataPath is { } path)
         {
-            environment[TunnelOptions.DataPathVariable] = path == UdpDataPath.Batched ? "batched" : "portable";
+            environment[UdpDataPathVariable.Name] = UdpDataPathVariable.ValueOf(path);
         }
 
         ChildTunnel StartEnd(string name, TunnelEnd end, string[] endpoints)

@@ -7,7 +7,7 @@ namespace UdpOverTcp.Bench;
 /// or null when it is missing or unreadable: the bench then reports that figure as unknown. Bytes
 /// and one decode, not File.ReadAllText: its text readers pulled ~90 KB into the binary.
 /// </summary>
-internal static class SystemFile
+public static class SystemFile
 {
     public static string? TryRead(string path)
     {

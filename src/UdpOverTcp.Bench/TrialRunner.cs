@@ -6,7 +6,7 @@ namespace UdpOverTcp.Bench;
 /// <param name="QuietTime">After the generator stops, a trial ends once nothing has arrived for this long...</param>
 /// <param name="MaxDrainTime">...or after this long, whichever comes first.</param>
 /// <param name="OneWayDelays">Stamp every datagram with its send time and report the one-way delays.</param>
-internal sealed record TrialSettings(TimeSpan QuietTime, TimeSpan MaxDrainTime, bool OneWayDelays)
+public sealed record TrialSettings(TimeSpan QuietTime, TimeSpan MaxDrainTime, bool OneWayDelays)
 {
     /// <summary>On loopback nothing waits long anywhere.</summary>
     public static readonly TrialSettings Loopback = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(3), OneWayDelays: false);
@@ -23,7 +23,7 @@ internal sealed record TrialSettings(TimeSpan QuietTime, TimeSpan MaxDrainTime, 
 /// datagrams still in flight, then count. The CPU time of the tunnel processes and of this process, and
 /// the machine's steal time, are taken over the same span.
 /// </summary>
-internal sealed class TrialRunner : IDisposable
+public sealed class TrialRunner : IDisposable
 {
     /// <summary>Delay samples beyond the offered rate's count (the generator's catch-up bursts; a margin).</summary>
     private const int DelayHeadroom = 4096;

@@ -2,12 +2,17 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using UdpOverTcp.Auth;
 using UdpOverTcp.Cli;
-using UdpOverTcp.Transport;
+using UdpOverTcp.CommandLine;
+using UdpOverTcp.DataPath;
+using UdpOverTcp.Host;
+using UdpOverTcp.Links.Connect;
+using UdpOverTcp.Sessions;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp;
 
 /// <summary>Entry point: parse, run, map the outcome to an exit code.</summary>
-internal static class Entry
+public static class Entry
 {
     public static async Task<int> RunAsync(string[] args)
     {
@@ -19,7 +24,7 @@ internal static class Entry
             }
 
             var options = TunnelOptions.Parse(
-                args, Environment.GetEnvironmentVariable(TunnelOptions.DataPathVariable), Environment.GetEnvironmentVariable(ProxyUri.EnvironmentVariable));
+                args, Environment.GetEnvironmentVariable(UdpDataPathVariable.Name), Environment.GetEnvironmentVariable(ProxyUri.EnvironmentVariable));
             if (options.ShowHelp)
             {
                 Console.Out.Write(HelpText.Tunnel());

@@ -1,3 +1,4 @@
+using UdpOverTcp.Host;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests;

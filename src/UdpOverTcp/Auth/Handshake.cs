@@ -119,5 +119,5 @@ public sealed class Handshake
     /// <summary>Ends the handshake from outside: the peer closed, or the time ran out.</summary>
     public void Fail(HandshakeOutcome outcome) => Outcome ??= outcome;
 
-    internal static TcpRole Opposite(TcpRole role) => role == TcpRole.Connect ? TcpRole.Listen : TcpRole.Connect;
+    public static TcpRole Opposite(TcpRole role) => role == TcpRole.Connect ? TcpRole.Listen : TcpRole.Connect;
 }

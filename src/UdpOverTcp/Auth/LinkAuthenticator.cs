@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using UdpOverTcp.Cli;
-using UdpOverTcp.Transport;
+using UdpOverTcp.Links.Listen;
 
 namespace UdpOverTcp.Auth;
 
@@ -118,7 +118,7 @@ public sealed class LinkAuthenticator
     }
 
     /// <summary>Writes a hello: the magic, <paramref name="role"/> and a fresh random nonce.</summary>
-    internal static void WriteHello(Span<byte> destination, TcpRole role)
+    public static void WriteHello(Span<byte> destination, TcpRole role)
     {
         Magic.CopyTo(destination);
         destination[Magic.Length] = RoleByte(role);
@@ -126,7 +126,7 @@ public sealed class LinkAuthenticator
     }
 
     /// <summary>Whether <paramref name="prefix"/> (up to <see cref="HelloHeaderSize"/> bytes) can begin a hello from <paramref name="role"/>.</summary>
-    internal static bool StartsHello(ReadOnlySpan<byte> prefix, TcpRole role)
+    public static bool StartsHello(ReadOnlySpan<byte> prefix, TcpRole role)
     {
         int magic = Math.Min(prefix.Length, Magic.Length);
         return prefix.Length <= HelloHeaderSize
@@ -142,7 +142,7 @@ public sealed class LinkAuthenticator
         return proof;
     }
 
-    internal void WriteProof(Span<byte> destination, TcpRole prover, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce)
+    public void WriteProof(Span<byte> destination, TcpRole prover, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce)
     {
         Span<byte> message = stackalloc byte[Label.Length + 1 + (2 * NonceSize)];
         Label.CopyTo(message);

@@ -1,4 +1,4 @@
-using UdpOverTcp.Cli;
+using UdpOverTcp.CommandLine;
 
 namespace UdpOverTcp.Auth;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using UdpOverTcp.CommandLine;
 
 namespace UdpOverTcp.Cli;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using UdpOverTcp.CommandLine;
 
 namespace UdpOverTcp.Cli;
 

@@ -1,7 +1,8 @@
-using System.Globalization;
 using System.Net;
+using UdpOverTcp.CommandLine;
+using UdpOverTcp.DataPath.Lanes;
 using UdpOverTcp.Framing;
-using UdpOverTcp.Transport;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.Cli;
 
@@ -119,9 +120,6 @@ public sealed record TunnelOptions
     public const int DefaultUdpBuffer = 4 * 1024 * 1024;
     public bool ShowHelp { get; init; }
     public bool ShowVersion { get; init; }
-
-    /// <summary>The environment variable that selects the UDP data path (see <see cref="UdpDataPath"/>).</summary>
-    public const string DataPathVariable = "UDP_OVER_TCP_IO";
 
     /// <summary>The option table: parsing and --help.</summary>
     public static IReadOnlyList<OptionSpec<TunnelOptionsParser.Draft>> Table => TunnelOptionsParser.Table;

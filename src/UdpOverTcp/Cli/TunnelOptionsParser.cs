@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Net;
+using UdpOverTcp.CommandLine;
 using UdpOverTcp.Framing;
-using UdpOverTcp.Transport;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.Cli;
 
@@ -87,7 +88,7 @@ public static class TunnelOptionsParser
     ];
 
     /// <summary>Parses and validates; throws <see cref="UsageException"/> with a one-line message.</summary>
-    /// <param name="dataPath">The value of <see cref="TunnelOptions.DataPathVariable"/>, if set.</param>
+    /// <param name="dataPath">The value of <see cref="UdpDataPathVariable.Name"/>, if set.</param>
     /// <param name="proxy">The value of <see cref="ProxyUri.EnvironmentVariable"/>, if set: the connect side's proxy unless --proxy is given.</param>
     public static TunnelOptions Parse(ReadOnlySpan<string> args, string? dataPath = null, string? proxy = null)
     {
@@ -349,8 +350,8 @@ public static class TunnelOptionsParser
         null or "" or "auto" => UdpDataPath.Auto,
         "portable" => UdpDataPath.Portable,
         "batched" when OperatingSystem.IsLinux() => UdpDataPath.Batched,
-        "batched" => throw new UsageException($"{TunnelOptions.DataPathVariable}=batched needs Linux"),
-        _ => throw new UsageException($"{TunnelOptions.DataPathVariable}: '{value}' is not auto, portable or batched"),
+        "batched" => throw new UsageException($"{UdpDataPathVariable.Name}=batched needs Linux"),
+        _ => throw new UsageException($"{UdpDataPathVariable.Name}: '{value}' is not auto, portable or batched"),
     };
 
     private static FramingKind ParseFraming(string value) => value switch

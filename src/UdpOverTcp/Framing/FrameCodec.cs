@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.Framing;
 
@@ -10,7 +11,7 @@ namespace UdpOverTcp.Framing;
 public sealed class FrameCodec
 {
     /// <summary>The default and largest accepted <c>--max-frame</c>: the largest UDP payload (IPv6 jumbograms aside).</summary>
-    public const int DefaultMaxFrame = 65535;
+    public const int DefaultMaxFrame = Datagram.MaxSize;
 
     public FrameCodec(FramingKind kind = FramingKind.U32LittleEndian, int maxFrame = DefaultMaxFrame)
     {

@@ -1,5 +1,5 @@
 using UdpOverTcp.Auth;
-using UdpOverTcp.Cli;
+using UdpOverTcp.CommandLine;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Auth;

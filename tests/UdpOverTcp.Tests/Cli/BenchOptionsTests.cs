@@ -1,8 +1,8 @@
 using System.Net;
 using UdpOverTcp.Bench;
-using UdpOverTcp.Cli;
+using UdpOverTcp.CommandLine;
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Cli;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using UdpOverTcp.Cli;
+using UdpOverTcp.CommandLine;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Cli;

@@ -1,8 +1,9 @@
 using System.Net;
 using UdpOverTcp.Cli;
+using UdpOverTcp.CommandLine;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Cli;
 

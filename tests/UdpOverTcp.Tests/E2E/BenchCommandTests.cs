@@ -1,5 +1,6 @@
 using System.Text.Json;
 using UdpOverTcp.Bench;
+using UdpOverTcp.Cli;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.E2E;

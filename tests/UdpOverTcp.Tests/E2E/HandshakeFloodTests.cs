@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
+using UdpOverTcp.Links.Listen;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 using Xunit.Abstractions;
 
 namespace UdpOverTcp.Tests.E2E;

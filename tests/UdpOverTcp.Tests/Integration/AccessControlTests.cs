@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Sessions;
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Integration;
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.Bench;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Sessions;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Integration;

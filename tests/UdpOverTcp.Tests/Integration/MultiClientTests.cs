@@ -3,8 +3,9 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Sessions;
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Integration;
 

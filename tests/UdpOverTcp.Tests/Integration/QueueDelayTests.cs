@@ -2,9 +2,11 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.Cli;
+using UdpOverTcp.DataPath.Lanes;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Sessions;
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Integration;
 

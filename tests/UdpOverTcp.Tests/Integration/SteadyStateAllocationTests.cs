@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Integration;
 

@@ -4,8 +4,9 @@ using System.Net.Sockets;
 using UdpOverTcp.Bench;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Sessions;
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Integration;
 

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using UdpOverTcp.Transport.Linux;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.Tests.Support;
 

@@ -1,7 +1,8 @@
 using System.Net;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Framing;
-using UdpOverTcp.Transport;
+using UdpOverTcp.Sessions;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.Tests.Support;
 

@@ -1,5 +1,5 @@
+using UdpOverTcp.Links.Connect;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Transport;
 

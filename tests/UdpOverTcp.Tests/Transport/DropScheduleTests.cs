@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using UdpOverTcp.DataPath.Lanes;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
-using static UdpOverTcp.Transport.DropSchedule.Verdict;
+using static UdpOverTcp.DataPath.Lanes.DropSchedule.Verdict;
 
 namespace UdpOverTcp.Tests.Transport;
 

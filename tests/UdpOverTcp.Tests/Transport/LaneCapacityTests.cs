@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using UdpOverTcp.DataPath.Lanes;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Transport;
 

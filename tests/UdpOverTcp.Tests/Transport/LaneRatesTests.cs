@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using UdpOverTcp.DataPath.Lanes;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
-using static UdpOverTcp.Transport.DropSchedule.Load;
+using static UdpOverTcp.DataPath.Lanes.DropSchedule.Load;
 
 namespace UdpOverTcp.Tests.Transport;
 

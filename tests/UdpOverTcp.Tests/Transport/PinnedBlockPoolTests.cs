@@ -1,5 +1,5 @@
+using UdpOverTcp.DataPath;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Transport;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using UdpOverTcp.Links.Listen;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Transport;
 

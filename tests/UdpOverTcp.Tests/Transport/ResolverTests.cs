@@ -1,6 +1,6 @@
 using System.Net;
-using UdpOverTcp.Cli;
-using UdpOverTcp.Transport;
+using UdpOverTcp.CommandLine;
+using UdpOverTcp.Links.Connect;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Transport;

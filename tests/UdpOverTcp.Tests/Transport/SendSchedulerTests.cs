@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Diagnostics;
+using UdpOverTcp.DataPath.Lanes;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Sessions;
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Transport;
 

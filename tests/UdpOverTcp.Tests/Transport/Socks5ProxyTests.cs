@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
-using UdpOverTcp.Cli;
+using UdpOverTcp.CommandLine;
+using UdpOverTcp.Links.Connect.Proxy;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport.Proxy;
 
 namespace UdpOverTcp.Tests.Transport;
 

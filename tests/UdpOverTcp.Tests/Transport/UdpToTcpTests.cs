@@ -1,11 +1,14 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using UdpOverTcp.Tests.Support;
+using UdpOverTcp.DataPath;
+using UdpOverTcp.DataPath.Lanes;
+using UdpOverTcp.DataPath.Link;
 using UdpOverTcp.Framing;
-using UdpOverTcp.Transport;
+using UdpOverTcp.Sessions;
+using UdpOverTcp.Sockets;
+using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Transport;
 
@@ -164,7 +167,7 @@ public sealed class UdpToTcpTests : IDisposable
         var server = listener.Accept();
         _sockets.Add(client);
         _sockets.Add(server);
-        return DataPath.For(UdpDataPath.Portable).CreateLink(server, _codec, noDelay: true, queues ?? QueuePolicy.BytesOnly, new TunnelStats());
+        return DataPathFactory.For(UdpDataPath.Portable).CreateLink(server, _codec, noDelay: true, queues ?? QueuePolicy.BytesOnly, new TunnelStats());
     }
 
     /// <summary>Every frame flushed so far, decoded from the bytes the send loop would send.</summary>

@@ -1,5 +1,5 @@
+using UdpOverTcp.DataPath.Udp;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport.Linux;
 
 namespace UdpOverTcp.Tests.Transport.Linux;
 

@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using UdpOverTcp.DataPath.Udp;
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport.Linux;
 
 namespace UdpOverTcp.Tests.Transport.Linux;
 

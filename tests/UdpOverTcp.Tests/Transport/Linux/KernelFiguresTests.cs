@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
+using UdpOverTcp.DataPath.Link;
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
-using UdpOverTcp.Transport.Linux;
 
 namespace UdpOverTcp.Tests.Transport.Linux;
 

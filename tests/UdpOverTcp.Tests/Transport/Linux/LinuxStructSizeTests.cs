@@ -1,6 +1,6 @@
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport.Linux;
-using static UdpOverTcp.Transport.Linux.LinuxSocketCalls;
+using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
 namespace UdpOverTcp.Tests.Transport.Linux;
 

@@ -1,10 +1,10 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using UdpOverTcp.DataPath.Udp;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Sessions;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
-using UdpOverTcp.Transport.Linux;
 
 namespace UdpOverTcp.Tests.Transport.Linux;
 

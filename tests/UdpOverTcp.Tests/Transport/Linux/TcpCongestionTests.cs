@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.Cli;
+using UdpOverTcp.CommandLine;
+using UdpOverTcp.Sessions;
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
 
 namespace UdpOverTcp.Tests.Transport.Linux;
 

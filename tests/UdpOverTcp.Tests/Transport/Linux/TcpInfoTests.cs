@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using UdpOverTcp.DataPath.Link;
+using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
-using UdpOverTcp.Transport;
-using UdpOverTcp.Transport.Linux;
 
 namespace UdpOverTcp.Tests.Transport.Linux;
 

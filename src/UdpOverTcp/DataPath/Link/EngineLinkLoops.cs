@@ -1,0 +1,126 @@
+using System.Net.Sockets;
+using UdpOverTcp.DataPath.Lanes;
+using UdpOverTcp.Sockets;
+
+namespace UdpOverTcp.DataPath.Link;
+
+/// <summary>
+/// The portable link loops: async receive and send on the .NET sockets engine, continuations on its
+/// threads and the thread pool. Sends cannot stop part-way, so with a time bound or a priority lane they
+/// go a frame-aligned chunk at a time (<see cref="SendScheduler.TryTake"/>), and TCP_NOTSENT_LOWAT
+/// keeps the kernel's unsent bytes to <see cref="TcpNotSentLowWater.DefaultBytes"/> where the OS has it.
+/// </summary>
+public sealed class EngineLinkLoops : LinkLoops
+{
+    /// <summary>What one send hands the socket at most when the lanes keep the queue (about the kernel's unsent share, see <see cref="TcpNotSentLowWater.DefaultBytes"/>).</summary>
+    private const long ChunkBytes = TcpNotSentLowWater.DefaultBytes;
+
+    public EngineLinkLoops(TcpLink link)
+        : base(link)
+    {
+        if (link.QueuesInLanes)
+        {
+            TcpNotSentLowWater.Apply(link.Socket, TcpNotSentLowWater.DefaultBytes);
+        }
+    }
+
+    public override string Kind => "async on the sockets engine";
+
+    public override Task RunAsync() => Task.WhenAll(ReceiveLoopAsync(), SendLoopAsync());
+
+    /// <summary>Closing wakes a pending async call on every OS (a shutdown does not on all).</summary>
+    public override void OnAborted() => Link.Socket.Dispose();
+
+    private async Task ReceiveLoopAsync()
+    {
+        var writer = Link.InputWriter;
+        string reason = "closed by peer";
+        try
+        {
+            while (true)
+            {
+                var memory = writer.GetMemory(MinimumReceiveSize);
+                int received = await Link.Socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    break;
+                }
+
+                writer.Advance(received);
+                var flush = await writer.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    reason = "closed";
+                    break;
+                }
+            }
+        }
+        catch (SocketException e)
+        {
+            reason = TcpLink.Describe(e);
+        }
+        catch (ObjectDisposedException)
+        {
+            reason = "closed";
+        }
+        finally
+        {
+            // Abort first: completing the pipe runs the decoder inline, which would otherwise end the
+            // link with its own, vaguer reason. The decoder still sees every byte that did arrive.
+            Link.Abort(reason);
+            await writer.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var reader = Link.OutputReader;
+        var sending = Link.Sending;
+        string reason = "closed";
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled && Link.IsClosed)
+                {
+                    break;
+                }
+
+                // As in the threaded loop: everything read is sent (or dropped), with the priority lane, before the next read.
+                // On stream sockets SendAsync completes only when all of it is sent: a chunk at a time, so
+                // that what waits behind it, and the other lane, are looked at again before it goes.
+                sending.Begin(result.Buffer);
+                while (sending.TryTake(ChunkBytes, out var chunk))
+                {
+                    foreach (var segment in chunk)
+                    {
+                        await Link.Socket.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
+                    }
+
+                    sending.Sent(chunk.Length);
+                }
+
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (SocketException e)
+        {
+            reason = TcpLink.Describe(e);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            Link.Abort(reason);   // first, for the same reason as in the receive loop
+            // The pump's next flush returns IsCompleted and it stops writing to this link.
+            sending.Complete();
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,281 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using UdpOverTcp.DataPath.Udp;
+using UdpOverTcp.Links.Listen;
+using static UdpOverTcp.Sockets.LinuxSocketCalls;
+
+namespace UdpOverTcp.DataPath.Link;
+
+/// <summary>
+/// The Linux link loops, for the batched data path. Receive: a thread of the link's own
+/// (<see cref="TcpToUdp.ThreadName"/>) calls recv and flushes into the input pipe, whose reader (<see cref="TcpToUdp"/>, an inline
+/// continuation) then sends the datagrams on that same thread: one wake-up from the wire to sendmmsg,
+/// where the engine takes two (its epoll thread, then a pool thread). Send: the output pipe's reader,
+/// run inline by the UDP receive thread's flush, with send(MSG_DONTWAIT); when the socket is full it
+/// waits for room on a second thread (<see cref="SocketWriteWaiter"/>) and goes on
+/// there, while the UDP thread goes back to its datagrams. Neither loop touches the sockets engine,
+/// which would otherwise watch the descriptor and queue an event (an allocation) for every burst these
+/// loops have already handled; so the socket must never have waited in an async call (connect and
+/// handshake are done blocking, see <see cref="BlockingSetup"/>).
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class ThreadedLinkLoops : LinkLoops
+{
+    /// <summary>How often an idle receive looks up to see whether the link has been aborted.</summary>
+    private const int IdleCheckMilliseconds = 500;
+
+    private readonly SocketWriteWaiter _writeWaiter;
+
+    /// <summary>The share of unsent bytes left to the kernel, with a time bound; null without one.</summary>
+    private readonly UnsentBudget? _unsentBudget;
+
+    public ThreadedLinkLoops(TcpLink link)
+        : base(link)
+    {
+        _writeWaiter = new SocketWriteWaiter(link.Socket.SafeHandle, () => link.IsClosed);
+        _unsentBudget = link.QueuesInLanes ? new UnsentBudget(link.Socket, link.NoteRoundTrip) : null;
+    }
+
+    public override string Kind => $"threads of its own ({TcpToUdp.ThreadName}, {SocketWriteWaiter.ThreadName})";
+
+    public override Task RunAsync() => Task.WhenAll(StartReceiveThread(), SendLoopAsync());
+
+    private Task StartReceiveThread()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                ReceiveThread();
+            }
+            finally
+            {
+                done.SetResult();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = TcpToUdp.ThreadName,   // the link's reads, and the delivery to UDP each one runs inline
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void ReceiveThread()
+    {
+        var writer = Link.InputWriter;
+        var handle = Link.Socket.SafeHandle;
+        string reason = "closed by peer";
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            while (true)
+            {
+                var memory = writer.GetMemory(MinimumReceiveSize);
+                nint received = ReceiveSome(fd, memory);
+                if (received > 0)
+                {
+                    writer.Advance((int)received);
+                    var flush = writer.FlushAsync();
+                    // The reader runs inline, so the flush is done unless the delivery could not keep up.
+                    var result = flush.IsCompleted ? flush.Result : flush.AsTask().GetAwaiter().GetResult();
+                    if (result.IsCompleted || result.IsCanceled)
+                    {
+                        reason = "closed";
+                        break;
+                    }
+
+                    continue;
+                }
+
+                if (received == 0)
+                {
+                    break;
+                }
+
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == EAGAIN)
+                {
+                    if (Link.IsClosed)
+                    {
+                        reason = "closed";
+                        break;
+                    }
+
+                    WaitFor(fd, POLLIN, IdleCheckMilliseconds);   // a shutdown (Abort) wakes it too
+                    continue;
+                }
+
+                if (errno != EINTR)
+                {
+                    reason = Link.IsClosed ? "closed" : Describe(errno);
+                    break;
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            reason = "closed";
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+
+            // As in the async loop: the reason first, then the completion that ends the delivery.
+            Link.Abort(reason);
+            writer.Complete();
+        }
+    }
+
+    /// <summary>
+    /// Shaped like the engine loops' send loop, but not shared with it: with the sends behind an async
+    /// method of their own, every wait for room allocated a state machine box (15.7 B per datagram
+    /// in SteadyStateAllocationTests, even with the pooling builder); here the waits are in the loop's
+    /// one state machine, allocated once per link.
+    /// </summary>
+    private async Task SendLoopAsync()
+    {
+        var reader = Link.OutputReader;
+        var sending = Link.Sending;
+        string reason = "closed";
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled && Link.IsClosed)
+                {
+                    break;
+                }
+
+                // A read always starts on a frame boundary: everything read is sent (or dropped as stale),
+                // with what the priority lane holds, before the next read. A cancelled read that is not the
+                // link's end is the pump waking the loop for the priority lane (TcpLink.WakeSendLoop).
+                sending.Begin(result.Buffer);
+                while (sending.TryTake(long.MaxValue, out var chunk))
+                {
+                    // The waits are inline, not in a helper async method: its state machine would be one more allocation per wait.
+                    long sent = SendAvailable(chunk, withinBudget: _unsentBudget is not null && !sending.MidFrame);
+                    sending.Sent(sent);
+                    if (sent < chunk.Length)
+                    {
+                        await _writeWaiter.WaitAsync().ConfigureAwait(false);   // the socket is full
+                    }
+                }
+
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (LinkSendException e)
+        {
+            reason = e.Message;
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            _writeWaiter.Stop();
+            Link.Abort(reason);   // first: completing the pipe would let the pump end the link with a vaguer reason
+            // The pump's next flush returns IsCompleted and it stops writing to this link.
+            sending.Complete();
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Sends what the socket takes now of <paramref name="bytes"/> with send(MSG_DONTWAIT): all of it, or
+    /// less when the socket is full (wait on the <see cref="SocketWriteWaiter"/>, then go on from there).
+    /// <paramref name="withinBudget"/>: "full" is the link's <see cref="UnsentBudget"/> of unsent bytes.
+    /// Throws <see cref="LinkSendException"/> when the link has failed.
+    /// </summary>
+    private long SendAvailable(in ReadOnlySequence<byte> bytes, bool withinBudget)
+    {
+        long room = withinBudget ? _unsentBudget!.Room() : long.MaxValue;
+        long total = 0;
+        foreach (var segment in bytes)
+        {
+            int offset = 0;
+            while (offset < segment.Length)
+            {
+                if (room <= 0)
+                {
+                    room = _unsentBudget!.Room();   // what went before may have left already, on a fast link
+                    if (room <= 0)
+                    {
+                        return total + offset;
+                    }
+                }
+
+                var next = segment[offset..];
+                nint sent = SendSome(next[..(int)Math.Min(next.Length, room)], out int errno);
+                if (sent >= 0)
+                {
+                    offset += (int)sent;
+                    room -= sent;
+                }
+                else if (errno == EAGAIN)
+                {
+                    return total + offset;
+                }
+                else if (errno != EINTR)
+                {
+                    throw new LinkSendException(Link.IsClosed ? "closed" : Describe(errno));
+                }
+            }
+
+            total += offset;
+        }
+
+        return total;
+    }
+
+    private static unsafe nint ReceiveSome(int fd, Memory<byte> memory)
+    {
+        using var pin = memory.Pin();   // pool blocks are pinned already: this only yields the address
+        return Recv(fd, pin.Pointer, (nuint)memory.Length, MSG_DONTWAIT);
+    }
+
+    /// <summary>Sends what the socket takes now; -1 with the errno otherwise (EAGAIN: full).</summary>
+    private unsafe nint SendSome(ReadOnlyMemory<byte> bytes, out int errno)
+    {
+        var handle = Link.Socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            using var pin = bytes.Pin();
+            nint sent = Send((int)handle.DangerousGetHandle(), pin.Pointer, (nuint)bytes.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
+            errno = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
+            return sent;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    private static string Describe(int errno) => errno switch
+    {
+        ECONNRESET or EPIPE => "reset by peer",
+        ETIMEDOUT => "timed out",
+        _ => Marshal.GetPInvokeErrorMessage(errno),
+    };
+
+    /// <summary>Ends the send loop with the reason for the log line (once per link at most).</summary>
+    private sealed class LinkSendException(string reason) : Exception(reason);
+}

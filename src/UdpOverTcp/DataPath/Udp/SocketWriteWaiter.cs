@@ -1,0 +1,105 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using System.Threading.Tasks.Sources;
+using UdpOverTcp.DataPath.Link;
+using static UdpOverTcp.Sockets.LinuxSocketCalls;
+
+namespace UdpOverTcp.DataPath.Udp;
+
+/// <summary>
+/// Lets an async send loop wait until a socket has room again, without the .NET sockets engine
+/// (see <see cref="TcpLink"/>'s threaded loops for why). A thread of its own, started at the first
+/// wait, blocks in poll(POLLOUT) and then resumes the waiter on itself, so the rest of that send runs
+/// there while the thread that flushed goes back to its datagrams. Allocation-free per wait: one
+/// reusable value-task source and a semaphore. One waiter at a time (the link's single send loop).
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class SocketWriteWaiter : IValueTaskSource
+{
+    /// <summary>The thread that waits for room, and then runs the link's send loop on.</summary>
+    public const string ThreadName = "tcp send wait";
+
+    /// <summary>How often a wait looks up to see whether the link has ended without waking it.</summary>
+    private const int CheckMilliseconds = 500;
+
+    private readonly SafeHandle _handle;
+    private readonly Func<bool> _isClosed;
+    private readonly SemaphoreSlim _wanted = new(0);
+    private ManualResetValueTaskSourceCore<bool> _core;
+    private Thread? _thread;
+    private volatile bool _stopped;
+
+    public SocketWriteWaiter(SafeHandle handle, Func<bool> isClosed)
+    {
+        _handle = handle;
+        _isClosed = isClosed;
+        _core.RunContinuationsAsynchronously = false;   // the point: the send goes on on the waiting thread
+    }
+
+    /// <summary>Completes when the socket is writable, or has failed or been shut down (the next send tells which).</summary>
+    public ValueTask WaitAsync()
+    {
+        _core.Reset();
+        if (_thread is null)
+        {
+            _thread = new Thread(Run) { IsBackground = true, Name = ThreadName };
+            _thread.Start();
+        }
+
+        _wanted.Release();
+        return new ValueTask(this, _core.Version);
+    }
+
+    /// <summary>Ends the thread. Called by the send loop once it will not wait again.</summary>
+    public void Stop()
+    {
+        _stopped = true;
+        _wanted.Release();
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            _wanted.Wait();
+            if (_stopped)
+            {
+                return;
+            }
+
+            WaitWritable();
+            _core.SetResult(true);
+        }
+    }
+
+    private void WaitWritable()
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            int fd = (int)_handle.DangerousGetHandle();
+            // POLLOUT also comes with an error or a shutdown (POLLERR/POLLHUP are always reported).
+            while (!_isClosed() && !WaitFor(fd, POLLOUT, CheckMilliseconds))
+            {
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}
