@@ -9,6 +9,12 @@
 #        ./publish.ps1 win-x64 win-arm64    RIDs: win-x64 win-arm64 osx-x64 osx-arm64 linux-x64 linux-arm64 linux-musl-x64
 #        ./publish.ps1 -All                 every RID this host's OS can build
 #        ./publish.ps1 -PackageOnly RID...  package binaries already in artifacts/<rid>/
+#        $env:PUBLISH_EXTRA_ARGS = '-p:SizeBudgetBytes=1000'; ./publish.ps1
+#                                           passes extra arguments (split on spaces) to each `dotnet publish`
+#
+# The tunnel must stay under its size budget, SizeBudgetBytes in src/UdpOverTcp/UdpOverTcp.csproj:
+# `dotnet publish` fails over it (the CheckSizeBudget target there), with one line naming the file,
+# its size and the budget, and so does this script, before packaging.
 #
 # Native AOT compiles for the host's OS only, but for another architecture of it:
 #   Windows: win-x64 and win-arm64 (Visual Studio's "Desktop development with C++" workload, with the
@@ -38,6 +44,9 @@ $hostOs = $hostRid.Split('-')[0]
 if ($Rids -contains '--all') { $All = $true; $Rids = @($Rids | Where-Object { $_ -ne '--all' }) }
 if ($All) { $Rids += @($KnownRids | Where-Object { $_.StartsWith("$hostOs-") }) }
 if ($Rids.Count -eq 0) { $Rids = @($hostRid) }
+
+# Extra `dotnet publish` arguments from the environment (publish.sh reads the same variable).
+$ExtraArgs = @("$env:PUBLISH_EXTRA_ARGS" -split ' ' | Where-Object { $_ })
 
 # The tunnel and the bench, which starts the tunnel beside it.
 $Programs = @('udp-over-tcp', 'udp-over-tcp-bench')
@@ -106,7 +115,7 @@ foreach ($rid in $Rids) {
         }
         Write-Host "publishing $rid -> artifacts/$rid/ (udp-over-tcp $version)"
         foreach ($project in $Projects) {
-            dotnet publish $project -c Release -r $rid -o "artifacts/$rid" -p:DebugType=none -p:DebugSymbols=false -nologo
+            dotnet publish $project -c Release -r $rid -o "artifacts/$rid" -p:DebugType=none -p:DebugSymbols=false @ExtraArgs -nologo
             if ($LASTEXITCODE -ne 0) { throw "dotnet publish $project failed for $rid" }
         }
         foreach ($program in $Programs) {

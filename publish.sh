@@ -7,6 +7,12 @@
 # Usage: ./publish.sh                 this host's RID only (what CI and the README's first command use)
 #        ./publish.sh RID...          e.g. ./publish.sh linux-arm64 linux-musl-x64
 #        ./publish.sh --all           linux-x64, linux-arm64 and linux-musl-x64 (from a Linux host)
+#        PUBLISH_EXTRA_ARGS='-p:SizeBudgetBytes=1000' ./publish.sh
+#                                     passes extra arguments (split on spaces) to each `dotnet publish`
+#
+# The tunnel must stay under its size budget, SizeBudgetBytes in src/UdpOverTcp/UdpOverTcp.csproj:
+# `dotnet publish` fails over it (the CheckSizeBudget target there), with one line naming the file,
+# its size and the budget, and so does this script, before packaging.
 #
 # The version comes from one place: <Version> in Directory.Build.props.
 #
@@ -37,8 +43,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 ALL_RIDS=(linux-x64 linux-arm64 linux-musl-x64)
+read -r -a user_args <<< "${PUBLISH_EXTRA_ARGS:-}"
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 rids=()
 for arg in "$@"; do
@@ -201,7 +208,7 @@ for rid in "${rids[@]}"; do
   ok=1
   for project in src/UdpOverTcp/UdpOverTcp.csproj src/UdpOverTcp.Bench/UdpOverTcp.Bench.csproj; do
     if ! dotnet publish "$project" -c Release -r "$rid" -o "artifacts/$rid" \
-        -p:DebugType=none -p:DebugSymbols=false ${EXTRA[@]+"${EXTRA[@]}"} -nologo; then
+        -p:DebugType=none -p:DebugSymbols=false ${EXTRA[@]+"${EXTRA[@]}"} ${user_args[@]+"${user_args[@]}"} -nologo; then
       ok=0
       break
     fi
