@@ -210,8 +210,9 @@ public sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? co
     /// <summary>
     /// The pump's side of one lane of the current link: pipe memory that frames are being written into and
     /// how much of it they fill (advanced once, at the flush or when the next frame does not fit:
-    /// Pipe.Advance takes the pipe's lock, see docs/performance.md), and the flush under way. A flush that does not complete at once means the send loop is more than the
-    /// pipe's pause threshold behind; until it completes, the lane's datagrams are dropped.
+    /// Pipe.Advance takes the pipe's lock, see docs/performance.md), and the flush under way. A flush that
+    /// does not complete at once means the send loop is more than the pipe's pause threshold behind; until
+    /// it completes, the lane's datagrams are dropped.
     /// </summary>
     private struct LaneWriter(OutputLane lane)
     {
