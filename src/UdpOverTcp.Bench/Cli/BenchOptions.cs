@@ -7,7 +7,10 @@ using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.Bench.Cli;
 
-/// <summary>Options of udp-over-tcp-bench.</summary>
+/// <summary>
+/// Options of udp-over-tcp-bench: what each means, the table that parses them (and gives --help
+/// its lines), and which go together. Each option's value is read by <see cref="BenchOptionValues"/>.
+/// </summary>
 public sealed class BenchOptions
 {
     public const int MaxSize = 65507;
@@ -115,15 +118,15 @@ public sealed class BenchOptions
     public static readonly IReadOnlyList<OptionSpec<BenchOptions>> Table =
     [
         new("size", 's', "LIST", $"datagram sizes in bytes, comma-separated, {SequencedPayload.MinimumSize} to {MaxSize} (default 64,1200; with --link one size, default {DefaultLinkSize})",
-            (o, v) => (o.Sizes, o._sizesGiven) = (ParseSizes(v!), true)),
+            (o, v) => (o.Sizes, o._sizesGiven) = (BenchOptionValues.ParseSizes(v!), true)),
         new("rate", 'r', "N", $"offer N datagrams/s and measure at that rate only (default: search for the lossless rate)",
-            (o, v) => o.Rate = ParseRate(v!)),
+            (o, v) => o.Rate = BenchOptionValues.ParseRate(v!)),
         new("duration", 'd', "SECONDS", $"length of each trial (default {DefaultDurationSeconds.ToString(CultureInfo.InvariantCulture)}, with --link {DefaultLinkDurationSeconds.ToString(CultureInfo.InvariantCulture)}; 0.1 to 60)",
-            (o, v) => (o.DurationSeconds, o._durationGiven) = (ParseDuration(v!), true)),
+            (o, v) => (o.DurationSeconds, o._durationGiven) = (BenchOptionValues.ParseDuration(v!), true)),
         new("json", null, null, "print the results as JSON on stdout instead of a table",
             (o, _) => o.Json = true),
         new("io", null, "KIND", "data path of the tunnels the bench starts: portable or batched (default: theirs)",
-            (o, v) => o.DataPath = ParseDataPath(v!)),
+            (o, v) => o.DataPath = BenchOptionValues.ParseDataPath(v!)),
         new("tunnel", null, "PATH", "the tunnel binary to start (default: udp-over-tcp beside this program)",
             (o, v) => o.TunnelPath = v),
         new("tunnel-args", null, "\"ARGS\"", "more arguments for both tunnel ends the bench starts, split at spaces, e.g. \"--queue-delay 0\"",
@@ -131,19 +134,19 @@ public sealed class BenchOptions
         new("link", null, "RATE", "Linux, as root: plain UDP and the tunnel across a veth link shaped to RATE (e.g. 20mbit) between two network namespaces the bench builds, at 0.8, 1.2 and 2 times RATE",
             (o, v) => o.Link = LinkRate.Parse(v!)),
         new("delay", null, "TIME", $"with --link: a one-way delay each way, e.g. 25ms (0 to {MaxDelayMilliseconds.ToString(CultureInfo.InvariantCulture)}ms), by the bench's delay line in a third namespace between X and Y",
-            (o, v) => o.DelayMilliseconds = o.LinkOnly("--delay", ParseDelay(v!))),
+            (o, v) => o.DelayMilliseconds = o.LinkOnly("--delay", BenchOptionValues.ParseDelay(v!))),
         new("loss", null, "PERCENT", $"with --link: drop this share of frames, each direction on its own, e.g. 0.5% (0 to {MaxLossPercent.ToString(CultureInfo.InvariantCulture)}%), by the delay line",
-            (o, v) => o.LossFraction = o.LinkOnly("--loss", ParseLoss(v!))),
+            (o, v) => o.LossFraction = o.LinkOnly("--loss", BenchOptionValues.ParseLoss(v!))),
         new("seed", null, "N", "with --delay or --loss: the delay line's PRNG seed (default: from the clock; the report gives it)",
-            (o, v) => o.Seed = o.LinkOnly("--seed", ParseSeed(v!))),
+            (o, v) => o.Seed = o.LinkOnly("--seed", BenchOptionValues.ParseSeed(v!))),
         new("workload", null, "KIND", "with --link: steady (default: one flow at 0.8, 1.2, 2 times RATE), mixed (a 100 B flow at 50/s beside a bulk flow at 0.5, 1.2, 2 times) or bursts (1 s on at 0.7 times, 2 s off; then steady flows at 0.2 and 0.5 times; default --duration 30)",
-            (o, v) => o.Workload = o.LinkOnly("--workload", ParseWorkload(v!))),
+            (o, v) => o.Workload = o.LinkOnly("--workload", BenchOptionValues.ParseWorkload(v!))),
         new("loads", null, "LIST", $"with --link: the loads instead, comma-separated multiples of RATE ({MinLoad.ToString(CultureInfo.InvariantCulture)} to {MaxLoad.ToString(CultureInfo.InvariantCulture)}), e.g. 0.2,0.5 (bursts: the steady flows')",
-            (o, v) => o.Loads = o.LinkOnly("--loads", ParseLoads(v!))),
+            (o, v) => o.Loads = o.LinkOnly("--loads", BenchOptionValues.ParseLoads(v!))),
         new("external", null, "SEND_ADDR RECV_ADDR", "measure tunnels you started: send to SEND_ADDR from RECV_ADDR, receive on RECV_ADDR",
             (o, v) => o.SetExternal(v!)) { ValueCount = 2 },
         new("clients", null, "N", $"also run N clients ({MinClients} to {MaxClients}) through one server: a listen end with --multi-client --max-clients N and N connect ends; the generator spreads the rate over them (no latency ping-pong then)",
-            (o, v) => o.Clients = ParseClients(v!)),
+            (o, v) => o.Clients = BenchOptionValues.ParseClients(v!)),
         new("verbose", 'v', null, "print every trial on stderr",
             (o, _) => o.Verbose = true),
         new("help", 'h', null, "print this help and exit",
@@ -272,95 +275,4 @@ public sealed class BenchOptions
 
         ExternalReceiveOn = receiveOn;
     }
-
-    private static double ParseDuration(string value)
-    {
-        if (!double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds)
-            || seconds < 0.1 || seconds > 60)
-        {
-            throw new UsageException($"--duration: '{value}' is not a number of seconds from 0.1 to 60");
-        }
-
-        return seconds;
-    }
-
-    /// <summary>"25ms", "0.5ms" or "25" (milliseconds either way).</summary>
-    private static double ParseDelay(string value)
-    {
-        string number = value.EndsWith("ms", StringComparison.Ordinal) ? value[..^2] : value;
-        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double milliseconds)
-            || milliseconds > MaxDelayMilliseconds)
-        {
-            throw new UsageException($"--delay: '{value}' is not a delay from 0ms to {MaxDelayMilliseconds.ToString(CultureInfo.InvariantCulture)}ms, like 25ms");
-        }
-
-        return milliseconds;
-    }
-
-    /// <summary>"0.5%" or "0.5" (percent either way), as a fraction.</summary>
-    private static double ParseLoss(string value)
-    {
-        string number = value.EndsWith('%') ? value[..^1] : value;
-        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double percent)
-            || percent > MaxLossPercent)
-        {
-            throw new UsageException($"--loss: '{value}' is not a loss from 0% to {MaxLossPercent.ToString(CultureInfo.InvariantCulture)}%, like 0.5%");
-        }
-
-        return percent / 100;
-    }
-
-    private static int ParseSeed(string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int seed)
-            ? seed
-            : throw new UsageException($"--seed: '{value}' is not a number from 0 to {int.MaxValue}");
-
-    private static LinkWorkload ParseWorkload(string value) => value switch
-    {
-        "steady" => LinkWorkload.Steady,
-        "mixed" => LinkWorkload.Mixed,
-        "bursts" => LinkWorkload.Bursts,
-        _ => throw new UsageException($"--workload: '{value}' is not steady, mixed or bursts"),
-    };
-
-    /// <summary>A comma-separated list: each part is given to <paramref name="parseOne"/>, which throws the option's usage error.</summary>
-    private static T[] ParseList<T>(string value, Func<string, T> parseOne) => [.. value.Split(',').Select(parseOne)];
-
-    private static double[] ParseLoads(string value) => ParseList(value, part =>
-        double.TryParse(part, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double load) && load >= MinLoad && load <= MaxLoad
-            ? load
-            : throw new UsageException($"--loads: '{part}' is not a load from {MinLoad.ToString(CultureInfo.InvariantCulture)} to {MaxLoad.ToString(CultureInfo.InvariantCulture)} (times the link's rate)"));
-
-    private static long ParseRate(string value)
-    {
-        if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long rate) || rate < 1 || rate > MaxRate)
-        {
-            throw new UsageException($"--rate: '{value}' is not a number of datagrams per second from 1 to {MaxRate}");
-        }
-
-        return rate;
-    }
-
-    private static int ParseClients(string value)
-    {
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int clients) || clients < MinClients || clients > MaxClients)
-        {
-            throw new UsageException($"--clients: '{value}' is not a number of clients from {MinClients} to {MaxClients}");
-        }
-
-        return clients;
-    }
-
-    private static UdpDataPath ParseDataPath(string value) => value switch
-    {
-        "portable" => UdpDataPath.Portable,
-        "batched" when OperatingSystem.IsLinux() => UdpDataPath.Batched,
-        "batched" => throw new UsageException("--io batched needs Linux (recvmmsg/sendmmsg)"),
-        _ => throw new UsageException($"--io: '{value}' is not portable or batched"),
-    };
-
-    private static int[] ParseSizes(string value) => ParseList(value, part =>
-        int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size) && size >= SequencedPayload.MinimumSize && size <= MaxSize
-            ? size
-            : throw new UsageException($"--size: '{part}' is not a size from {SequencedPayload.MinimumSize} to {MaxSize}"));
 }
