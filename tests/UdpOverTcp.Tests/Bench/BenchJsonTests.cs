@@ -1,6 +1,9 @@
 using System.Text;
 using System.Text.Json;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Cli;
+using UdpOverTcp.Bench.Report;
+using UdpOverTcp.Bench.Traffic;
+using UdpOverTcp.Bench.Trials;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Cli;
+using UdpOverTcp.Bench.Tunnels;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Link;
+using UdpOverTcp.Bench.Trials;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Traffic;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Trials;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;

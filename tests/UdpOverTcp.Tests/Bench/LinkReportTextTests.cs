@@ -1,5 +1,9 @@
 using System.Text.Json;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Link;
+using UdpOverTcp.Bench.Report;
+using UdpOverTcp.Bench.Traffic;
+using UdpOverTcp.Bench.Trials;
+using UdpOverTcp.Bench.Tunnels;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;

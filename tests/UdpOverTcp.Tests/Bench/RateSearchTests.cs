@@ -1,4 +1,5 @@
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Traffic;
+using UdpOverTcp.Bench.Trials;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;

@@ -1,4 +1,5 @@
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Cli;
+using UdpOverTcp.Bench.Traffic;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;

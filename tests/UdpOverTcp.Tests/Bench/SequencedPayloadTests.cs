@@ -1,4 +1,4 @@
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Traffic;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;

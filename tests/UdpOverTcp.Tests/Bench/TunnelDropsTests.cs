@@ -1,4 +1,4 @@
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Tunnels;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Bench;

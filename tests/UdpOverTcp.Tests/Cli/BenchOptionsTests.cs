@@ -1,5 +1,6 @@
 using System.Net;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Cli;
+using UdpOverTcp.Bench.Link;
 using UdpOverTcp.CommandLine;
 using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;

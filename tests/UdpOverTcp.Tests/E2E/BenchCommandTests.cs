@@ -1,5 +1,6 @@
 using System.Text.Json;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Cli;
+using UdpOverTcp.Bench.Tunnels;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Tests.Support;
 

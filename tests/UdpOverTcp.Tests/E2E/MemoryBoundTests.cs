@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Tunnels;
 using UdpOverTcp.Tests.Support;
 using Xunit.Abstractions;
 

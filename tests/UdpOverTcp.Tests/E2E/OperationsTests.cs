@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Tunnels;
 using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.E2E;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Traffic;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Framing;
 using UdpOverTcp.Sessions;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Traffic;
 using UdpOverTcp.Cli;
 
 namespace UdpOverTcp.Tests.Support;

@@ -1,5 +1,5 @@
 using System.Net;
-using UdpOverTcp.Bench;
+using UdpOverTcp.Bench.Traffic;
 using UdpOverTcp.Cli;
 
 namespace UdpOverTcp.Tests.Support;

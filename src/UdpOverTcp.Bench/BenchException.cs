@@ -1,4 +1,0 @@
-namespace UdpOverTcp.Bench;
-
-/// <summary>The bench cannot go on (a tunnel did not start, nothing arrives): one line for the user, exit code 1.</summary>
-public sealed class BenchException(string message) : Exception(message);
