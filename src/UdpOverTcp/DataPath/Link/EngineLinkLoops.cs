@@ -24,8 +24,6 @@ public sealed class EngineLinkLoops : LinkLoops
         }
     }
 
-    public override string Kind => "async on the sockets engine";
-
     public override Task RunAsync() => Task.WhenAll(ReceiveLoopAsync(), SendLoopAsync());
 
     /// <summary>Closing wakes a pending async call on every OS (a shutdown does not on all).</summary>

@@ -97,9 +97,6 @@ public sealed class TcpLink
     /// </summary>
     public string? KernelFiguresAtEnd { get; private set; }
 
-    /// <summary>Which threads run the socket I/O, for the debug line.</summary>
-    public string LoopsKind => _loops.Kind;
-
     public Socket Socket { get; }
 
     /// <summary>The lane for all datagrams but the small ones that have a lane of their own.</summary>

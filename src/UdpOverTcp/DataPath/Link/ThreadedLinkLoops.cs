@@ -37,8 +37,6 @@ public sealed class ThreadedLinkLoops : LinkLoops
         _unsentBudget = link.QueuesInLanes ? new UnsentBudget(link.Socket, link.NoteRoundTrip) : null;
     }
 
-    public override string Kind => $"threads of its own ({TcpToUdp.ThreadName}, {SocketWriteWaiter.ThreadName})";
-
     public override Task RunAsync() => Task.WhenAll(StartReceiveThread(), SendLoopAsync());
 
     private Task StartReceiveThread()
