@@ -32,7 +32,7 @@ public sealed class EngineLinkLoops : LinkLoops
     private async Task ReceiveLoopAsync()
     {
         var writer = Link.InputWriter;
-        string reason = "closed by peer";
+        LinkEnd reason = LinkEnd.ClosedByPeer;
         try
         {
             while (true)
@@ -48,18 +48,18 @@ public sealed class EngineLinkLoops : LinkLoops
                 var flush = await writer.FlushAsync().ConfigureAwait(false);
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
-                    reason = "closed";
+                    reason = LinkEnd.Closed;
                     break;
                 }
             }
         }
         catch (SocketException e)
         {
-            reason = TcpLink.Describe(e);
+            reason = LinkEnd.Of(e);
         }
         catch (ObjectDisposedException)
         {
-            reason = "closed";
+            reason = LinkEnd.Closed;
         }
         finally
         {
@@ -74,7 +74,7 @@ public sealed class EngineLinkLoops : LinkLoops
     {
         var reader = Link.OutputReader;
         var sending = Link.Sending;
-        string reason = "closed";
+        LinkEnd reason = LinkEnd.Closed;
         try
         {
             while (true)
@@ -108,7 +108,7 @@ public sealed class EngineLinkLoops : LinkLoops
         }
         catch (SocketException e)
         {
-            reason = TcpLink.Describe(e);
+            reason = LinkEnd.Of(e);
         }
         catch (ObjectDisposedException)
         {

@@ -87,8 +87,8 @@ public sealed class TcpLink
 
     public bool IsClosed => Volatile.Read(ref _aborted) != 0;
 
-    /// <summary>Why the link ended, for the log line; null while it is up.</summary>
-    public string? CloseReason { get; private set; }
+    /// <summary>Why the link ended; null while it is up.</summary>
+    public LinkEnd? CloseReason { get; private set; }
 
     /// <summary>
     /// What the kernel's TCP went through on this link (<see cref="KernelFigures"/>), read as it ended
@@ -154,7 +154,7 @@ public sealed class TcpLink
     }
 
     /// <summary>Ends the link: shuts the socket down and wakes both loops. Safe to call any number of times from any thread.</summary>
-    public void Abort(string reason)
+    public void Abort(LinkEnd reason)
     {
         if (Interlocked.Exchange(ref _aborted, 1) != 0)
         {
@@ -190,12 +190,4 @@ public sealed class TcpLink
             KernelFiguresAtEnd = KernelFiguresNow();
         }
     }
-
-    public static string Describe(SocketException e) => e.SocketErrorCode switch
-    {
-        SocketError.ConnectionReset => "reset by peer",
-        SocketError.OperationAborted => "closed",
-        SocketError.TimedOut => "timed out",
-        _ => e.Message,
-    };
 }

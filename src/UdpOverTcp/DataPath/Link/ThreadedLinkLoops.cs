@@ -65,7 +65,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
     {
         var writer = Link.InputWriter;
         var handle = Link.Socket.SafeHandle;
-        string reason = "closed by peer";
+        LinkEnd reason = LinkEnd.ClosedByPeer;
         bool added = false;
         try
         {
@@ -83,7 +83,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
                     var result = flush.IsCompleted ? flush.Result : flush.AsTask().GetAwaiter().GetResult();
                     if (result.IsCompleted || result.IsCanceled)
                     {
-                        reason = "closed";
+                        reason = LinkEnd.Closed;
                         break;
                     }
 
@@ -100,7 +100,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
                 {
                     if (Link.IsClosed)
                     {
-                        reason = "closed";
+                        reason = LinkEnd.Closed;
                         break;
                     }
 
@@ -110,14 +110,14 @@ public sealed class ThreadedLinkLoops : LinkLoops
 
                 if (errno != EINTR)
                 {
-                    reason = Link.IsClosed ? "closed" : Describe(errno);
+                    reason = Link.IsClosed ? LinkEnd.Closed : LinkEnd.Failed(Describe(errno));
                     break;
                 }
             }
         }
         catch (ObjectDisposedException)
         {
-            reason = "closed";
+            reason = LinkEnd.Closed;
         }
         finally
         {
@@ -142,7 +142,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
     {
         var reader = Link.OutputReader;
         var sending = Link.Sending;
-        string reason = "closed";
+        LinkEnd reason = LinkEnd.Closed;
         try
         {
             while (true)
@@ -177,7 +177,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
         }
         catch (LinkSendException e)
         {
-            reason = e.Message;
+            reason = e.End;
         }
         catch (ObjectDisposedException)
         {
@@ -229,7 +229,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
                 }
                 else if (errno != EINTR)
                 {
-                    throw new LinkSendException(Link.IsClosed ? "closed" : Describe(errno));
+                    throw new LinkSendException(Link.IsClosed ? LinkEnd.Closed : LinkEnd.Failed(Describe(errno)));
                 }
             }
 
@@ -275,5 +275,8 @@ public sealed class ThreadedLinkLoops : LinkLoops
     };
 
     /// <summary>Ends the send loop with the reason for the log line (once per link at most).</summary>
-    private sealed class LinkSendException(string reason) : Exception(reason);
+    private sealed class LinkSendException(LinkEnd end) : Exception(end.Text)
+    {
+        public LinkEnd End => end;
+    }
 }
