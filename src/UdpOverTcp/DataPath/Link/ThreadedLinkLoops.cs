@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using UdpOverTcp.DataPath.Udp;
 using UdpOverTcp.Links.Listen;
+using UdpOverTcp.Sockets;
 using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
 namespace UdpOverTcp.DataPath.Link;
@@ -64,13 +65,11 @@ public sealed class ThreadedLinkLoops : LinkLoops
     private void ReceiveThread()
     {
         var writer = Link.InputWriter;
-        var handle = Link.Socket.SafeHandle;
         LinkEnd reason = LinkEnd.ClosedByPeer;
-        bool added = false;
         try
         {
-            handle.DangerousAddRef(ref added);
-            int fd = (int)handle.DangerousGetHandle();
+            using var lease = new SocketHandleLease(Link.Socket.SafeHandle);
+            int fd = lease.Fd;
             while (true)
             {
                 var memory = writer.GetMemory(MinimumReceiveSize);
@@ -121,11 +120,6 @@ public sealed class ThreadedLinkLoops : LinkLoops
         }
         finally
         {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-
             // As in the async loop: the reason first, then the completion that ends the delivery.
             Link.Abort(reason);
             writer.Complete();
@@ -248,23 +242,11 @@ public sealed class ThreadedLinkLoops : LinkLoops
     /// <summary>Sends what the socket takes now; -1 with the errno otherwise (EAGAIN: full).</summary>
     private unsafe nint SendSome(ReadOnlyMemory<byte> bytes, out int errno)
     {
-        var handle = Link.Socket.SafeHandle;
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            using var pin = bytes.Pin();
-            nint sent = Send((int)handle.DangerousGetHandle(), pin.Pointer, (nuint)bytes.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
-            errno = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
-            return sent;
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
+        using var lease = new SocketHandleLease(Link.Socket.SafeHandle);
+        using var pin = bytes.Pin();
+        nint sent = Send(lease.Fd, pin.Pointer, (nuint)bytes.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
+        errno = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return sent;
     }
 
     private static string Describe(int errno) => errno switch
