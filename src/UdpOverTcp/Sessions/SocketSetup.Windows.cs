@@ -4,7 +4,8 @@ namespace UdpOverTcp.Sessions;
 
 public static partial class SocketSetup
 {
-    private const int SIO_UDP_CONNRESET = -1744830452;
+    /// <summary>_WSAIOW(IOC_VENDOR, 12), as mstcpip.h defines it.</summary>
+    private const int SIO_UDP_CONNRESET = unchecked((int)0x9800000C);
 
     /// <summary>Without this, Windows fails the next receive with WSAECONNRESET after an ICMP port unreachable.</summary>
     private static void DisableUdpConnReset(Socket udp)
