@@ -39,7 +39,7 @@ public sealed class DataPathFactory
             ? new BatchedUdpPump(udp, sendTo, peerOnly, codec, stats)
             : new PortableUdpPump(udp, sendTo, peerOnly, codec, stats);
 
-    /// <summary>A link over <paramref name="socket"/>, which must never have waited in an async call when the path is batched.</summary>
+    /// <summary>A link over <paramref name="socket"/>; batched, its socket must be off the engine (<see cref="SocketsEngine"/>).</summary>
     public TcpLink CreateLink(Socket socket, FrameCodec codec, bool noDelay, QueuePolicy queues, TunnelStats stats) =>
         new(socket, codec, noDelay, queues, stats, Loops);
 

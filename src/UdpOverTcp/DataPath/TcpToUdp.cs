@@ -2,6 +2,7 @@ using UdpOverTcp.CommandLine;
 using UdpOverTcp.DataPath.Link;
 using UdpOverTcp.DataPath.Udp;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Host;
 using UdpOverTcp.Sessions;
 
 namespace UdpOverTcp.DataPath;
@@ -10,15 +11,15 @@ namespace UdpOverTcp.DataPath;
 /// TCP → UDP for one link: decodes every complete frame in the link's input and hands its datagram
 /// to the pump's <see cref="DatagramSender"/>, which sends it to --udp-sendto from the bound socket
 /// (port bonding); one batch per read of the input. A frame larger than the limit ends the link.
-/// The input pipe's reader scheduler is inline, so this loop runs on the thread that filled the pipe:
-/// the link's receive thread (named <see cref="ThreadName"/>) with threaded loops, an engine thread otherwise.
 /// </summary>
 public static class TcpToUdp
 {
-    /// <summary>The threaded link's receive thread, which runs this loop inline after each TCP read.</summary>
-    public const string ThreadName = "tcp->udp";
-
-    /// <summary>Returns when the link's input ends or a frame is malformed (the link is then aborted).</summary>
+    /// <summary>
+    /// Returns when the link's input ends or a frame is malformed (the link is then aborted).
+    /// Runs on: the thread that starts the link, up to the first read; then the thread that filled the input
+    /// pipe, inline (PipeScheduler.Inline), after each TCP read: the link's <see cref="TunnelThreads.TcpToUdp"/>
+    /// thread with threaded loops, the engine's completion (an engine or pool thread) with engine loops.
+    /// </summary>
     public static async Task RunAsync(TcpLink link, FrameCodec codec, DatagramSender sender, TunnelStats stats)
     {
         var input = link.Input;

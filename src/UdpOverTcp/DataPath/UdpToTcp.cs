@@ -4,6 +4,7 @@ using UdpOverTcp.DataPath.Lanes;
 using UdpOverTcp.DataPath.Link;
 using UdpOverTcp.DataPath.Udp;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Host;
 using UdpOverTcp.Sessions;
 
 namespace UdpOverTcp.DataPath;
@@ -14,13 +15,10 @@ namespace UdpOverTcp.DataPath;
 /// batch, which hands the lot to the link's send loop as one TCP send. A flush that does not complete
 /// at once means the link's send side is more than the pipe's pause threshold behind; until it
 /// completes, datagrams are dropped rather than queued. It runs only on the pump's receive loop
-/// (the batched pump's thread is named <see cref="ThreadName"/>), so it needs no locks.
+/// (the batched pump's <see cref="TunnelThreads.UdpToTcp"/> thread), so it needs no locks.
 /// </summary>
 public sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? counts = null)
 {
-    /// <summary>The batched pump's receive thread, which also runs the link's TCP send inline (see ThreadedLinkLoops).</summary>
-    public const string ThreadName = "udp->tcp";
-
     public enum Outcome
     {
         Written,
@@ -157,6 +155,9 @@ public sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? co
     /// Hands everything appended since the last flush to the link's send loop: one TCP send for the lot.
     /// The priority lane first, so the send loop (run inline by the bulk lane's flush) finds it; when only
     /// the priority lane had something, the send loop is woken for it.
+    /// Runs on: the pump's receive loop. The TCP send runs inline in this call (the lanes' pipes use
+    /// PipeScheduler.Inline): the link's send loop, woken by the flush, sends on this thread until the
+    /// socket is full (threaded loops) or a send has to wait (engine loops).
     /// </summary>
     public void Flush()
     {
@@ -209,9 +210,9 @@ public sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? co
     /// <summary>
     /// The pump's side of one lane of the current link: pipe memory that frames are being written into and
     /// how much of it they fill (advanced once, at the flush or when the next frame does not fit:
-    /// Pipe.Advance takes the pipe's lock, which per datagram was 3.5 % of the tunnel's CPU time at 64 B),
-    /// and the flush under way. A flush that does not complete at once means the send loop is more than the
-    /// pipe's pause threshold behind; until it completes, the lane's datagrams are dropped.
+    /// Pipe.Advance takes the pipe's lock, see docs/performance.md), and the flush under way. A flush that
+    /// does not complete at once means the send loop is more than the pipe's pause threshold behind; until
+    /// it completes, the lane's datagrams are dropped.
     /// </summary>
     private struct LaneWriter(OutputLane lane)
     {

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using UdpOverTcp.CommandLine;
+using UdpOverTcp.DataPath;
 using UdpOverTcp.DataPath.Link;
 using UdpOverTcp.DataPath.Udp;
+using UdpOverTcp.Host;
 
 namespace UdpOverTcp.Sessions;
 
@@ -73,13 +75,17 @@ public sealed class Session
         }
     }
 
-    /// <summary>UDP → TCP for the life of the session, on the pump's thread; ends after <see cref="Stop"/>.</summary>
+    /// <summary>UDP → TCP for the life of the session, on the pump's thread (batched) or the sockets engine's completions (portable); ends after <see cref="Stop"/>.</summary>
     public Task RunReceiveLoopAsync() => Task.Run(_pump.RunReceiveLoopAsync, CancellationToken.None);
 
     /// <summary>
     /// Makes <paramref name="link"/> the live link and runs it to its end: TCP → UDP delivery here, UDP
     /// → TCP in the pump. The link it replaces is aborted. After <see cref="Stop"/>, a link that comes
     /// late (a handshake that finished meanwhile) is closed at once instead.
+    /// Runs on: the thread that installs the link (the acceptor's; a pool thread for a dialed link) up to the
+    /// delivery's first read. The delivery (<see cref="TcpToUdp"/>) then runs wherever the link's receive
+    /// loop flushes: the link's <see cref="TunnelThreads.TcpToUdp"/> thread (<see cref="ThreadedLinkLoops"/>)
+    /// or the engine's completions (<see cref="EngineLinkLoops"/>); so does the rest of this method.
     /// </summary>
     /// <param name="how">"accepted" or "connected to", for the `link up` line.</param>
     /// <param name="peer">Who is at the other end, for the log lines: the address, or e.g. "name:443 via http proxy 10.0.0.1:3128".</param>

@@ -29,6 +29,7 @@ public sealed class EngineLinkLoops : LinkLoops
     /// <summary>Closing wakes a pending async call on every OS (a shutdown does not on all).</summary>
     public override void OnAborted() => Link.Socket.Dispose();
 
+    /// <summary>Runs on: the engine's completions (a pool thread, or an engine thread with <see cref="InlineCompletions"/>); each flush runs <see cref="TcpToUdp"/> inline.</summary>
     private async Task ReceiveLoopAsync()
     {
         var writer = Link.InputWriter;
@@ -70,6 +71,7 @@ public sealed class EngineLinkLoops : LinkLoops
         }
     }
 
+    /// <summary>Runs on: the thread that flushed the output lane, inline (the UDP receive loop's), until a send has to wait; then the engine's completion.</summary>
     private async Task SendLoopAsync()
     {
         var reader = Link.OutputReader;

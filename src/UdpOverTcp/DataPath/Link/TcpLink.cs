@@ -137,7 +137,8 @@ public sealed class TcpLink
 
     /// <summary>
     /// Wakes the send loop for what was flushed into the priority lane alone: the loop waits on the bulk
-    /// lane's pipe, and a cancelled read (with the link not closed) sends it to the lanes.
+    /// lane's pipe, and a cancelled read (with the link not closed) sends it to the lanes. A doorbell: the
+    /// send loop runs inline, on the caller's thread (the pump's receive loop).
     /// </summary>
     public void WakeSendLoop() => Bulk.Reader.CancelPendingRead();
 
@@ -153,7 +154,10 @@ public sealed class TcpLink
         }, this, TaskScheduler.Default);
     }
 
-    /// <summary>Ends the link: shuts the socket down and wakes both loops. Safe to call any number of times from any thread.</summary>
+    /// <summary>
+    /// Ends the link: shuts the socket down and wakes both loops. Safe to call any number of times from any
+    /// thread; a send loop waiting for a read ends inline, on the caller's thread.
+    /// </summary>
     public void Abort(LinkEnd reason)
     {
         if (Interlocked.Exchange(ref _aborted, 1) != 0)

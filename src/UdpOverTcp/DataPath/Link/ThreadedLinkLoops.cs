@@ -1,8 +1,9 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using UdpOverTcp.DataPath.Udp;
-using UdpOverTcp.Links.Listen;
+using UdpOverTcp.Host;
 using UdpOverTcp.Sockets;
 using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
@@ -10,15 +11,13 @@ namespace UdpOverTcp.DataPath.Link;
 
 /// <summary>
 /// The Linux link loops, for the batched data path. Receive: a thread of the link's own
-/// (<see cref="TcpToUdp.ThreadName"/>) calls recv and flushes into the input pipe, whose reader (<see cref="TcpToUdp"/>, an inline
+/// (<see cref="TunnelThreads.TcpToUdp"/>) calls recv and flushes into the input pipe, whose reader (<see cref="TcpToUdp"/>, an inline
 /// continuation) then sends the datagrams on that same thread: one wake-up from the wire to sendmmsg,
 /// where the engine takes two (its epoll thread, then a pool thread). Send: the output pipe's reader,
 /// run inline by the UDP receive thread's flush, with send(MSG_DONTWAIT); when the socket is full it
 /// waits for room on a second thread (<see cref="SocketWriteWaiter"/>) and goes on
-/// there, while the UDP thread goes back to its datagrams. Neither loop touches the sockets engine,
-/// which would otherwise watch the descriptor and queue an event (an allocation) for every burst these
-/// loops have already handled; so the socket must never have waited in an async call (connect and
-/// handshake are done blocking, see <see cref="BlockingSetup"/>).
+/// there, while the UDP thread goes back to its datagrams. The socket never enters the sockets engine
+/// (<see cref="SocketsEngine"/>, asserted in the constructor).
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class ThreadedLinkLoops : LinkLoops
@@ -34,6 +33,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
     public ThreadedLinkLoops(TcpLink link)
         : base(link)
     {
+        Debug.Assert(!SocketsEngine.Watches(link.Socket), SocketsEngine.Rule);
         _writeWaiter = new SocketWriteWaiter(link.Socket.SafeHandle, () => link.IsClosed);
         _unsentBudget = link.QueuesInLanes ? new UnsentBudget(link.Socket, link.NoteRoundTrip) : null;
     }
@@ -43,7 +43,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
     private Task StartReceiveThread()
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
+        TunnelThreads.Start(TunnelThreads.TcpToUdp, () =>
         {
             try
             {
@@ -53,15 +53,14 @@ public sealed class ThreadedLinkLoops : LinkLoops
             {
                 done.SetResult();
             }
-        })
-        {
-            IsBackground = true,
-            Name = TcpToUdp.ThreadName,   // the link's reads, and the delivery to UDP each one runs inline
-        };
-        thread.Start();
+        });
         return done.Task;
     }
 
+    /// <summary>
+    /// Runs on: the link's own thread (<see cref="TunnelThreads.TcpToUdp"/>), woken by TCP bytes (poll), a
+    /// shutdown, or every <see cref="IdleCheckMilliseconds"/>. Each flush runs <see cref="TcpToUdp"/> inline here.
+    /// </summary>
     private void ReceiveThread()
     {
         var writer = Link.InputWriter;
@@ -129,9 +128,12 @@ public sealed class ThreadedLinkLoops : LinkLoops
     /// <summary>
     /// Shaped like the engine loops' send loop, but not shared with it, and the pair stays so as long as a
     /// shared version costs allocations: with the sends behind an async method of their own, every wait
-    /// for room allocated a state machine box (15.7 B per datagram in SteadyStateAllocationTests, even
-    /// with the pooling builder); here the waits are inline, in the loop's one state machine, allocated
-    /// once per link.
+    /// for room allocated a state machine box (docs/performance.md); here the waits are inline, in the
+    /// loop's one state machine, allocated once per link.
+    /// Runs on: the thread that starts the link, up to the first read; then, inline (PipeScheduler.Inline), the
+    /// thread that wakes the output pipe's reader: the UDP thread's flush (<see cref="UdpToTcp.Flush"/>) or
+    /// doorbell (<see cref="TcpLink.WakeSendLoop"/>), or <see cref="TcpLink.Abort"/>'s caller; after a wait
+    /// for room, the <see cref="TunnelThreads.SendWait"/> thread, until its next read waits.
     /// </summary>
     private async Task SendLoopAsync()
     {

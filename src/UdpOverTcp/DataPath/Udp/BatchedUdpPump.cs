@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Host;
 using UdpOverTcp.Sessions;
 using UdpOverTcp.Sockets;
 using static UdpOverTcp.Sockets.LinuxSocketCalls;
@@ -11,7 +13,7 @@ namespace UdpOverTcp.DataPath.Udp;
 
 /// <summary>
 /// The Linux data path: up to <see cref="BatchSize"/> datagrams per system call each way.
-/// UDP → TCP: a thread of its own (<see cref="UdpToTcp.ThreadName"/>) blocks in recvmmsg(MSG_WAITFORONE)
+/// UDP → TCP: a thread of its own (<see cref="TunnelThreads.UdpToTcp"/>) blocks in recvmmsg(MSG_WAITFORONE)
 /// — it waits for the first datagram only, so a lone datagram is never held back — frames the whole
 /// batch into the link's pipe and flushes once: one TCP send carries the batch. TCP → UDP: each read of
 /// the link's input is decoded and sent with sendmmsg (<see cref="MMsgSender"/>), the iovecs pointing
@@ -40,6 +42,7 @@ public sealed unsafe class BatchedUdpPump : UdpPump, IBatchedSendTarget
     public BatchedUdpPump(Socket udp, IPEndPoint sendTo, bool peerOnly, FrameCodec codec, TunnelStats stats)
         : base(udp, sendTo, peerOnly, codec, stats)
     {
+        Debug.Assert(!SocketsEngine.Watches(udp), SocketsEngine.Rule);
         // Freed with the process: one per tunnel, read by every sender.
         SendToAddress = (byte*)NativeMemory.AllocZeroed(SocketAddressBytes.MaxLength);
         SendToAddressLength = SocketAddressBytes.Write(Destination.EndPoint, new Span<byte>(SendToAddress, SocketAddressBytes.MaxLength));
@@ -71,31 +74,11 @@ public sealed unsafe class BatchedUdpPump : UdpPump, IBatchedSendTarget
 
     public override void Stop() => _stopping = true;
 
-    public override Task RunReceiveLoopAsync()
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                ReceiveLoop();
-                done.SetResult();
-            }
-            catch (Exception e)
-            {
-                done.SetException(e);
-            }
-        })
-        {
-            IsBackground = true,
-            Name = UdpToTcp.ThreadName,
-        };
-        thread.Start();
-        return done.Task;
-    }
+    public override Task RunReceiveLoopAsync() => TunnelThreads.Run(TunnelThreads.UdpToTcp, ReceiveLoop);
 
     public override DatagramSender CreateSender() => new MMsgSender(this);
 
+    /// <summary>Runs on: its own thread (<see cref="TunnelThreads.UdpToTcp"/>), woken by a datagram or the receive timeout.</summary>
     private void ReceiveLoop()
     {
         MMsgTable table;

@@ -29,6 +29,7 @@ public class PortableUdpPump : UdpPump
     {
     }
 
+    /// <summary>Runs on: a pool thread to start (<see cref="Sessions.Session.RunReceiveLoopAsync"/>), then each receive's completion: a pool thread, or an engine thread with <see cref="InlineCompletions"/>.</summary>
     public override async Task RunReceiveLoopAsync()
     {
         // Taken only when first needed (no link, or the link behind): with --multi-client a pump per

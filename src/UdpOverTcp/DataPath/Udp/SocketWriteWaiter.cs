@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Threading.Tasks.Sources;
-using UdpOverTcp.DataPath.Link;
+using UdpOverTcp.Host;
 using UdpOverTcp.Sockets;
 using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
@@ -9,17 +9,14 @@ namespace UdpOverTcp.DataPath.Udp;
 
 /// <summary>
 /// Lets an async send loop wait until a socket has room again, without the .NET sockets engine
-/// (see <see cref="TcpLink"/>'s threaded loops for why). A thread of its own, started at the first
-/// wait, blocks in poll(POLLOUT) and then resumes the waiter on itself, so the rest of that send runs
-/// there while the thread that flushed goes back to its datagrams. Allocation-free per wait: one
+/// (see <see cref="SocketsEngine"/>). A thread of its own, started at the first wait, blocks in
+/// poll(POLLOUT) and then resumes the waiter on itself, so the rest of that send runs there while the
+/// thread that flushed goes back to its datagrams. Allocation-free per wait: one
 /// reusable value-task source and a semaphore. One waiter at a time (the link's single send loop).
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class SocketWriteWaiter : IValueTaskSource
 {
-    /// <summary>The thread that waits for room, and then runs the link's send loop on.</summary>
-    public const string ThreadName = "tcp send wait";
-
     /// <summary>How often a wait looks up to see whether the link has ended without waking it.</summary>
     private const int CheckMilliseconds = 500;
 
@@ -43,8 +40,7 @@ public sealed class SocketWriteWaiter : IValueTaskSource
         _core.Reset();
         if (_thread is null)
         {
-            _thread = new Thread(Run) { IsBackground = true, Name = ThreadName };
-            _thread.Start();
+            _thread = TunnelThreads.Start(TunnelThreads.SendWait, Run);
         }
 
         _wanted.Release();
@@ -58,6 +54,10 @@ public sealed class SocketWriteWaiter : IValueTaskSource
         _wanted.Release();
     }
 
+    /// <summary>
+    /// Runs on: its own thread (<see cref="TunnelThreads.SendWait"/>), woken by a wait (the semaphore), then
+    /// by room in the socket (poll). Setting the result runs the waiting send loop inline, here.
+    /// </summary>
     private void Run()
     {
         while (true)

@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using UdpOverTcp.Auth;
 using UdpOverTcp.Cli;
 using UdpOverTcp.CommandLine;
+using UdpOverTcp.DataPath;
+using UdpOverTcp.Host;
 using UdpOverTcp.Sessions;
 using UdpOverTcp.Sockets;
 
@@ -14,7 +16,7 @@ namespace UdpOverTcp.Links.Listen;
 /// handshake under way at once (<see cref="PendingHandshakes"/>, which decides who is admitted). It waits
 /// on all the sockets together (<see cref="Socket.Select(System.Collections.IList, System.Collections.IList, System.Collections.IList, int)"/>,
 /// a poll) and reads without waiting: no thread and no async call per connection, and a socket that
-/// becomes the link has never met the .NET sockets engine (see <see cref="BlockingSetup"/>). The connect
+/// becomes the link has never met the .NET sockets engine (see <see cref="SocketsEngine"/>). The connect
 /// side speaks first, so a connection costs only a socket until its hello is in. Out of descriptors
 /// (EMFILE), it closes the least advanced handshake to make room, or pauses accepting for a moment when
 /// there is nothing to close.
@@ -75,13 +77,14 @@ public sealed class Acceptor
         }
     }
 
-    /// <summary>Runs on a thread of its own until <paramref name="cancellationToken"/> fires.</summary>
-    public Task RunAsync(CancellationToken cancellationToken) => Task.Factory.StartNew(
-        () => Run(cancellationToken),
-        CancellationToken.None,
-        TaskCreationOptions.LongRunning,
-        TaskScheduler.Default);
+    /// <summary>Runs on a thread of its own (<see cref="TunnelThreads.Accept"/>) until <paramref name="cancellationToken"/> fires.</summary>
+    public Task RunAsync(CancellationToken cancellationToken) => TunnelThreads.Run(TunnelThreads.Accept, () => Run(cancellationToken));
 
+    /// <summary>
+    /// Runs on: its own thread (<see cref="TunnelThreads.Accept"/>), woken by a poll on the listeners and the
+    /// handshakes under way (a connection, a hello's bytes), its timeout (a deadline) or a stop. The install
+    /// callback, and so each new link's start, runs here.
+    /// </summary>
     private void Run(CancellationToken cancellationToken)
     {
         // Shutting a listener down wakes a poll on it (Linux); elsewhere the poll's own timeout does.

@@ -1,25 +1,24 @@
 using System.Net;
 using System.Net.Sockets;
-using UdpOverTcp.DataPath.Link;
+using UdpOverTcp.DataPath;
+using UdpOverTcp.Host;
 
 namespace UdpOverTcp.Links.Listen;
 
 /// <summary>
 /// Set-up work on a new TCP socket (connect, the handshake) done with blocking calls on a thread of
-/// its own instead of async calls. An async call that has to wait hands the socket to the .NET
-/// sockets engine for good, and a socket the engine watches cannot use the threaded link loops
-/// (<see cref="ThreadedLinkLoops"/>). Set-up is rare and short, so a thread per attempt costs nothing that matters.
+/// its own instead of async calls, so that a socket of the batched data path never enters the sockets
+/// engine (<see cref="SocketsEngine"/>). Set-up is rare and short, so a thread per attempt costs nothing that matters.
 /// A deadline or cancellation closes the socket, which ends the blocking call.
 /// </summary>
 public static class BlockingSetup
 {
-    /// <summary>Runs <paramref name="work"/> on its own thread; throws OperationCanceledException when the deadline passed or the token was cancelled.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> on its own thread (<see cref="TunnelThreads.LinkSetup"/>), woken only by the
+    /// socket or its closing; throws OperationCanceledException when the deadline passed or the token was cancelled.
+    /// </summary>
     public static Task<T> RunAsync<T>(Socket socket, TimeSpan deadline, CancellationToken cancellationToken, Func<Socket, T> work) =>
-        Task.Factory.StartNew(
-            () => Run(socket, deadline, cancellationToken, work),
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning,
-            TaskScheduler.Default);
+        TunnelThreads.Run(TunnelThreads.LinkSetup, () => Run(socket, deadline, cancellationToken, work));
 
     /// <summary>
     /// Connects <paramref name="socket"/>: on Linux a blocking connect cut short by the deadline; elsewhere,
