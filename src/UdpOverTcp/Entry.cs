@@ -140,9 +140,7 @@ public static class Entry
             return null;
         }
 
-        // Not in the PosixSignal enum, but raw numbers are accepted on Unix.
-        int sigusr1 = OperatingSystem.IsLinux() ? 10 : 30;
-        return PosixSignalRegistration.Create((PosixSignal)sigusr1, context =>
+        return PosixSignalRegistration.Create(Signals.User1, context =>
         {
             context.Cancel = true;
             Log.Always($"stats: {tunnel.StatusLine()}");

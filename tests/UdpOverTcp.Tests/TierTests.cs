@@ -50,6 +50,12 @@ public class TierTests
             {
                 Assert.True(tier == Tier.InProcess, $"{c.FullName} is in Integration but Tier={tier}");
             }
+
+            // The Windows and macOS lane (Tier=Unit&Requires!=linux) must not pick it up.
+            if (c.Namespace?.EndsWith(".Linux", StringComparison.Ordinal) == true)
+            {
+                Assert.True(TraitValues(c, "Requires").Contains("linux"), $"{c.FullName} is in a Linux folder but has no [NeedsLinux]");
+            }
         }
     }
 
@@ -60,6 +66,7 @@ public class TierTests
         Assert.Equal([new("Tier", "Unit")], TraitsOf<UnitTestAttribute>(typeof(TierTests)));
         Assert.Equal([new("Tier", "Soak")], TraitsOf<SoakTestAttribute>(typeof(E2E.SoakTests)));
         Assert.Equal([new("Requires", "root")], TraitsOf<NeedsRootAttribute>(typeof(E2E.HalfOpenLinkTests)));
+        Assert.Equal([new("Requires", "linux")], TraitsOf<NeedsLinuxAttribute>(typeof(Transport.Linux.GroRunTests)));
     }
 
     private static IEnumerable<KeyValuePair<string, string>> TraitsOf<TAttribute>(Type type)

@@ -15,7 +15,7 @@ public static unsafe partial class LinuxCalls
     public const int CLONE_NEWNET = 0x40000000;
 
     /// <summary>The tunnel prints its statistics line on this signal (10 on Linux).</summary>
-    public const int SIGUSR1 = 10;
+    public const int SIGUSR1 = CommandLine.Signals.LinuxUser1;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct TimeSpec

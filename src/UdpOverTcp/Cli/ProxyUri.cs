@@ -43,8 +43,6 @@ public sealed class ProxyUri
 
     public string? Password { get; }
 
-    public bool HasCredentials => UserName is not null;
-
     /// <summary>For logs: "http proxy 10.0.0.1:3128" or "socks5 proxy proxy.example:1080", never the credentials.</summary>
     public override string ToString() => $"{Scheme} proxy {Format(Server)}";
 

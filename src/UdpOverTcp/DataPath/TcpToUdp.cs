@@ -43,7 +43,7 @@ public static class TcpToUdp
                 {
                     sender.SendPending();
                     Interlocked.Increment(ref stats.MalformedFrames);
-                    link.Abort($"protocol error from peer: {e.Message}");
+                    link.Abort(LinkEnd.Failed($"protocol error from peer: {e.Message}"));
                     return;
                 }
 

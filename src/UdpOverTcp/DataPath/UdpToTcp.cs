@@ -195,7 +195,7 @@ public sealed class UdpToTcp(FrameCodec codec, TunnelStats stats, PumpCounts? co
         if (!_bulk.Settle() || !_priority.Settle())
         {
             // The link's send loop has stopped reading: the link is dead.
-            _link!.Abort("send side closed");
+            _link!.Abort(LinkEnd.Failed("send side closed"));
         }
     }
 

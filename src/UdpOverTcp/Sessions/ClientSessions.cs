@@ -224,7 +224,7 @@ public sealed class ClientSessions
             long left = Interlocked.Decrement(ref _stats.ClientsNow);
             if (Log.IsEnabled(LogLevel.Debug))
             {
-                Log.Debug($"client {link.Remote} left after {Tunnel.FormatUptime(Stopwatch.GetElapsedTime(joined))}: {link.CloseReason ?? "closed"}; "
+                Log.Debug($"client {link.Remote} left after {Tunnel.FormatUptime(Stopwatch.GetElapsedTime(joined))}: {link.CloseReason?.Text ?? "closed"}; "
                     + $"{Carried(session.Counts)}{KernelFigures.Suffix(link.KernelFiguresAtEnd)}; udp port {port} closed ({left} clients)");
             }
         }

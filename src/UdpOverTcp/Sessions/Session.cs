@@ -93,7 +93,7 @@ public sealed class Session
     {
         if (!TryInstall(link, how, peer))
         {
-            link.Abort("shutting down");
+            link.Abort(LinkEnd.ShuttingDown);
             link.Socket.Dispose();   // never started: no loop holds it
             return;
         }
@@ -110,7 +110,7 @@ public sealed class Session
             Log.Error($"link {link.Remote}: {e.GetType().Name}: {e.Message}");
         }
 
-        link.Abort("closed");
+        link.Abort(LinkEnd.Closed);
         await link.Closed.ConfigureAwait(false);
         lock (_gate)
         {
@@ -128,13 +128,13 @@ public sealed class Session
 
         // At debug level the line carries what the kernel's TCP went through (rtt, retransmissions...).
         string? figures = link.KernelFiguresAtEnd;
-        if (link.CloseReason is { } reason && !reason.StartsWith("replaced", StringComparison.Ordinal) && reason != "shutting down")
+        if (link.CloseReason is { Kind: not (LinkEndKind.Replaced or LinkEndKind.ShuttingDown) } reason)
         {
-            Log.Info($"link down: {peer} {reason}{KernelFigures.Suffix(figures)}");
+            Log.Info($"link down: {peer} {reason.Text}{KernelFigures.Suffix(figures)}");
         }
         else if (figures is not null)
         {
-            Log.Debug($"link {peer} ended ({link.CloseReason}): {figures}");
+            Log.Debug($"link {peer} ended ({link.CloseReason?.Text}): {figures}");
         }
     }
 
@@ -150,7 +150,7 @@ public sealed class Session
             _pump.Link = null;
         }
 
-        link?.Abort("shutting down");
+        link?.Abort(LinkEnd.ShuttingDown);
         _pump.Stop();
         _udp.Dispose();   // ends the portable pump's pending receive
     }
@@ -177,7 +177,7 @@ public sealed class Session
         if (old is not null && !old.IsClosed)
         {
             Log.Warn($"link from {link.Remote} replaces link from {old.Remote}");
-            old.Abort($"replaced by {link.Remote}");
+            old.Abort(LinkEnd.Replaced(link.Remote));
         }
         else if (!_perClient)
         {

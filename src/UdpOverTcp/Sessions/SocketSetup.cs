@@ -8,10 +8,10 @@ namespace UdpOverTcp.Sessions;
 
 /// <summary>
 /// Makes the tunnel's sockets as the options say: the bound UDP socket, the TCP listeners, the TCP
-/// sockets the connect side dials. What only one OS has is in its own file (SocketSetup.Linux.cs,
-/// SocketSetup.Windows.cs), as wireguard-go's per-OS control functions.
+/// sockets the connect side dials. The options themselves are set by UdpOverTcp.Sockets (<see cref="SocketOptions"/>
+/// and the classes beside it); this says which socket gets which.
 /// </summary>
-public static partial class SocketSetup
+public static class SocketSetup
 {
     /// <summary>The UDP socket that receives from the app and sends to it; bind errors surface here.</summary>
     /// <param name="ephemeral">--multi-client: --udp-bind's address with a port the OS picks, one socket per client.</param>
@@ -95,7 +95,7 @@ public static partial class SocketSetup
             if (!OperatingSystem.IsWindows())
             {
                 // Restarting right after a crash must not fail on connections still in TIME_WAIT.
-                listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                SocketOptions.SetReuseAddress(listener);
             }
 
             ConfigureTcp(listener, options);   // accepted sockets inherit the buffers, the mark and the congestion control
@@ -116,7 +116,7 @@ public static partial class SocketSetup
         SocketBuffers.Set(socket, SocketOptionName.ReceiveBuffer, options.TcpReceiveBuffer, "tcp receive");
         if (options.FwMark is uint mark)
         {
-            SetFwMark(socket, mark);
+            SocketOptions.SetFwMark(socket, mark);   // the options allow --fwmark on Linux only
         }
 
         if (options.Congestion is string congestion)
@@ -131,7 +131,7 @@ public static partial class SocketSetup
         if (options.FwMark is uint mark)
         {
             using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            SetFwMark(probe, mark);
+            SocketOptions.SetFwMark(probe, mark);
         }
     }
 
@@ -140,7 +140,7 @@ public static partial class SocketSetup
     {
         if (OperatingSystem.IsWindows())
         {
-            DisableUdpConnReset(udp);
+            SocketOptions.DisableUdpConnReset(udp);
         }
     }
 }

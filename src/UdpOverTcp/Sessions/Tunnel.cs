@@ -94,8 +94,8 @@ public sealed class Tunnel : IDisposable
         return string.Join(", ", endPoints);
     }
 
-    /// <summary>Which UDP data path runs, e.g. "batched (recvmmsg/sendmmsg, UDP GSO)".</summary>
-    public string DataPath => _pump?.Kind ?? _clients!.Kind;
+    /// <summary>Which UDP pump runs (the data path's kind), e.g. "batched (recvmmsg/sendmmsg, UDP GSO)".</summary>
+    public string PumpKind => _pump?.Kind ?? _clients!.Kind;
 
     /// <summary>The counters, plus the current link's peer, uptime and kernel figures (rtt, cwnd...): the --stats / SIGUSR1 / exit line.</summary>
     public string StatusLine()
@@ -127,7 +127,7 @@ public sealed class Tunnel : IDisposable
             ? $"listening on tcp {ListenEndPoints()}, udp {UdpEndPoint} -> {_options.UdpSendTo}"
             : $"connecting to tcp {Dialer.Describe(_options)}, udp {UdpEndPoint} -> {_options.UdpSendTo}";
         Log.Info(started);
-        Log.Debug($"udp data path: {DataPath}");
+        Log.Debug($"udp data path: {PumpKind}");
         if (_clients is not null)
         {
             Log.Info($"multi-client: a udp socket per client on {_options.UdpBind!.Address}, at most {_options.MaxClients} clients");

@@ -83,7 +83,7 @@ public class MultiClientTests
         {
             if (OperatingSystem.IsLinux())
             {
-                Assert.Contains("sendmmsg", server.Tunnel.DataPath);   // the clients' sends to the app are batched
+                Assert.Contains("sendmmsg", server.Tunnel.PumpKind);   // the clients' sends to the app are batched
             }
 
             await Task.WhenAll(clients.Select(c => c.Tunnel.WhenLinkUp())).Within("4 clients to link up");

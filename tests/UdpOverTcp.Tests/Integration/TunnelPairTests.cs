@@ -48,7 +48,7 @@ public class TunnelPairTests
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "UDP GSO is Linux's");
         await using var pair = await TunnelPair.StartAsync(path: UdpDataPath.Batched);
-        Assert.Contains("GSO", pair.Listen.DataPath);
+        Assert.Contains("GSO", pair.Listen.PumpKind);
 
         // Long runs of one size (with 32 in flight, a TCP read holds many), the edges of a run: a
         // size whose second segment would pass the 65,507-byte run limit, and the size changing.
@@ -65,7 +65,7 @@ public class TunnelPairTests
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "UDP GSO/GRO are Linux's");
         await using var pair = await TunnelPair.StartAsync(path: UdpDataPath.Batched);
-        Assert.Contains("GRO", pair.Connect.DataPath);
+        Assert.Contains("GRO", pair.Connect.PumpKind);
         const int Segment = 1000, PerRun = 40, Runs = 100;
         pair.AppX.Socket.SetRawSocketOption(17, 103, BitConverter.GetBytes(Segment));   // SOL_UDP, UDP_SEGMENT
         var run = new byte[(PerRun * Segment) - 500];   // the last datagram of each run is shorter

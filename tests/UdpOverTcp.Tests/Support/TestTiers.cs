@@ -6,7 +6,9 @@ namespace UdpOverTcp.Tests.Support;
 /// <summary>
 /// The tiers every test class is in, as the trait "Tier", so a lane can pick them with
 /// <c>dotnet test --filter</c>: <c>Tier=Unit</c> is the quick lane. Every test class has exactly one
-/// (<c>TierTests</c> fails otherwise); a class that needs root says so too, with <see cref="NeedsRootAttribute"/>.
+/// (<c>TierTests</c> fails otherwise); a class that needs root says so too, with <see cref="NeedsRootAttribute"/>,
+/// and one that needs Linux with <see cref="NeedsLinuxAttribute"/>: the other OSes' lane is
+/// <c>Tier=Unit&amp;Requires!=linux</c>.
 /// </summary>
 public static class Tier
 {
@@ -62,6 +64,15 @@ public sealed class SoakTestAttribute() : FixedTraitAttribute(Tier.Trait, Tier.S
 [TraitDiscoverer(FixedTraitDiscoverer.TypeName, FixedTraitDiscoverer.AssemblyName)]
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
 public sealed class NeedsRootAttribute() : FixedTraitAttribute("Requires", "root");
+
+/// <summary>
+/// Requires=linux: the test (or every test of the class) needs Linux — its system calls and structs
+/// (recvmmsg, GSO/GRO, TCP_INFO), getaddrinfo as the Linux build calls it, or the batched data path — so
+/// the Windows and macOS lane leaves it out. Every class in a <c>Linux</c> folder has it (<c>TierTests</c>).
+/// </summary>
+[TraitDiscoverer(FixedTraitDiscoverer.TypeName, FixedTraitDiscoverer.AssemblyName)]
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
+public sealed class NeedsLinuxAttribute() : FixedTraitAttribute("Requires", "linux");
 
 /// <summary>xunit v2's way from a trait attribute to its name and value.</summary>
 public sealed class FixedTraitDiscoverer : ITraitDiscoverer

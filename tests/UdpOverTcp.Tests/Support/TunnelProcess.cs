@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using UdpOverTcp.CommandLine;
 
 namespace UdpOverTcp.Tests.Support;
 
@@ -191,9 +192,8 @@ public sealed partial class TunnelProcess : IDisposable
     /// <summary>Asks for the statistics line (SIGUSR1) and returns it.</summary>
     public async Task<string> RequestStatsAsync()
     {
-        const int Sigusr1 = 10;   // Linux
         int before = Lines.Count(l => l.Contains("stats:", StringComparison.Ordinal));
-        Signal(Sigusr1);
+        Signal(Signals.LinuxUser1);
         return await WaitForLineAsync("stats:", occurrence: before + 1);
     }
 

@@ -7,6 +7,7 @@ namespace UdpOverTcp.Tests.Transport;
 
 /// <summary>The resolver's own getaddrinfo call (the Linux builds' only resolver); names from /etc/hosts only, no DNS traffic.</summary>
 [UnitTest]
+[NeedsLinux]
 public sealed class ResolverTests
 {
     [SkippableFact]

@@ -91,7 +91,7 @@ public sealed class UdpToTcpTests : IDisposable
     public void A_closed_link_takes_nothing()
     {
         var link = NewLink();
-        link.Abort("test");
+        link.Abort(LinkEnd.Closed);
         Assert.Equal(UdpToTcp.Outcome.NoLink, _toTcp.Append(link, Memory<byte>.Empty, [1]));
         Assert.Equal(1, _stats.DroppedNoLink);
     }

@@ -25,7 +25,7 @@ namespace UdpOverTcp.DataPath.Lanes;
 /// </summary>
 public sealed class DropSchedule
 {
-    /// <summary>How long an overload may stand before its head is dropped at once (the README's latency figures).</summary>
+    /// <summary>How long an overload may stand before its head is dropped at once (the rule: docs/architecture.md, "The UDP → TCP queue"; what it gives: docs/performance.md, "Latency under load").</summary>
     public static readonly TimeSpan OverloadInterval = TimeSpan.FromMilliseconds(50);
 
     /// <summary>CoDel's interval, for paths of up to about 25 ms round trip; longer paths get <see cref="GentleIntervalRoundTrips"/> round trips.</summary>

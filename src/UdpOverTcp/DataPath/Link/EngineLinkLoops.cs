@@ -24,8 +24,6 @@ public sealed class EngineLinkLoops : LinkLoops
         }
     }
 
-    public override string Kind => "async on the sockets engine";
-
     public override Task RunAsync() => Task.WhenAll(ReceiveLoopAsync(), SendLoopAsync());
 
     /// <summary>Closing wakes a pending async call on every OS (a shutdown does not on all).</summary>
@@ -35,7 +33,7 @@ public sealed class EngineLinkLoops : LinkLoops
     private async Task ReceiveLoopAsync()
     {
         var writer = Link.InputWriter;
-        string reason = "closed by peer";
+        LinkEnd reason = LinkEnd.ClosedByPeer;
         try
         {
             while (true)
@@ -51,18 +49,18 @@ public sealed class EngineLinkLoops : LinkLoops
                 var flush = await writer.FlushAsync().ConfigureAwait(false);
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
-                    reason = "closed";
+                    reason = LinkEnd.Closed;
                     break;
                 }
             }
         }
         catch (SocketException e)
         {
-            reason = TcpLink.Describe(e);
+            reason = LinkEnd.Of(e);
         }
         catch (ObjectDisposedException)
         {
-            reason = "closed";
+            reason = LinkEnd.Closed;
         }
         finally
         {
@@ -78,7 +76,7 @@ public sealed class EngineLinkLoops : LinkLoops
     {
         var reader = Link.OutputReader;
         var sending = Link.Sending;
-        string reason = "closed";
+        LinkEnd reason = LinkEnd.Closed;
         try
         {
             while (true)
@@ -112,7 +110,7 @@ public sealed class EngineLinkLoops : LinkLoops
         }
         catch (SocketException e)
         {
-            reason = TcpLink.Describe(e);
+            reason = LinkEnd.Of(e);
         }
         catch (ObjectDisposedException)
         {

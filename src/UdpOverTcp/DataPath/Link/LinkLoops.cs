@@ -13,9 +13,6 @@ public abstract class LinkLoops(TcpLink link)
 
     protected TcpLink Link { get; } = link;
 
-    /// <summary>Which threads run the loops, for the debug line.</summary>
-    public abstract string Kind { get; }
-
     /// <summary>Starts both loops; completes when both have ended. The link closes the socket after that.</summary>
     public abstract Task RunAsync();
 

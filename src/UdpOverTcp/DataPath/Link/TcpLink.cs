@@ -87,8 +87,8 @@ public sealed class TcpLink
 
     public bool IsClosed => Volatile.Read(ref _aborted) != 0;
 
-    /// <summary>Why the link ended, for the log line; null while it is up.</summary>
-    public string? CloseReason { get; private set; }
+    /// <summary>Why the link ended; null while it is up.</summary>
+    public LinkEnd? CloseReason { get; private set; }
 
     /// <summary>
     /// What the kernel's TCP went through on this link (<see cref="KernelFigures"/>), read as it ended
@@ -96,9 +96,6 @@ public sealed class TcpLink
     /// debug level, so null below that level.
     /// </summary>
     public string? KernelFiguresAtEnd { get; private set; }
-
-    /// <summary>Which threads run the socket I/O, for the debug line.</summary>
-    public string LoopsKind => _loops.Kind;
 
     public Socket Socket { get; }
 
@@ -161,7 +158,7 @@ public sealed class TcpLink
     /// Ends the link: shuts the socket down and wakes both loops. Safe to call any number of times from any
     /// thread; a send loop waiting for a read ends inline, on the caller's thread.
     /// </summary>
-    public void Abort(string reason)
+    public void Abort(LinkEnd reason)
     {
         if (Interlocked.Exchange(ref _aborted, 1) != 0)
         {
@@ -197,12 +194,4 @@ public sealed class TcpLink
             KernelFiguresAtEnd = KernelFiguresNow();
         }
     }
-
-    public static string Describe(SocketException e) => e.SocketErrorCode switch
-    {
-        SocketError.ConnectionReset => "reset by peer",
-        SocketError.OperationAborted => "closed",
-        SocketError.TimedOut => "timed out",
-        _ => e.Message,
-    };
 }

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using UdpOverTcp.DataPath.Udp;
 using UdpOverTcp.Host;
+using UdpOverTcp.Sockets;
 using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
 namespace UdpOverTcp.DataPath.Link;
@@ -37,8 +38,6 @@ public sealed class ThreadedLinkLoops : LinkLoops
         _unsentBudget = link.QueuesInLanes ? new UnsentBudget(link.Socket, link.NoteRoundTrip) : null;
     }
 
-    public override string Kind => $"threads of its own ({TunnelThreads.TcpToUdp}, {TunnelThreads.SendWait})";
-
     public override Task RunAsync() => Task.WhenAll(StartReceiveThread(), SendLoopAsync());
 
     private Task StartReceiveThread()
@@ -65,13 +64,11 @@ public sealed class ThreadedLinkLoops : LinkLoops
     private void ReceiveThread()
     {
         var writer = Link.InputWriter;
-        var handle = Link.Socket.SafeHandle;
-        string reason = "closed by peer";
-        bool added = false;
+        LinkEnd reason = LinkEnd.ClosedByPeer;
         try
         {
-            handle.DangerousAddRef(ref added);
-            int fd = (int)handle.DangerousGetHandle();
+            using var lease = new SocketHandleLease(Link.Socket.SafeHandle);
+            int fd = lease.Fd;
             while (true)
             {
                 var memory = writer.GetMemory(MinimumReceiveSize);
@@ -84,7 +81,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
                     var result = flush.IsCompleted ? flush.Result : flush.AsTask().GetAwaiter().GetResult();
                     if (result.IsCompleted || result.IsCanceled)
                     {
-                        reason = "closed";
+                        reason = LinkEnd.Closed;
                         break;
                     }
 
@@ -101,7 +98,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
                 {
                     if (Link.IsClosed)
                     {
-                        reason = "closed";
+                        reason = LinkEnd.Closed;
                         break;
                     }
 
@@ -111,22 +108,17 @@ public sealed class ThreadedLinkLoops : LinkLoops
 
                 if (errno != EINTR)
                 {
-                    reason = Link.IsClosed ? "closed" : Describe(errno);
+                    reason = Link.IsClosed ? LinkEnd.Closed : LinkEnd.Failed(Describe(errno));
                     break;
                 }
             }
         }
         catch (ObjectDisposedException)
         {
-            reason = "closed";
+            reason = LinkEnd.Closed;
         }
         finally
         {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-
             // As in the async loop: the reason first, then the completion that ends the delivery.
             Link.Abort(reason);
             writer.Complete();
@@ -134,9 +126,10 @@ public sealed class ThreadedLinkLoops : LinkLoops
     }
 
     /// <summary>
-    /// Shaped like the engine loops' send loop, but not shared with it: with the sends behind an async
-    /// method of their own, every wait for room allocated a state machine box (docs/performance.md); here
-    /// the waits are in the loop's one state machine, allocated once per link.
+    /// Shaped like the engine loops' send loop, but not shared with it, and the pair stays so as long as a
+    /// shared version costs allocations: with the sends behind an async method of their own, every wait
+    /// for room allocated a state machine box (docs/performance.md); here the waits are inline, in the
+    /// loop's one state machine, allocated once per link.
     /// Runs on: the thread that starts the link, up to the first read; then, inline (PipeScheduler.Inline), the
     /// thread that wakes the output pipe's reader: the UDP thread's flush (<see cref="UdpToTcp.Flush"/>) or
     /// doorbell (<see cref="TcpLink.WakeSendLoop"/>), or <see cref="TcpLink.Abort"/>'s caller; after a wait
@@ -146,7 +139,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
     {
         var reader = Link.OutputReader;
         var sending = Link.Sending;
-        string reason = "closed";
+        LinkEnd reason = LinkEnd.Closed;
         try
         {
             while (true)
@@ -163,7 +156,6 @@ public sealed class ThreadedLinkLoops : LinkLoops
                 sending.Begin(result.Buffer);
                 while (sending.TryTake(long.MaxValue, out var chunk))
                 {
-                    // The waits are inline, not in a helper async method: its state machine would be one more allocation per wait.
                     long sent = SendAvailable(chunk, withinBudget: _unsentBudget is not null && !sending.MidFrame);
                     sending.Sent(sent);
                     if (sent < chunk.Length)
@@ -181,7 +173,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
         }
         catch (LinkSendException e)
         {
-            reason = e.Message;
+            reason = e.End;
         }
         catch (ObjectDisposedException)
         {
@@ -233,7 +225,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
                 }
                 else if (errno != EINTR)
                 {
-                    throw new LinkSendException(Link.IsClosed ? "closed" : Describe(errno));
+                    throw new LinkSendException(Link.IsClosed ? LinkEnd.Closed : LinkEnd.Failed(Describe(errno)));
                 }
             }
 
@@ -252,23 +244,11 @@ public sealed class ThreadedLinkLoops : LinkLoops
     /// <summary>Sends what the socket takes now; -1 with the errno otherwise (EAGAIN: full).</summary>
     private unsafe nint SendSome(ReadOnlyMemory<byte> bytes, out int errno)
     {
-        var handle = Link.Socket.SafeHandle;
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            using var pin = bytes.Pin();
-            nint sent = Send((int)handle.DangerousGetHandle(), pin.Pointer, (nuint)bytes.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
-            errno = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
-            return sent;
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
+        using var lease = new SocketHandleLease(Link.Socket.SafeHandle);
+        using var pin = bytes.Pin();
+        nint sent = Send(lease.Fd, pin.Pointer, (nuint)bytes.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
+        errno = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return sent;
     }
 
     private static string Describe(int errno) => errno switch
@@ -279,5 +259,8 @@ public sealed class ThreadedLinkLoops : LinkLoops
     };
 
     /// <summary>Ends the send loop with the reason for the log line (once per link at most).</summary>
-    private sealed class LinkSendException(string reason) : Exception(reason);
+    private sealed class LinkSendException(LinkEnd end) : Exception(end.Text)
+    {
+        public LinkEnd End => end;
+    }
 }

@@ -28,9 +28,8 @@ public sealed class UnsentBudget
     public const int MaximumBytes = 4 * 1024 * 1024;
 
     /// <summary>
-    /// The time the kernel's unsent bytes may take to leave at the link's rate. Measured at twice a 20 Mbit/s
-    /// link's rate: 2 ms gave 97 % of plain UDP's goodput and p50/p99 one-way delay 16/20 ms; 4 ms 98 % and
-    /// 21/27 ms; 8 ms 98 % and 29/55 ms (the README's latency section).
+    /// The time the kernel's unsent bytes may take to leave at the link's rate: the shortest that kept 98 %
+    /// of plain UDP's goodput (the measurements: docs/performance.md, "How the unsent budget was chosen").
     /// </summary>
     public static readonly TimeSpan Target = TimeSpan.FromMilliseconds(4);
 

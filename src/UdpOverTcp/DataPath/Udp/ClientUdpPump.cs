@@ -56,15 +56,13 @@ public sealed class ClientUdpPump : PortableUdpPump, IBatchedSendTarget
 
     private protected override unsafe void ReceiveQueued(UdpToTcp toTcp)
     {
-        var handle = Udp.SafeHandle;
-        bool added = false;
         int datagrams = 0;
         long bytes = 0;
         byte* source = stackalloc byte[SocketAddressBytes.MaxLength];
         try
         {
-            handle.DangerousAddRef(ref added);
-            int fd = (int)handle.DangerousGetHandle();
+            using var lease = new SocketHandleLease(Udp.SafeHandle);
+            int fd = lease.Fd;
             for (int i = 0; i < MaxQueuedPerReceive; i++)
             {
                 // Only in place: with no link, or the link behind, the rest waits for the next receive.
@@ -118,13 +116,6 @@ public sealed class ClientUdpPump : PortableUdpPump, IBatchedSendTarget
         catch (ObjectDisposedException)
         {
             // The client is leaving: its socket is closed, and the async receive ends the loop.
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
         }
 
         if (datagrams > 0)

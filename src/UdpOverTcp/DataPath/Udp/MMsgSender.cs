@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using UdpOverTcp.CommandLine;
+using UdpOverTcp.Sockets;
 using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
 namespace UdpOverTcp.DataPath.Udp;
@@ -91,14 +92,12 @@ public sealed class MMsgSender : DatagramSender
         }
 
         var destination = _pump.Destination;
-        var handle = _pump.SocketHandle;
-        bool added = false;
         int sentDatagrams = 0;
         long sentBytes = 0;
         try
         {
-            handle.DangerousAddRef(ref added);
-            int fd = (int)handle.DangerousGetHandle();
+            using var lease = new SocketHandleLease(_pump.SocketHandle);
+            int fd = lease.Fd;
             int count = batch.Count;
             int next = 0;
             while (next < count)
@@ -144,13 +143,6 @@ public sealed class MMsgSender : DatagramSender
         catch (ObjectDisposedException)
         {
             // The tunnel is closing: nothing was sent.
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
         }
 
         destination.CountSent(sentDatagrams, sentBytes);

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Threading.Tasks.Sources;
 using UdpOverTcp.Host;
+using UdpOverTcp.Sockets;
 using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
 namespace UdpOverTcp.DataPath.Udp;
@@ -74,25 +75,16 @@ public sealed class SocketWriteWaiter : IValueTaskSource
 
     private void WaitWritable()
     {
-        bool added = false;
         try
         {
-            _handle.DangerousAddRef(ref added);
-            int fd = (int)_handle.DangerousGetHandle();
+            using var lease = new SocketHandleLease(_handle);
             // POLLOUT also comes with an error or a shutdown (POLLERR/POLLHUP are always reported).
-            while (!_isClosed() && !WaitFor(fd, POLLOUT, CheckMilliseconds))
+            while (!_isClosed() && !WaitFor(lease.Fd, POLLOUT, CheckMilliseconds))
             {
             }
         }
         catch (ObjectDisposedException)
         {
-        }
-        finally
-        {
-            if (added)
-            {
-                _handle.DangerousRelease();
-            }
         }
     }
 

@@ -72,7 +72,7 @@ public sealed class Acceptor
                 // says nothing in its SYN queue, without a descriptor, for the handshake timeout (rounded up to
                 // its SYN-ACK retransmit steps: 1, 3, 7 s...). The peer's connection comes up with its hello.
                 int seconds = (int)Math.Ceiling(auth.Timeout.TotalSeconds);
-                listener.SetRawSocketOption(LinuxSocketCalls.IPPROTO_TCP, LinuxSocketCalls.TCP_DEFER_ACCEPT, BitConverter.GetBytes(seconds));
+                SocketOptions.SetDeferAccept(listener, seconds);
             }
         }
     }

@@ -4,6 +4,7 @@ using UdpOverTcp.Tests.Support;
 namespace UdpOverTcp.Tests.Transport.Linux;
 
 [UnitTest]
+[NeedsLinux]
 public sealed class GroRunTests
 {
     [Theory]

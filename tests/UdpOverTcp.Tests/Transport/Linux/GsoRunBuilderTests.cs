@@ -9,6 +9,7 @@ namespace UdpOverTcp.Tests.Transport.Linux;
 /// <summary>The sendmmsg batch as built, without a socket: messages, iovecs and GSO segment sizes.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [UnitTest]
+[NeedsLinux]
 public sealed unsafe class GsoRunBuilderTests : IDisposable
 {
     private readonly byte* _destination = (byte*)NativeMemory.AllocZeroed(SocketAddressBytes.MaxLength);

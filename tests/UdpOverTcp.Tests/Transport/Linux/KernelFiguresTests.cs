@@ -8,6 +8,7 @@ namespace UdpOverTcp.Tests.Transport.Linux;
 /// <summary>struct tcp_info as the kernel copies it, of this kernel's length or an older one's, and the figures made of it.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [UnitTest]
+[NeedsLinux]
 public sealed class KernelFiguresTests
 {
     private const int RttOffset = 68;

@@ -9,6 +9,7 @@ namespace UdpOverTcp.Tests.Transport.Linux;
 /// musl alike): a wrong size would make recvmmsg/sendmmsg walk the wrong memory.
 /// </summary>
 [UnitTest]
+[NeedsLinux]
 public sealed unsafe class LinuxStructSizeTests
 {
     [Fact]

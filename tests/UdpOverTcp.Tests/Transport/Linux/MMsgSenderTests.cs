@@ -14,6 +14,7 @@ namespace UdpOverTcp.Tests.Transport.Linux;
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [InProcessTest]
+[NeedsLinux]
 public sealed class MMsgSenderTests : IDisposable
 {
     private readonly Socket _receiver = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

@@ -8,6 +8,7 @@ namespace UdpOverTcp.Tests.Transport.Linux;
 /// <summary>The check behind the batched sockets' debug assertion: it tells a socket the engine watches from one it does not.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [InProcessTest]
+[NeedsLinux]
 public sealed class SocketsEngineTests
 {
     [Fact]

@@ -15,6 +15,7 @@ namespace UdpOverTcp.Tests.Transport.Linux;
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [InProcessTest]
+[NeedsLinux]
 public sealed class TcpCongestionTests
 {
     private const string Wanted = "cubic";

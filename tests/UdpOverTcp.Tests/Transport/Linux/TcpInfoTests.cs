@@ -9,6 +9,7 @@ namespace UdpOverTcp.Tests.Transport.Linux;
 /// <summary>TCP_INFO read on a real loopback connection, and what the statistics line makes of it.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [InProcessTest]
+[NeedsLinux]
 public sealed class TcpInfoTests : IDisposable
 {
     private const byte Established = 1;   // TCP_ESTABLISHED
