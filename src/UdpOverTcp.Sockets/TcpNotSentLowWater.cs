@@ -9,13 +9,13 @@ namespace UdpOverTcp.Sockets;
 /// its send buffer, and reports the socket writable only below it. Bytes the peer has not acknowledged
 /// yet (in flight) do not count, so it does not cap throughput; it moves the backlog of unsent bytes
 /// from the kernel, where a datagram's age is unknown and nothing can be dropped, to the link's
-/// <see cref="TimeBoundedQueue"/>, where it is. Linux and macOS; elsewhere the option is not set.
+/// <c>TimeBoundedQueue</c> (the tunnel's), where it is. Linux and macOS; elsewhere the option is not set.
 /// </summary>
 public static class TcpNotSentLowWater
 {
     /// <summary>
     /// The portable send loop's fixed value (macOS, or UDP_OVER_TCP_IO=portable): 6.5 ms of unsent bytes at
-    /// 20 Mbit/s. The threaded Linux loops size theirs to the link (see <see cref="UnsentBudget"/>).
+    /// 20 Mbit/s. The threaded Linux loops size theirs to the link (see <c>UnsentBudget</c> (the tunnel's)).
     /// </summary>
     public const int DefaultBytes = 16 * 1024;
 

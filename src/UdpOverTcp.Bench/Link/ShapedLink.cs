@@ -23,7 +23,7 @@ public sealed class ShapedLink : IDisposable
     public static readonly IPAddress ReceiverAddress = IPAddress.Parse("198.18.0.2");
     private const int PrefixLength = 30;
 
-    /// <summary>The tbf parameters besides the rate (as in the README's latency-under-load figures): 64 KiB of bucket, 20 ms of queue at the rate (plus the bucket).</summary>
+    /// <summary>The tbf parameters besides the rate (as in docs/performance.md's latency-under-load figures): 64 KiB of bucket, 20 ms of queue at the rate (plus the bucket).</summary>
     private const string TbfShape = "burst 64kb latency 20ms";
 
     /// <summary>The offloads a forwarded frame must not depend on: segmentation (frames over the MTU) and checksums left to hardware.</summary>
