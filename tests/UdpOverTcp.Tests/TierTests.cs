@@ -66,7 +66,7 @@ public class TierTests
         Assert.Equal([new("Tier", "Unit")], TraitsOf<UnitTestAttribute>(typeof(TierTests)));
         Assert.Equal([new("Tier", "Soak")], TraitsOf<SoakTestAttribute>(typeof(E2E.SoakTests)));
         Assert.Equal([new("Requires", "root")], TraitsOf<NeedsRootAttribute>(typeof(E2E.HalfOpenLinkTests)));
-        Assert.Equal([new("Requires", "linux")], TraitsOf<NeedsLinuxAttribute>(typeof(Transport.Linux.GroRunTests)));
+        Assert.Equal([new("Requires", "linux")], TraitsOf<NeedsLinuxAttribute>(typeof(DataPath.Linux.GroRunTests)));
     }
 
     private static IEnumerable<KeyValuePair<string, string>> TraitsOf<TAttribute>(Type type)

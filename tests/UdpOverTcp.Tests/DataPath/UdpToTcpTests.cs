@@ -10,7 +10,7 @@ using UdpOverTcp.Sessions;
 using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.DataPath;
 
 /// <summary>
 /// The UDP → TCP direction's framing and bookkeeping, on links over real loopback sockets whose loops

@@ -3,7 +3,7 @@ using UdpOverTcp.DataPath.Lanes;
 using UdpOverTcp.Tests.Support;
 using static UdpOverTcp.DataPath.Lanes.DropSchedule.Verdict;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.DataPath.Lanes;
 
 /// <summary>When the head of a lane is dropped: gently by CoDel's control law, at once in an overload.</summary>
 [UnitTest]

@@ -6,7 +6,7 @@ using UdpOverTcp.Framing;
 using UdpOverTcp.Sessions;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport.Linux;
+namespace UdpOverTcp.Tests.DataPath.Linux;
 
 /// <summary>
 /// The batched senders over real loopback sockets, what arrives and what is counted: the single link's

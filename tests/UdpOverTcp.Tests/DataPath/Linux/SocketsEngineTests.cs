@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using UdpOverTcp.DataPath;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport.Linux;
+namespace UdpOverTcp.Tests.DataPath.Linux;
 
 /// <summary>The check behind the batched sockets' debug assertion: it tells a socket the engine watches from one it does not.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -3,7 +3,7 @@ using UdpOverTcp.CommandLine;
 using UdpOverTcp.Links.Connect;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.Links;
 
 /// <summary>The resolver's own getaddrinfo call (the Linux builds' only resolver); names from /etc/hosts only, no DNS traffic.</summary>
 [UnitTest]

@@ -1,7 +1,7 @@
 using UdpOverTcp.DataPath.Udp;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport.Linux;
+namespace UdpOverTcp.Tests.DataPath.Linux;
 
 [UnitTest]
 [NeedsLinux]

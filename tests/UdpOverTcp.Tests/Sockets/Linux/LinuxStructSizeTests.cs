@@ -2,7 +2,7 @@ using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
 using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
-namespace UdpOverTcp.Tests.Transport.Linux;
+namespace UdpOverTcp.Tests.Sockets.Linux;
 
 /// <summary>
 /// The P/Invoke structs must match the kernel's layouts on 64-bit Linux (x64 and arm64, glibc and

@@ -4,7 +4,7 @@ using UdpOverTcp.CommandLine;
 using UdpOverTcp.Links.Connect.Proxy;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.Links;
 
 /// <summary>The SOCKS5 handshake (RFC 1928, RFC 1929), byte by byte, against scripted proxies.</summary>
 [InProcessTest]

@@ -4,7 +4,7 @@ using UdpOverTcp.CommandLine;
 using UdpOverTcp.Links.Connect.Proxy;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.Links;
 
 /// <summary>The HTTP CONNECT handshake, byte by byte, against scripted proxies: what is sent, and every kind of answer.</summary>
 [InProcessTest]

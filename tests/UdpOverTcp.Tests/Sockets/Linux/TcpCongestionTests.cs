@@ -6,7 +6,7 @@ using UdpOverTcp.Sessions;
 using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport.Linux;
+namespace UdpOverTcp.Tests.Sockets.Linux;
 
 /// <summary>
 /// --congestion on the sockets the tunnel makes, read back with getsockopt(TCP_CONGESTION): the connect

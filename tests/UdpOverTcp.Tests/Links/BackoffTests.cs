@@ -1,7 +1,7 @@
 using UdpOverTcp.Links.Connect;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.Links;
 
 [UnitTest]
 public sealed class BackoffTests

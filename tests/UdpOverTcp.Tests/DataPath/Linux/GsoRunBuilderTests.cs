@@ -4,7 +4,7 @@ using UdpOverTcp.DataPath.Udp;
 using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport.Linux;
+namespace UdpOverTcp.Tests.DataPath.Linux;
 
 /// <summary>The sendmmsg batch as built, without a socket: messages, iovecs and GSO segment sizes.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -1,7 +1,7 @@
 using UdpOverTcp.DataPath;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.DataPath;
 
 [UnitTest]
 public sealed class PinnedBlockPoolTests

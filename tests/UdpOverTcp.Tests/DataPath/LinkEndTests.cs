@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using UdpOverTcp.DataPath.Link;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.DataPath;
 
 /// <summary>The log lines say what they said when the reasons were strings; the logic reads the kind.</summary>
 [UnitTest]

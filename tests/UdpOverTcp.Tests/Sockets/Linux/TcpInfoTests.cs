@@ -4,7 +4,7 @@ using UdpOverTcp.DataPath.Link;
 using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport.Linux;
+namespace UdpOverTcp.Tests.Sockets.Linux;
 
 /// <summary>TCP_INFO read on a real loopback connection, and what the statistics line makes of it.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

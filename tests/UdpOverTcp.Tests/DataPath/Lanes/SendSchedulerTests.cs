@@ -6,7 +6,7 @@ using UdpOverTcp.Sessions;
 using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.DataPath.Lanes;
 
 /// <summary>
 /// What a link's send loop sends next from its lanes: the test plays the pump (writing and flushing

@@ -3,7 +3,7 @@ using UdpOverTcp.DataPath.Lanes;
 using UdpOverTcp.Tests.Support;
 using static UdpOverTcp.DataPath.Lanes.DropSchedule.Load;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.DataPath.Lanes;
 
 /// <summary>A queue that drains, a dip of the link and an overload, told apart by the lane's rates.</summary>
 [UnitTest]

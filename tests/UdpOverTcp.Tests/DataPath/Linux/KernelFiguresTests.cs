@@ -3,7 +3,7 @@ using UdpOverTcp.DataPath.Link;
 using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport.Linux;
+namespace UdpOverTcp.Tests.DataPath.Linux;
 
 /// <summary>struct tcp_info as the kernel copies it, of this kernel's length or an older one's, and the figures made of it.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -5,7 +5,7 @@ using UdpOverTcp.Framing;
 using UdpOverTcp.Sessions;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.DataPath.Lanes;
 
 /// <summary>
 /// The ledger of queue ages behind --queue-delay, on a clock the test moves. Most tests queue in an

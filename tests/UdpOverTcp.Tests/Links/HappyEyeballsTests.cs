@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using UdpOverTcp.Links.Connect;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.Links;
 
 /// <summary>
 /// Every address of a name is tried, in order, each with a short head start: an address that hangs

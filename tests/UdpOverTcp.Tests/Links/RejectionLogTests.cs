@@ -2,7 +2,7 @@ using System.Diagnostics;
 using UdpOverTcp.Links.Listen;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.Links;
 
 /// <summary>A flood of rejected connections makes a line a minute, not a line a connection.</summary>
 [UnitTest]

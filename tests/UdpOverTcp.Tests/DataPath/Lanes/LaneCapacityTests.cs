@@ -2,7 +2,7 @@ using System.Diagnostics;
 using UdpOverTcp.DataPath.Lanes;
 using UdpOverTcp.Tests.Support;
 
-namespace UdpOverTcp.Tests.Transport;
+namespace UdpOverTcp.Tests.DataPath.Lanes;
 
 /// <summary>The most a lane has lately been seen to send: what tells a dip of the link from its usual rate.</summary>
 [UnitTest]
