@@ -5,7 +5,7 @@ namespace UdpOverTcp.CommandLine;
 
 /// <summary>
 /// A host name and a port, as --tcp-connect, --udp-sendto and --proxy take them; resolved by
-/// <c>Resolver</c> (the tunnel's) (or, through a proxy, by the proxy). Not System.Net.DnsEndPoint:
+/// the tunnel's <c>Resolver</c> (or, through a proxy, by the proxy). Not System.Net.DnsEndPoint:
 /// a program that makes DnsEndPoints keeps Socket.Connect's own name resolution, and with it System.Net.Dns,
 /// in the Native AOT binary, about 20 KB this program resolves names without.
 /// </summary>

@@ -8,7 +8,7 @@ namespace UdpOverTcp.Sockets;
 /// <summary>
 /// What the kernel knows about one TCP connection: the fields of struct tcp_info (linux/tcp.h) the
 /// tunnel uses, read with getsockopt(TCP_INFO) into a stack buffer, so reading costs one system call
-/// and no allocation (<c>UnsentBudget</c> (the tunnel's) reads it before every send). The struct only grows:
+/// and no allocation (the tunnel's <c>UnsentBudget</c> reads it before every send). The struct only grows:
 /// an older kernel copies fewer bytes, and a field past what it copied is unknown (null).
 /// </summary>
 [SupportedOSPlatform("linux")]
