@@ -38,11 +38,14 @@ public sealed class ConnectSideTunnels : IAsyncDisposable
     /// <summary>Where app Y sends to reach app X, and the address app Y sees replies from.</summary>
     public IPEndPoint YEntry => new(IPAddress.Loopback, _ay);
 
-    /// <summary>(Re)starts the listen side on <paramref name="address"/>:<see cref="TcpPort"/>; returns once it listens.</summary>
-    public async Task StartListenSideAsync(string address = "127.0.0.1")
+    /// <summary>
+    /// (Re)starts the listen side on <paramref name="address"/>:<see cref="TcpPort"/>, with <paramref name="listenArgs"/>
+    /// (options of the listen side only, e.g. --http-upgrade PATH); returns once it listens.
+    /// </summary>
+    public async Task StartListenSideAsync(string address = "127.0.0.1", string[]? listenArgs = null)
     {
         ListenSide?.Dispose();
-        ListenSide = TunnelProcess.Start(["--tcp-listen", $"{address}:{TcpPort}", "--udp-bind", _ay.ToString(), "--udp-sendto", AppY.EndPoint.Port.ToString(), .. QueueByBytesOnly, .. CommonArgs]);
+        ListenSide = TunnelProcess.Start(["--tcp-listen", $"{address}:{TcpPort}", .. listenArgs ?? [], "--udp-bind", _ay.ToString(), "--udp-sendto", AppY.EndPoint.Port.ToString(), .. QueueByBytesOnly, .. CommonArgs]);
         await ListenSide.WaitForLineAsync("listening on tcp");
     }
 
