@@ -20,7 +20,7 @@ public static class RequiredPeers
         Skip.If(true, what);
     }
 
-    /// <summary>The path of <paramref name="program"/> on PATH, or a skip (a failure where required) naming <paramref name="package"/>.</summary>
+    /// <summary>The path of <paramref name="program"/> on PATH or in /usr/sbin, or a skip (a failure where required) naming <paramref name="package"/>.</summary>
     public static string Program(string program, string package)
     {
         if (!OperatingSystem.IsLinux())
@@ -28,7 +28,8 @@ public static class RequiredPeers
             Skip.If(true, $"the {program} peer is tested on a Linux host");
         }
 
-        string? path = CrossBuild.FindOnPath(program);
+        // /usr/sbin too (nginx is there), which a non-root user's PATH often lacks.
+        string? path = CrossBuild.FindOnPath(program) ?? (File.Exists($"/usr/sbin/{program}") ? $"/usr/sbin/{program}" : null);
         if (path is null)
         {
             Missing($"{program} is not on PATH: apt-get install {package} (.ci/run does)");
