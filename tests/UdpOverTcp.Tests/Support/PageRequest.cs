@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace UdpOverTcp.Tests.Support;
 
-/// <summary>GET of a web page, over TLS 1.3 trusting exactly one certificate when given one; returns the body and the TLS version.</summary>
+/// <summary>GET of a web page (a 2xx is required), over TLS 1.3 only and trusting exactly one certificate when given one; returns the body.</summary>
 public static class PageRequest
 {
     public static async Task<string> GetAsync(string url, CertificateFiles? trusted = null)
