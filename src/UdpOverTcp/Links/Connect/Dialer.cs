@@ -6,6 +6,7 @@ using UdpOverTcp.Cli;
 using UdpOverTcp.CommandLine;
 using UdpOverTcp.Links.Connect.Proxy;
 using UdpOverTcp.Links.Listen;
+using UdpOverTcp.Links.Upgrade;
 using UdpOverTcp.Sessions;
 
 namespace UdpOverTcp.Links.Connect;
@@ -24,7 +25,7 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
 
     /// <summary>What the connect side dials, for log lines: "server.example:443" or "server.example:443 via http proxy 10.0.0.1:3128".</summary>
     public static string Describe(TunnelOptions options) =>
-        ProxyUri.Format(options.ConnectTarget!) + (options.Proxy is { } proxy ? $" via {proxy}" : "");
+        (options.UpgradeHost is { } host ? $"http://{host}{options.UpgradePath}" : ProxyUri.Format(options.ConnectTarget!)) + (options.Proxy is { } proxy ? $" via {proxy}" : "");
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -44,7 +45,7 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
                 // Out of descriptors (EMFILE) lands here too, from the socket's creation: retried like the rest.
                 failure = options.Proxy is null ? e.Message : $"cannot reach the proxy: {e.Message}";
             }
-            catch (Exception e) when (e is ResolveException or ProxyException)
+            catch (Exception e) when (e is ResolveException or ProxyException or UpgradeRefusedException)
             {
                 failure = e.Message;
             }
@@ -125,7 +126,7 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
 
         if (options.Proxy is not { } proxy)
         {
-            return socket;
+            return await UpgradeAsync(socket, deadline - Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
         }
 
         Log.Debug($"connected to {proxy} at {socket.RemoteEndPoint}; asking it for {ProxyUri.Format(options.ConnectTarget!)}");
@@ -145,7 +146,6 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
 
                 return true;
             }).ConfigureAwait(false);
-            return socket;
         }
         catch (Exception e)
         {
@@ -158,6 +158,42 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
             if (e is SocketException se)
             {
                 throw new ProxyException($"the proxy closed the connection during its handshake: {se.Message}");
+            }
+
+            throw;
+        }
+
+        return await UpgradeAsync(socket, deadline - Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>With --tcp-connect http://..., the HTTP Upgrade (within what is left of --connect-timeout); the socket as it was without.</summary>
+    private async Task<Socket> UpgradeAsync(Socket socket, TimeSpan remaining, CancellationToken cancellationToken)
+    {
+        if (options.UpgradePath is not { } path)
+        {
+            return socket;
+        }
+
+        try
+        {
+            await BlockingSetup.RunAsync(socket, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken, s =>
+            {
+                UpgradeClient.Upgrade(s, options.UpgradeHost!, path);
+                return true;
+            }).ConfigureAwait(false);
+            return socket;
+        }
+        catch (Exception e)
+        {
+            socket.Dispose();
+            if (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new PhaseTimedOut($"no http upgrade answer within --connect-timeout ({options.ConnectTimeout.TotalSeconds:0.###} s)");
+            }
+
+            if (e is SocketException se)
+            {
+                throw new UpgradeRefusedException($"the server closed the connection before its answer ({se.Message})");
             }
 
             throw;
