@@ -212,6 +212,7 @@ public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePa
         bool sent = pending.Socket.Send(answer, SocketFlags.None, out _) == answer.Length;
         if (verdict != UpgradeVerdict.Upgrade || !sent)
         {
+            HeadReader.DiscardWaitingAndShutdown(pending.Socket);
             // Closed at once after the refusal: no second request on this connection.
             Reject(pending, sent ? Rejection.NotAnUpgrade : Rejection.Closed);
             return false;

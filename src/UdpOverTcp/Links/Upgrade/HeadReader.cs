@@ -39,4 +39,30 @@ public static class HeadReader
             }
         }
     }
+
+    /// <summary>
+    /// Before a refused connection is closed: reads away (up to a bound) what the client sent past the part
+    /// that was judged, and sends FIN. Closing with unread bytes would send a reset instead, which may reach
+    /// the client before it reads the answer, and then it never sees the 404 or 400.
+    /// </summary>
+    public static void DiscardWaitingAndShutdown(Socket socket)
+    {
+        Span<byte> scratch = stackalloc byte[1024];
+        for (int i = 0; i < 64 && socket.Available > 0; i++)
+        {
+            if (socket.Receive(scratch, SocketFlags.None, out _) <= 0)
+            {
+                break;
+            }
+        }
+
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            // Reset already: nothing more to tell the client.
+        }
+    }
 }
