@@ -25,6 +25,9 @@ public sealed class ConnectSideTunnels : IAsyncDisposable
     /// <summary>Options both ends take (e.g. --framing u16be, --secret-file PATH).</summary>
     public string[] CommonArgs { get; init; } = [];
 
+    /// <summary>Options the listen side alone takes (e.g. --http-upgrade PATH).</summary>
+    public string[] ListenArgs { get; init; } = [];
+
     /// <summary>
     /// Both ends queue by bytes only (--queue-delay 0): the exchanges here are lossless by design, and on
     /// a loaded 2-core machine the first datagrams after a new link came up have waited more than the
@@ -42,7 +45,7 @@ public sealed class ConnectSideTunnels : IAsyncDisposable
     public async Task StartListenSideAsync(string address = "127.0.0.1")
     {
         ListenSide?.Dispose();
-        ListenSide = TunnelProcess.Start(["--tcp-listen", $"{address}:{TcpPort}", "--udp-bind", _ay.ToString(), "--udp-sendto", AppY.EndPoint.Port.ToString(), .. QueueByBytesOnly, .. CommonArgs]);
+        ListenSide = TunnelProcess.Start(["--tcp-listen", $"{address}:{TcpPort}", "--udp-bind", _ay.ToString(), "--udp-sendto", AppY.EndPoint.Port.ToString(), .. QueueByBytesOnly, .. CommonArgs, .. ListenArgs]);
         await ListenSide.WaitForLineAsync("listening on tcp");
     }
 

@@ -1,0 +1,115 @@
+using System.Net;
+using UdpOverTcp.Tests.Support;
+
+namespace UdpOverTcp.Tests.E2E;
+
+/// <summary>
+/// The published binary at both ends of the HTTP Upgrade (--tcp-connect http://127.0.0.1:PORT/uot ↔
+/// --tcp-listen PORT --http-upgrade /uot): datagrams both ways, with --secret-file on top, with
+/// --multi-client, and through tinyproxy; a refusal is logged with the server's status and retried;
+/// the usage errors are one line and exit 2.
+/// </summary>
+[EndToEndTest]
+public sealed class HttpUpgradeE2ETests
+{
+    private static readonly string[] ListenUpgrade = ["--http-upgrade", "/uot"];
+
+    [Fact]
+    public async Task Connect_side_and_listen_side_meet_through_the_upgrade()
+    {
+        await using var tunnels = new ConnectSideTunnels { ListenArgs = ListenUpgrade };
+        await tunnels.StartListenSideAsync();
+        tunnels.StartConnectSide(["--tcp-connect", $"http://127.0.0.1:{tunnels.TcpPort}/uot"]);
+        Assert.Contains($"link up: connected to 127.0.0.1:{tunnels.TcpPort}", await tunnels.LinkUpAsync());
+        await tunnels.ExchangeBothWaysAsync(200, seed: 31);
+
+        // The listen side restarts: the connect side upgrades again on its next dial.
+        await tunnels.StartListenSideAsync();
+        await tunnels.LinkUpAsync(occurrence: 2);
+        await tunnels.ExchangeBothWaysAsync(100, seed: 32);
+    }
+
+    [Fact]
+    public async Task The_secret_runs_on_top_of_the_upgrade()
+    {
+        string secret = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(secret, "a secret both ends share\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            await using var tunnels = new ConnectSideTunnels { ListenArgs = ListenUpgrade, CommonArgs = ["--secret-file", secret] };
+            await tunnels.StartListenSideAsync();
+            tunnels.StartConnectSide(["--tcp-connect", $"http://127.0.0.1:{tunnels.TcpPort}/uot"]);
+            await tunnels.LinkUpAsync();
+            await tunnels.ExchangeBothWaysAsync(200, seed: 33);
+        }
+        finally
+        {
+            File.Delete(secret);
+        }
+    }
+
+    [Fact]
+    public async Task Through_tinyproxy_the_upgrade_follows_the_connect()
+    {
+        await using var tunnels = new ConnectSideTunnels { ListenArgs = ListenUpgrade };
+        using var proxy = await ProxyServer.TinyproxyAsync(tunnels.TcpPort);
+        await tunnels.StartListenSideAsync();
+        tunnels.StartConnectSide(["--tcp-connect", $"http://127.0.0.1:{tunnels.TcpPort}/uot", "--proxy", $"http://127.0.0.1:{proxy.Port}"]);
+        Assert.Contains($"via http proxy 127.0.0.1:{proxy.Port}", await tunnels.LinkUpAsync());
+        await tunnels.ExchangeBothWaysAsync(200, seed: 34);
+    }
+
+    [Fact]
+    public async Task Each_client_upgrades_on_its_own_with_multi_client()
+    {
+        await using var tunnels = new ConnectSideTunnels { ListenArgs = [.. ListenUpgrade, "--multi-client"] };
+        await tunnels.StartListenSideAsync();
+        tunnels.StartConnectSide(["--tcp-connect", $"http://127.0.0.1:{tunnels.TcpPort}/uot"]);
+        await tunnels.LinkUpAsync();
+
+        using var app2 = new UdpApp();
+        int entry2 = FreePort.Udp();
+        using var second = TunnelProcess.Start("--tcp-connect", $"http://127.0.0.1:{tunnels.TcpPort}/uot", "-u", $"127.0.0.1:{entry2}", "-p", app2.EndPoint.ToString());
+        await second.WaitForLineAsync("link up: connected");
+        await tunnels.ListenSide!.WaitForLineAsync("link up: accepted", occurrence: 2);
+
+        // The second client's datagram reaches app Y from a port of its own; the reply goes back to it alone.
+        app2.SendTo(new IPEndPoint(IPAddress.Loopback, entry2), "from the second client"u8);
+        var (data, from) = await tunnels.AppY.ReceiveAsync("the second client's datagram");
+        Assert.Equal("from the second client"u8.ToArray(), data);
+        tunnels.AppY.SendTo(from, "to the second client"u8);
+        Assert.Equal("to the second client"u8.ToArray(), (await app2.ReceiveAsync("the reply")).Data);
+        await tunnels.ExchangeBothWaysAsync(100, seed: 35);
+    }
+
+    [Fact]
+    public async Task A_refusal_is_logged_with_the_status_and_retried()
+    {
+        await using var tunnels = new ConnectSideTunnels { ListenArgs = ListenUpgrade };
+        await tunnels.StartListenSideAsync();
+        tunnels.StartConnectSide(["--tcp-connect", $"http://127.0.0.1:{tunnels.TcpPort}/elsewhere"]);
+        var connectSide = tunnels.ConnectSide!;
+        string line = await connectSide.WaitForLineAsync("failed: http upgrade refused: 404 Not Found");
+        Assert.Contains($"connect to http://127.0.0.1:{tunnels.TcpPort}/elsewhere failed", line);
+        await connectSide.WaitForLineAsync("http upgrade refused: 404 Not Found", occurrence: 2);
+        Assert.False(connectSide.HasExited);
+        Assert.DoesNotContain(tunnels.ListenSide!.Lines, l => l.Contains("link up", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("--tcp-connect: https:// needs TLS, which is not supported yet; give http://HOST:PORT/PATH", "-t", "https://127.0.0.1:8443/uot")]
+    [InlineData("--framing u32le: the HTTP Upgrade (UoTLV/1) carries u16be frames; leave --framing out", "-l", "7878", "--http-upgrade", "/uot", "--framing", "u32le")]
+    [InlineData("--http-upgrade applies to --tcp-listen only; the connect side gives --tcp-connect http://HOST:PORT/PATH", "-t", "7878", "--http-upgrade", "/uot")]
+    public async Task Usage_errors_are_one_line_and_exit_2(string message, params string[] args)
+    {
+        var (code, stdout, stderr) = await TunnelProcess.RunAsync([.. args, "-u", "0", "-p", "9"]);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Equal([$"udp-over-tcp: {message}", "Try 'udp-over-tcp --help' for more information."], stderr);
+    }
+}
