@@ -67,24 +67,31 @@ public sealed class HttpUpgradeE2ETests
     [Fact]
     public async Task Each_client_upgrades_on_its_own_with_multi_client()
     {
-        await using var tunnels = new ConnectSideTunnels { ListenArgs = [.. ListenUpgrade, "--multi-client"] };
+        await using var tunnels = new ConnectSideTunnels { ListenArgs = [.. ListenUpgrade, "--multi-client", "-v"] };
         await tunnels.StartListenSideAsync();
         tunnels.StartConnectSide(["--tcp-connect", $"http://127.0.0.1:{tunnels.TcpPort}/uot"]);
-        await tunnels.LinkUpAsync();
+        await tunnels.ConnectSide!.WaitForLineAsync("link up: connected");
+        await tunnels.ListenSide!.WaitForLineAsync(" joined: udp port ");   // a client's line, not `link up`
 
         using var app2 = new UdpApp();
         int entry2 = FreePort.Udp();
         using var second = TunnelProcess.Start("--tcp-connect", $"http://127.0.0.1:{tunnels.TcpPort}/uot", "-u", $"127.0.0.1:{entry2}", "-p", app2.EndPoint.ToString());
         await second.WaitForLineAsync("link up: connected");
-        await tunnels.ListenSide!.WaitForLineAsync("link up: accepted", occurrence: 2);
+        await tunnels.ListenSide!.WaitForLineAsync(" joined: udp port ", occurrence: 2);
 
-        // The second client's datagram reaches app Y from a port of its own; the reply goes back to it alone.
-        app2.SendTo(new IPEndPoint(IPAddress.Loopback, entry2), "from the second client"u8);
-        var (data, from) = await tunnels.AppY.ReceiveAsync("the second client's datagram");
-        Assert.Equal("from the second client"u8.ToArray(), data);
-        tunnels.AppY.SendTo(from, "to the second client"u8);
-        Assert.Equal("to the second client"u8.ToArray(), (await app2.ReceiveAsync("the reply")).Data);
-        await tunnels.ExchangeBothWaysAsync(100, seed: 35);
+        // Each client's datagram reaches app Y from a port of its own; the reply goes back to that client alone.
+        await RoundTripAsync(tunnels.AppX, tunnels.XEntry, tunnels.AppY, "first");
+        await RoundTripAsync(app2, new IPEndPoint(IPAddress.Loopback, entry2), tunnels.AppY, "second");
+        Assert.Equal(2, tunnels.ListenSide.Lines.Count(l => l.Contains(" joined: udp port ", StringComparison.Ordinal)));
+    }
+
+    private static async Task RoundTripAsync(UdpApp client, IPEndPoint entry, UdpApp server, string name)
+    {
+        client.SendTo(entry, System.Text.Encoding.ASCII.GetBytes($"from the {name} client"));
+        var (data, from) = await server.ReceiveAsync($"the {name} client's datagram");
+        Assert.Equal($"from the {name} client", System.Text.Encoding.ASCII.GetString(data));
+        server.SendTo(from, System.Text.Encoding.ASCII.GetBytes($"to the {name} client"));
+        Assert.Equal($"to the {name} client", System.Text.Encoding.ASCII.GetString((await client.ReceiveAsync("the reply")).Data));
     }
 
     [Fact]
