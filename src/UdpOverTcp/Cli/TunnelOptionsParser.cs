@@ -23,9 +23,9 @@ public static class TunnelOptionsParser
     [
         new("tcp-listen", 'l', "ADDR", "listen for the TCP peer (address defaults to 0.0.0.0); repeat for more addresses",
             (d, v) => d.SetTcp(TcpRole.Listen, EndpointParser.Parse("--tcp-listen", v!, IPAddress.Any, allowPortZero: true))) { Group = Endpoints, Repeatable = true },
-        new("tcp-connect", 't', "HOST", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1; a name is looked up at each dial); http://HOST[:PORT]/PATH: first the HTTP Upgrade to PATH",
+        new("tcp-connect", 't', "HOST", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1; a name is looked up at each dial); or http://HOST[:PORT]/PATH: HTTP Upgrade first",
             (d, v) => d.SetConnectTarget(v!)) { Group = Endpoints },
-        new("http-upgrade", null, "PATH", "listen side: every connection first asks for the HTTP Upgrade (UoTLV/1, ProxyGuard's) to PATH; others get 404 or 400",
+        new("http-upgrade", null, "PATH", "listen side: each connection must first ask for the HTTP Upgrade to PATH (ProxyGuard's UoTLV/1; implies --framing u16be)",
             (d, v) => d.SetListenUpgrade(ConnectUrl.ParseListenPath(v!))) { Group = Endpoints },
         new("proxy", null, "URL", $"connect through a proxy: http://[USER:PASS@]HOST:PORT (CONNECT), or socks5://... (or ${ProxyUri.EnvironmentVariable})",
             (d, v) => d.Options = d.Options with { Proxy = ProxyUri.Parse("--proxy", v!) }) { Group = Endpoints },

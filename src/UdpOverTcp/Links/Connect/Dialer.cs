@@ -130,70 +130,58 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
         }
 
         Log.Debug($"connected to {proxy} at {socket.RemoteEndPoint}; asking it for {ProxyUri.Format(options.ConnectTarget!)}");
-        try
+        await SetUpAsync(socket, deadline - Stopwatch.GetElapsedTime(started), cancellationToken, s =>
         {
-            var remaining = deadline - Stopwatch.GetElapsedTime(started);
-            await BlockingSetup.RunAsync(socket, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken, s =>
+            if (proxy.Kind == ProxyKind.HttpConnect)
             {
-                if (proxy.Kind == ProxyKind.HttpConnect)
-                {
-                    HttpConnectProxy.Connect(s, options.ConnectTarget!, proxy.UserName, proxy.Password);
-                }
-                else
-                {
-                    Socks5Proxy.Connect(s, options.ConnectTarget!, proxy.UserName, proxy.Password);
-                }
-
-                return true;
-            }).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            socket.Dispose();
-            if (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                throw new PhaseTimedOut($"the proxy did not finish its handshake within --connect-timeout ({deadline.TotalSeconds:0.###} s)");
+                HttpConnectProxy.Connect(s, options.ConnectTarget!, proxy.UserName, proxy.Password);
             }
-
-            if (e is SocketException se)
+            else
             {
-                throw new ProxyException($"the proxy closed the connection during its handshake: {se.Message}");
+                Socks5Proxy.Connect(s, options.ConnectTarget!, proxy.UserName, proxy.Password);
             }
-
-            throw;
-        }
-
+        }, "the proxy did not finish its handshake", e => new ProxyException($"the proxy closed the connection during its handshake: {e.Message}")).ConfigureAwait(false);
         return await UpgradeAsync(socket, deadline - Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>With --tcp-connect http://..., the HTTP Upgrade (within what is left of --connect-timeout); the socket as it was without.</summary>
     private async Task<Socket> UpgradeAsync(Socket socket, TimeSpan remaining, CancellationToken cancellationToken)
     {
-        if (options.UpgradePath is not { } path)
+        if (options.UpgradePath is { } path)
         {
-            return socket;
+            await SetUpAsync(socket, remaining, cancellationToken, s => UpgradeClient.Upgrade(s, options.UpgradeHost!, path),
+                "no http upgrade answer", e => new UpgradeRefusedException($"the server closed the connection before its answer ({e.Message})")).ConfigureAwait(false);
         }
 
+        return socket;
+    }
+
+    /// <summary>
+    /// A set-up step after the connect (the proxy's handshake, the HTTP Upgrade) with blocking calls, within
+    /// <paramref name="remaining"/> of --connect-timeout; on failure the socket is closed and the failure worded:
+    /// "<paramref name="unfinished"/> within --connect-timeout (N s)", or <paramref name="closedEarly"/>'s.
+    /// </summary>
+    private async Task SetUpAsync(Socket socket, TimeSpan remaining, CancellationToken cancellationToken, Action<Socket> step, string unfinished, Func<SocketException, Exception> closedEarly)
+    {
         try
         {
             await BlockingSetup.RunAsync(socket, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken, s =>
             {
-                UpgradeClient.Upgrade(s, options.UpgradeHost!, path);
+                step(s);
                 return true;
             }).ConfigureAwait(false);
-            return socket;
         }
         catch (Exception e)
         {
             socket.Dispose();
             if (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                throw new PhaseTimedOut($"no http upgrade answer within --connect-timeout ({options.ConnectTimeout.TotalSeconds:0.###} s)");
+                throw new PhaseTimedOut($"{unfinished} within --connect-timeout ({options.ConnectTimeout.TotalSeconds:0.###} s)");
             }
 
             if (e is SocketException se)
             {
-                throw new UpgradeRefusedException($"the server closed the connection before its answer ({se.Message})");
+                throw closedEarly(se);
             }
 
             throw;

@@ -181,44 +181,16 @@ public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePa
         }
     }
 
-    /// <summary>
-    /// Reads the Upgrade request's head (nothing past it: that is the hello or the first frame); true once
-    /// it is answered with 101. A refusal (404, 400, 426, 431) ends the connection like a web server's would.
-    /// </summary>
+    /// <summary>Goes on with the Upgrade request (see <see cref="UpgradeListener"/>); true once it is answered with 101.</summary>
     private bool AdvanceUpgrade(Pending pending, HttpHead head, bool readable)
     {
-        if (!HeadReader.ReadOnce(pending.Socket, head, out var error))
+        var step = UpgradeListener.Advance(pending.Socket, head, upgradePath!, readable);
+        if (step is UpgradeStep.Refused or UpgradeStep.Closed)
         {
-            if (error != SocketError.WouldBlock)
-            {
-                Reject(pending, Rejection.Closed);
-            }
-            else if (readable)
-            {
-                Reject(pending, Rejection.NotAnUpgrade);   // urgent data: no HTTP client sends it
-            }
-
-            return false;
+            Reject(pending, step == UpgradeStep.Refused ? Rejection.NotAnUpgrade : Rejection.Closed);
         }
 
-        if (head.State == HeadState.Reading)
-        {
-            return false;
-        }
-
-        var verdict = UpgradeRequest.Judge(head, upgradePath!);
-        var answer = UpgradeResponse.For(verdict);
-        // A short answer on a fresh connection: the socket's send buffer always has room.
-        bool sent = pending.Socket.Send(answer, SocketFlags.None, out _) == answer.Length;
-        if (verdict != UpgradeVerdict.Upgrade || !sent)
-        {
-            HeadReader.DiscardWaitingAndShutdown(pending.Socket);
-            // Closed at once after the refusal: no second request on this connection.
-            Reject(pending, sent ? Rejection.NotAnUpgrade : Rejection.Closed);
-            return false;
-        }
-
-        return true;
+        return step == UpgradeStep.Upgraded;
     }
 
     /// <summary>Closes the least advanced handshake, oldest first; false when there is none.</summary>
