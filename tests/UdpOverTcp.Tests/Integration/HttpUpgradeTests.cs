@@ -112,6 +112,43 @@ public sealed class HttpUpgradeTests
         await running.Within("both ends to stop");
     }
 
+    [Fact]
+    public async Task Strangers_stalled_in_their_requests_past_every_place_do_not_keep_the_peer_out()
+    {
+        using var appX = new UdpApp();
+        using var appY = new UdpApp();
+        using var listen = new Tunnel(Upgrading(new TunnelOptions { Role = TcpRole.Listen, TcpEndpoint = Loopback0, UdpBind = Loopback0, UdpSendTo = appY.EndPoint, Framing = FramingKind.U16BigEndian }) with { HandshakeTimeout = TimeSpan.FromSeconds(60) });
+        using var stop = new CancellationTokenSource();
+        var running = new List<Task> { listen.RunAsync(stop.Token) };
+        var strangers = new List<Socket>();
+        Tunnel? connect = null;
+        try
+        {
+            // More than the places there are, each with half a request and then nothing, well inside the deadline.
+            for (int i = 0; i < 300; i++)
+            {
+                var stranger = await RawPeer.ConnectAsync(listen.TcpListenEndPoint!.Port);
+                strangers.Add(stranger);
+                await stranger.SendAsync("GET /uot HTTP/1.1\r\nHost: h\r\n"u8.ToArray());
+            }
+
+            connect = new Tunnel(Upgrading(new TunnelOptions { Role = TcpRole.Connect, TcpEndpoint = listen.TcpListenEndPoint, UdpBind = Loopback0, UdpSendTo = appX.EndPoint, Framing = FramingKind.U16BigEndian }));
+            running.Add(connect.RunAsync(stop.Token));
+            await Task.WhenAll(listen.WhenLinkUp(), connect.WhenLinkUp()).Within("the peer to link through the strangers");
+            await VerifiedExchange.RunAsync(appX, connect.UdpEndPoint, appY, listen.UdpEndPoint, VerifiedExchange.MixedSizes(50, 28));
+            Assert.True(Interlocked.Read(ref listen.Stats.HandshakesUnfinished) >= 300 - PendingHandshakesCapacity, "the oldest strangers were crowded out");
+        }
+        finally
+        {
+            strangers.ForEach(s => s.Dispose());
+            stop.Cancel();
+            await Task.WhenAll(running).Within("the tunnels to stop");
+            connect?.Dispose();
+        }
+    }
+
+    private const int PendingHandshakesCapacity = UdpOverTcp.Links.Listen.PendingHandshakes.MaxPending;
+
     /// <summary>Everything the listen side answers <paramref name="request"/> with, until it closes.</summary>
     private static async Task<byte[]> AnswerTo(int port, string request)
     {
