@@ -108,6 +108,27 @@ public sealed class HttpUpgradeE2ETests
         Assert.DoesNotContain(tunnels.ListenSide!.Lines, l => l.Contains("link up", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_web_client_finds_a_plain_web_server_and_the_live_link_goes_on()
+    {
+        await using var tunnels = new ConnectSideTunnels { ListenArgs = ListenUpgrade };
+        await tunnels.StartListenSideAsync();
+        tunnels.StartConnectSide(["--tcp-connect", $"http://127.0.0.1:{tunnels.TcpPort}/uot"]);
+        await tunnels.LinkUpAsync();
+
+        var (code, stdout, _) = await TunnelProcess.RunProgramAsync("curl", "-si", "--max-time", "20", $"http://127.0.0.1:{tunnels.TcpPort}/index.html");
+        Assert.Equal(0, code);
+        Assert.StartsWith("HTTP/1.1 404 Not Found", stdout);
+        Assert.EndsWith("Not Found", stdout.TrimEnd());
+        Assert.DoesNotContain("Server:", stdout, StringComparison.OrdinalIgnoreCase);
+        (code, stdout, _) = await TunnelProcess.RunProgramAsync("curl", "-si", "--max-time", "20", $"http://127.0.0.1:{tunnels.TcpPort}/uot");
+        Assert.Equal(0, code);
+        Assert.StartsWith("HTTP/1.1 426 Upgrade Required", stdout);
+
+        await tunnels.ExchangeBothWaysAsync(100, seed: 36);
+        Assert.Single(tunnels.ListenSide!.Lines, l => l.Contains("link up: accepted", StringComparison.Ordinal));   // the web clients did not replace the link
+    }
+
     [Theory]
     [InlineData("--tcp-connect: https:// needs TLS, which is not supported yet; give http://HOST:PORT/PATH", "-t", "https://127.0.0.1:8443/uot")]
     [InlineData("--framing u32le: the HTTP Upgrade (UoTLV/1) carries u16be frames; leave --framing out", "-l", "7878", "--http-upgrade", "/uot", "--framing", "u32le")]
