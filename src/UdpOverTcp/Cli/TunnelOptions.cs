@@ -28,6 +28,16 @@ public sealed record TunnelOptions
     /// <summary>--tcp-connect given as a host name: resolved again before every dial (or by the proxy).</summary>
     public HostNameEndPoint? TcpConnectName { get; init; }
 
+    /// <summary>
+    /// The HTTP Upgrade's path (ProxyGuard's handshake, u16be frames after it): on the listen side
+    /// --http-upgrade's, which every connection must ask for first; on the connect side the path of
+    /// --tcp-connect http://HOST:PORT/PATH. Null: no HTTP, the frames from the first byte.
+    /// </summary>
+    public string? UpgradePath { get; init; }
+
+    /// <summary>The connect side's Host field for the Upgrade: the URL's HOST[:PORT] as written.</summary>
+    public string? UpgradeHost { get; init; }
+
     /// <summary>--proxy (or $UDP_OVER_TCP_PROXY): the connect side dials through it; null: directly.</summary>
     public ProxyUri? Proxy { get; init; }
 

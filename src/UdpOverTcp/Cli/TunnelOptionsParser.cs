@@ -23,8 +23,10 @@ public static class TunnelOptionsParser
     [
         new("tcp-listen", 'l', "ADDR", "listen for the TCP peer (address defaults to 0.0.0.0); repeat for more addresses",
             (d, v) => d.SetTcp(TcpRole.Listen, EndpointParser.Parse("--tcp-listen", v!, IPAddress.Any, allowPortZero: true))) { Group = Endpoints, Repeatable = true },
-        new("tcp-connect", 't', "HOST", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1; a name is looked up at each dial)",
-            (d, v) => d.SetConnect(EndpointParser.ParseHost("--tcp-connect", v!, IPAddress.Loopback, allowPortZero: false))) { Group = Endpoints },
+        new("tcp-connect", 't', "HOST", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1; a name is looked up at each dial); or http://HOST[:PORT]/PATH: HTTP Upgrade first",
+            (d, v) => d.SetConnectTarget(v!)) { Group = Endpoints },
+        new("http-upgrade", null, "PATH", "listen side: each connection must first ask for the HTTP Upgrade to PATH (ProxyGuard's UoTLV/1; implies --framing u16be)",
+            (d, v) => d.SetListenUpgrade(ConnectUrl.ParseListenPath(v!))) { Group = Endpoints },
         new("proxy", null, "URL", $"connect through a proxy: http://[USER:PASS@]HOST:PORT (CONNECT), or socks5://... (or ${ProxyUri.EnvironmentVariable})",
             (d, v) => d.Options = d.Options with { Proxy = ProxyUri.Parse("--proxy", v!) }) { Group = Endpoints },
         new("udp-bind", 'u', "ADDR", "UDP socket that receives from the app and sends to it (defaults to 0.0.0.0)",
@@ -42,7 +44,7 @@ public static class TunnelOptionsParser
         new("priority-share", null, "PERCENT", $"the share of the link those may take ahead of larger ones that wait (default {TunnelOptions.DefaultPrioritySharePercent}; 0 = no priority)",
             (d, v) => d.Options = d.Options with { PrioritySharePercent = ParsePercent("--priority-share", v!) }) { Group = Wire },
         new("framing", null, "KIND", "u32le: 4-byte little-endian length (default, the original Rust tool); u16be: RFC 4571",
-            (d, v) => d.Options = d.Options with { Framing = ParseFraming(v!) }) { Group = Wire },
+            (d, v) => d.SetFraming(ParseFraming(v!))) { Group = Wire },
         new("max-frame", null, "BYTES", $"close a link whose peer announces a longer datagram (default {FrameCodec.DefaultMaxFrame})",
             (d, v) => d.Options = d.Options with { MaxFrame = ParseMaxFrame(v!) }) { Group = Wire },
         new("secret-file", null, "PATH", "authenticate links with the secret in PATH (or $UDP_OVER_TCP_SECRET); both ends the same",
@@ -160,7 +162,23 @@ public static class TunnelOptionsParser
             throw new UsageException("--udp-bind and --udp-sendto must both be IPv4 or both IPv6 (or bind [::]:PORT)");
         }
 
-        return options;
+        return options.UpgradePath is null ? options : WithUpgradeFraming(options, draft);
+    }
+
+    /// <summary>The HTTP Upgrade is for the listen side's --http-upgrade or --tcp-connect http://, and means u16be frames (UoTLV/1).</summary>
+    private static TunnelOptions WithUpgradeFraming(TunnelOptions options, Draft draft)
+    {
+        if (options.Role == TcpRole.Connect && draft.ListenUpgradeGiven)
+        {
+            throw new UsageException("--http-upgrade applies to --tcp-listen only; the connect side gives --tcp-connect http://HOST:PORT/PATH");
+        }
+
+        if (draft.FramingGiven && options.Framing != FramingKind.U16BigEndian)
+        {
+            throw new UsageException("--framing u32le: the HTTP Upgrade (UoTLV/1) carries u16be frames; leave --framing out");
+        }
+
+        return options with { Framing = FramingKind.U16BigEndian };
     }
 
     /// <summary>The options as far as the command line has been read, and what the parse must remember.</summary>
@@ -172,7 +190,37 @@ public static class TunnelOptionsParser
 
         public bool MaxClientsGiven { get; private set; }
 
+        public bool FramingGiven { get; private set; }
+
+        public bool ListenUpgradeGiven { get; private set; }
+
+        public void SetListenUpgrade(string path)
+        {
+            ListenUpgradeGiven = true;
+            Options = Options with { UpgradePath = path };
+        }
+
         public TunnelOptions Options { get; set; } = new();
+
+        public void SetFraming(FramingKind framing)
+        {
+            FramingGiven = true;
+            Options = Options with { Framing = framing };
+        }
+
+        /// <summary>--tcp-connect: HOST:PORT, or http://HOST[:PORT]/PATH for the HTTP Upgrade first.</summary>
+        public void SetConnectTarget(string value)
+        {
+            if (!ConnectUrl.IsUrl(value))
+            {
+                SetConnect(EndpointParser.ParseHost("--tcp-connect", value, IPAddress.Loopback, allowPortZero: false));
+                return;
+            }
+
+            var url = ConnectUrl.Parse(value);
+            SetConnect(url.Target);
+            Options = Options with { UpgradePath = url.Path, UpgradeHost = url.HostField };
+        }
 
         public void SetConnect(EndPoint endpoint)
         {

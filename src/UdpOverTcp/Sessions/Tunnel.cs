@@ -46,7 +46,7 @@ public sealed class Tunnel : IDisposable
         _codec = new FrameCodec(options.Framing, options.MaxFrame);
         _dataPath = DataPathFactory.For(options.DataPath);
         _auth = options.Secret is { } secret ? new LinkAuthenticator(secret, options.HandshakeTimeout) : null;
-        _rejections = new RejectionLog(_auth?.Timeout ?? TimeSpan.Zero, options.MaxClients);
+        _rejections = new RejectionLog(options.HandshakeTimeout, options.MaxClients);
         // With --multi-client the clients' sockets come later; this one only proves the address can be bound.
         _udp = SocketSetup.BindUdp(options, ephemeral: options.MultiClient);
         try
@@ -136,7 +136,7 @@ public sealed class Tunnel : IDisposable
 
         var receiving = _session?.RunReceiveLoopAsync() ?? Task.CompletedTask;
         var source = _listeners.Length > 0
-            ? new Acceptor(_listeners, _options.TcpAllow, _auth, Stats, _clients is null ? InstallAccepted : _clients.Install, _rejections).RunAsync(cancellationToken)
+            ? new Acceptor(_listeners, _options.TcpAllow, _auth, _options.UpgradePath, _auth?.Timeout ?? _options.HandshakeTimeout, Stats, _clients is null ? InstallAccepted : _clients.Install, _rejections).RunAsync(cancellationToken)
             : new Dialer(_options, _auth, Stats, RunDialedLinkAsync).RunAsync(cancellationToken);
         ready?.Invoke(started);
         try

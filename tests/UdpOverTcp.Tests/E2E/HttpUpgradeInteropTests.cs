@@ -9,8 +9,7 @@ namespace UdpOverTcp.Tests.E2E;
 /// on the connect side; u16be framing, ProxyGuard's "UoTLV/1") with real peers, all on loopback:
 /// eduVPN's ProxyGuard client and server in either role, nginx proxying the upgrade at /tunnel while
 /// it serves its page at /, and tinyproxy's CONNECT in front of nginx. WireGuard-sized datagrams both
-/// ways, each checked for content, size (its boundaries kept), order and source. They skip until
-/// the binary has --http-upgrade (<see cref="TunnelFeatures"/>).
+/// ways, each checked for content, size (its boundaries kept), order and source.
 /// </summary>
 [EndToEndTest]
 public sealed class HttpUpgradeInteropTests
@@ -22,7 +21,6 @@ public sealed class HttpUpgradeInteropTests
     [SkippableFact]
     public async Task ProxyGuard_client_to_our_listen_side()
     {
-        TunnelFeatures.RequireHttpUpgrade();
         using var appX = new UdpApp();
         using var appY = new UdpApp();
         int tcpPort = FreePort.Tcp(), clientPort = FreePort.Udp(), ay = FreePort.Udp();
@@ -46,7 +44,6 @@ public sealed class HttpUpgradeInteropTests
     [SkippableFact]
     public async Task Our_connect_side_to_ProxyGuard_server()
     {
-        TunnelFeatures.RequireHttpUpgrade();
         using var appX = new UdpApp();
         using var appY = new UdpApp();
         int tcpPort = FreePort.Tcp(), bx = FreePort.Udp();
@@ -65,9 +62,8 @@ public sealed class HttpUpgradeInteropTests
     [SkippableFact]
     public async Task Our_connect_side_through_nginx_to_our_listen_side()
     {
-        TunnelFeatures.RequireHttpUpgrade();
-        await using var tunnels = new ConnectSideTunnels();
-        await tunnels.StartListenSideAsync(listenArgs: ["--http-upgrade", UpgradePath]);
+        await using var tunnels = new ConnectSideTunnels { ListenArgs = ["--http-upgrade", UpgradePath] };
+        await tunnels.StartListenSideAsync();
         await using var nginx = await NginxPeer.StartAsync(upstreamPort: tunnels.TcpPort, UpgradePath);
         tunnels.StartConnectSide(["--tcp-connect", nginx.UpgradeUrl]);
         await tunnels.LinkUpAsync();
@@ -81,9 +77,8 @@ public sealed class HttpUpgradeInteropTests
     [SkippableFact]
     public async Task Our_connect_side_through_tinyproxy_and_nginx_to_our_listen_side()
     {
-        TunnelFeatures.RequireHttpUpgrade();
-        await using var tunnels = new ConnectSideTunnels();
-        await tunnels.StartListenSideAsync(listenArgs: ["--http-upgrade", UpgradePath]);
+        await using var tunnels = new ConnectSideTunnels { ListenArgs = ["--http-upgrade", UpgradePath] };
+        await tunnels.StartListenSideAsync();
         await using var nginx = await NginxPeer.StartAsync(upstreamPort: tunnels.TcpPort, UpgradePath);
         using var proxy = await ProxyServer.TinyproxyAsync(connectPort: nginx.Port);
         tunnels.StartConnectSide(["--tcp-connect", nginx.UpgradeUrl, "--proxy", $"http://127.0.0.1:{proxy.Port}"]);

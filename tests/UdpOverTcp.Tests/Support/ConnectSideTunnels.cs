@@ -25,6 +25,9 @@ public sealed class ConnectSideTunnels : IAsyncDisposable
     /// <summary>Options both ends take (e.g. --framing u16be, --secret-file PATH).</summary>
     public string[] CommonArgs { get; init; } = [];
 
+    /// <summary>Options the listen side alone takes (e.g. --http-upgrade PATH).</summary>
+    public string[] ListenArgs { get; init; } = [];
+
     /// <summary>
     /// Both ends queue by bytes only (--queue-delay 0): the exchanges here are lossless by design, and on
     /// a loaded 2-core machine the first datagrams after a new link came up have waited more than the
@@ -38,14 +41,11 @@ public sealed class ConnectSideTunnels : IAsyncDisposable
     /// <summary>Where app Y sends to reach app X, and the address app Y sees replies from.</summary>
     public IPEndPoint YEntry => new(IPAddress.Loopback, _ay);
 
-    /// <summary>
-    /// (Re)starts the listen side on <paramref name="address"/>:<see cref="TcpPort"/>, with <paramref name="listenArgs"/>
-    /// (options of the listen side only, e.g. --http-upgrade PATH); returns once it listens.
-    /// </summary>
-    public async Task StartListenSideAsync(string address = "127.0.0.1", string[]? listenArgs = null)
+    /// <summary>(Re)starts the listen side on <paramref name="address"/>:<see cref="TcpPort"/>; returns once it listens.</summary>
+    public async Task StartListenSideAsync(string address = "127.0.0.1")
     {
         ListenSide?.Dispose();
-        ListenSide = TunnelProcess.Start(["--tcp-listen", $"{address}:{TcpPort}", .. listenArgs ?? [], "--udp-bind", _ay.ToString(), "--udp-sendto", AppY.EndPoint.Port.ToString(), .. QueueByBytesOnly, .. CommonArgs]);
+        ListenSide = TunnelProcess.Start(["--tcp-listen", $"{address}:{TcpPort}", "--udp-bind", _ay.ToString(), "--udp-sendto", AppY.EndPoint.Port.ToString(), .. QueueByBytesOnly, .. CommonArgs, .. ListenArgs]);
         await ListenSide.WaitForLineAsync("listening on tcp");
     }
 

@@ -6,6 +6,7 @@ using UdpOverTcp.Cli;
 using UdpOverTcp.CommandLine;
 using UdpOverTcp.Links.Connect.Proxy;
 using UdpOverTcp.Links.Listen;
+using UdpOverTcp.Links.Upgrade;
 using UdpOverTcp.Sessions;
 
 namespace UdpOverTcp.Links.Connect;
@@ -24,7 +25,7 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
 
     /// <summary>What the connect side dials, for log lines: "server.example:443" or "server.example:443 via http proxy 10.0.0.1:3128".</summary>
     public static string Describe(TunnelOptions options) =>
-        ProxyUri.Format(options.ConnectTarget!) + (options.Proxy is { } proxy ? $" via {proxy}" : "");
+        (options.UpgradeHost is { } host ? $"http://{host}{options.UpgradePath}" : ProxyUri.Format(options.ConnectTarget!)) + (options.Proxy is { } proxy ? $" via {proxy}" : "");
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -44,7 +45,7 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
                 // Out of descriptors (EMFILE) lands here too, from the socket's creation: retried like the rest.
                 failure = options.Proxy is null ? e.Message : $"cannot reach the proxy: {e.Message}";
             }
-            catch (Exception e) when (e is ResolveException or ProxyException)
+            catch (Exception e) when (e is ResolveException or ProxyException or UpgradeRefusedException)
             {
                 failure = e.Message;
             }
@@ -125,39 +126,62 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
 
         if (options.Proxy is not { } proxy)
         {
-            return socket;
+            return await UpgradeAsync(socket, deadline - Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
         }
 
         Log.Debug($"connected to {proxy} at {socket.RemoteEndPoint}; asking it for {ProxyUri.Format(options.ConnectTarget!)}");
+        await SetUpAsync(socket, deadline - Stopwatch.GetElapsedTime(started), cancellationToken, s =>
+        {
+            if (proxy.Kind == ProxyKind.HttpConnect)
+            {
+                HttpConnectProxy.Connect(s, options.ConnectTarget!, proxy.UserName, proxy.Password);
+            }
+            else
+            {
+                Socks5Proxy.Connect(s, options.ConnectTarget!, proxy.UserName, proxy.Password);
+            }
+        }, "the proxy did not finish its handshake", e => new ProxyException($"the proxy closed the connection during its handshake: {e.Message}")).ConfigureAwait(false);
+        return await UpgradeAsync(socket, deadline - Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>With --tcp-connect http://..., the HTTP Upgrade (within what is left of --connect-timeout); the socket as it was without.</summary>
+    private async Task<Socket> UpgradeAsync(Socket socket, TimeSpan remaining, CancellationToken cancellationToken)
+    {
+        if (options.UpgradePath is { } path)
+        {
+            await SetUpAsync(socket, remaining, cancellationToken, s => UpgradeClient.Upgrade(s, options.UpgradeHost!, path),
+                "no http upgrade answer", e => new UpgradeRefusedException($"the server closed the connection before its answer ({e.Message})")).ConfigureAwait(false);
+        }
+
+        return socket;
+    }
+
+    /// <summary>
+    /// A set-up step after the connect (the proxy's handshake, the HTTP Upgrade) with blocking calls, within
+    /// <paramref name="remaining"/> of --connect-timeout; on failure the socket is closed and the failure worded:
+    /// "<paramref name="unfinished"/> within --connect-timeout (N s)", or <paramref name="closedEarly"/>'s.
+    /// </summary>
+    private async Task SetUpAsync(Socket socket, TimeSpan remaining, CancellationToken cancellationToken, Action<Socket> step, string unfinished, Func<SocketException, Exception> closedEarly)
+    {
         try
         {
-            var remaining = deadline - Stopwatch.GetElapsedTime(started);
             await BlockingSetup.RunAsync(socket, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken, s =>
             {
-                if (proxy.Kind == ProxyKind.HttpConnect)
-                {
-                    HttpConnectProxy.Connect(s, options.ConnectTarget!, proxy.UserName, proxy.Password);
-                }
-                else
-                {
-                    Socks5Proxy.Connect(s, options.ConnectTarget!, proxy.UserName, proxy.Password);
-                }
-
+                step(s);
                 return true;
             }).ConfigureAwait(false);
-            return socket;
         }
         catch (Exception e)
         {
             socket.Dispose();
             if (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                throw new PhaseTimedOut($"the proxy did not finish its handshake within --connect-timeout ({deadline.TotalSeconds:0.###} s)");
+                throw new PhaseTimedOut($"{unfinished} within --connect-timeout ({options.ConnectTimeout.TotalSeconds:0.###} s)");
             }
 
             if (e is SocketException se)
             {
-                throw new ProxyException($"the proxy closed the connection during its handshake: {se.Message}");
+                throw closedEarly(se);
             }
 
             throw;

@@ -52,26 +52,29 @@ public sealed class Acceptor
     private TimeSpan _acceptPause = TimeSpan.Zero;
     private long _nextAcceptWarning;
 
+    /// <param name="upgradePath">--http-upgrade's path: each connection first asks for the HTTP Upgrade to it (before the secret's handshake).</param>
+    /// <param name="handshakeTimeout">How long a connection has for its handshakes (the HTTP Upgrade, the secret's) before it is closed.</param>
     /// <param name="install">Takes an accepted (and, with a secret, authenticated) connection as the link; runs on the acceptor's thread.</param>
     /// <param name="rejections">Where connections closed before they carried anything are told; the acceptor's thread also sums it up when due.</param>
-    public Acceptor(Socket[] listeners, AddressFilter allow, LinkAuthenticator? auth, TunnelStats stats, Action<Socket> install, RejectionLog rejections)
+    public Acceptor(Socket[] listeners, AddressFilter allow, LinkAuthenticator? auth, string? upgradePath, TimeSpan handshakeTimeout, TunnelStats stats, Action<Socket> install, RejectionLog rejections)
     {
         _listeners = listeners;
         _allow = allow;
         _stats = stats;
         _install = install;
         _rejections = rejections;
-        _handshakes = auth is null ? null : new PendingHandshakes(auth, stats, _rejections, install);
+        bool peerSpeaksFirst = auth is not null || upgradePath is not null;
+        _handshakes = peerSpeaksFirst ? new PendingHandshakes(auth, upgradePath, handshakeTimeout, stats, _rejections, install) : null;
         foreach (var listener in listeners)
         {
             // An accept that finds the connection gone returns at once instead of waiting for the next one.
             listener.Blocking = false;
-            if (auth is not null && OperatingSystem.IsLinux())
+            if (peerSpeaksFirst && OperatingSystem.IsLinux())
             {
-                // The connect side sends its hello with its connection, so Linux may keep a connection that
-                // says nothing in its SYN queue, without a descriptor, for the handshake timeout (rounded up to
-                // its SYN-ACK retransmit steps: 1, 3, 7 s...). The peer's connection comes up with its hello.
-                int seconds = (int)Math.Ceiling(auth.Timeout.TotalSeconds);
+                // The connect side sends its hello (or its Upgrade request) with its connection, so Linux may keep
+                // a connection that says nothing in its SYN queue, without a descriptor, for the handshake timeout
+                // (rounded up to its SYN-ACK retransmit steps: 1, 3, 7 s...). The peer's connection comes up with its hello.
+                int seconds = (int)Math.Ceiling(handshakeTimeout.TotalSeconds);
                 SocketOptions.SetDeferAccept(listener, seconds);
             }
         }

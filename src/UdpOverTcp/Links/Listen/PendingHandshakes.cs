@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.Auth;
 using UdpOverTcp.Cli;
+using UdpOverTcp.Links.Upgrade;
 using UdpOverTcp.Sessions;
 
 namespace UdpOverTcp.Links.Listen;
@@ -15,8 +16,14 @@ namespace UdpOverTcp.Links.Listen;
 /// admitted and the least advanced one is closed instead (one with no complete hello yet, oldest first),
 /// so the newest comer, which may be the peer with the secret, always gets its chance, and a peer whose
 /// hello is in is never pushed out by connections that are not that far.
+/// With --http-upgrade, each connection first asks for the HTTP Upgrade (<see cref="UpgradeRequest"/>), under
+/// the same deadline and admission, and counts as one without a hello until then; then the secret's
+/// handshake, if any, runs on top.
 /// </summary>
-public sealed class PendingHandshakes(LinkAuthenticator auth, TunnelStats stats, RejectionLog rejections, Action<Socket> installLink)
+/// <param name="auth">The secret's handshake; null for the HTTP Upgrade alone.</param>
+/// <param name="upgradePath">--http-upgrade's path; null for the secret's handshake alone.</param>
+/// <param name="timeout">The time a connection has from its accept to being the link.</param>
+public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePath, TimeSpan timeout, TunnelStats stats, RejectionLog rejections, Action<Socket> installLink)
 {
     /// <summary>Handshakes under way at once: bounds the descriptors and memory strangers can hold.</summary>
     public const int MaxPending = 256;
@@ -50,8 +57,9 @@ public sealed class PendingHandshakes(LinkAuthenticator auth, TunnelStats stats,
             EvictOne();
         }
 
-        long deadline = Stopwatch.GetTimestamp() + (long)(auth.Timeout.TotalSeconds * Stopwatch.Frequency);
-        var pending = new Pending(socket, new Handshake(auth, TcpRole.Listen), deadline, remote?.ToString() ?? "?");
+        long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var handshake = auth is null ? null : new Handshake(auth, TcpRole.Listen);
+        var pending = new Pending(socket, handshake, deadline, remote?.ToString() ?? "?") { Upgrade = upgradePath is null ? null : new HttpHead() };
         pending.Node = _beforeHello.AddLast(pending);
         _pending.Add(socket, pending);
         Advance(pending, readable: false);
@@ -116,7 +124,23 @@ public sealed class PendingHandshakes(LinkAuthenticator auth, TunnelStats stats,
     /// <summary>Reads what the handshake still lacks, answers, and ends it when it is decided.</summary>
     private void Advance(Pending pending, bool readable)
     {
-        var handshake = pending.Handshake;
+        if (pending.Upgrade is { } head)
+        {
+            if (!AdvanceUpgrade(pending, head, readable))
+            {
+                return;
+            }
+
+            pending.Upgrade = null;
+            readable = false;   // the hello may be in already, or not yet
+        }
+
+        if (pending.Handshake is not { } handshake)
+        {
+            Install(pending);
+            return;
+        }
+
         int received = pending.Socket.Receive(handshake.Incoming, SocketFlags.None, out var error);
         if (error == SocketError.WouldBlock)
         {
@@ -157,6 +181,18 @@ public sealed class PendingHandshakes(LinkAuthenticator auth, TunnelStats stats,
         }
     }
 
+    /// <summary>Goes on with the Upgrade request (see <see cref="UpgradeListener"/>); true once it is answered with 101.</summary>
+    private bool AdvanceUpgrade(Pending pending, HttpHead head, bool readable)
+    {
+        var step = UpgradeListener.Advance(pending.Socket, head, upgradePath!, readable);
+        if (step is UpgradeStep.Refused or UpgradeStep.Closed)
+        {
+            Reject(pending, step == UpgradeStep.Refused ? Rejection.NotAnUpgrade : Rejection.Closed);
+        }
+
+        return step == UpgradeStep.Upgraded;
+    }
+
     /// <summary>Closes the least advanced handshake, oldest first; false when there is none.</summary>
     public bool EvictOne()
     {
@@ -177,8 +213,7 @@ public sealed class PendingHandshakes(LinkAuthenticator auth, TunnelStats stats,
     {
         while (_beforeHello.First is { } oldest && oldest.Value.Deadline <= now)
         {
-            oldest.Value.Handshake.Fail(HandshakeOutcome.TimedOut);
-            Finish(oldest.Value);
+            TimeOut(oldest.Value);
         }
 
         for (var node = _afterHello.First; node is not null;)
@@ -186,25 +221,40 @@ public sealed class PendingHandshakes(LinkAuthenticator auth, TunnelStats stats,
             var next = node.Next;
             if (node.Value.Deadline <= now)
             {
-                node.Value.Handshake.Fail(HandshakeOutcome.TimedOut);
-                Finish(node.Value);
+                TimeOut(node.Value);
             }
 
             node = next;
         }
     }
 
-    private void Finish(Pending pending)
+    /// <summary>The connection becomes the link.</summary>
+    private void Install(Pending pending)
     {
         Remove(pending);
-        var outcome = pending.Handshake.Outcome!.Value;
+        pending.Socket.Blocking = true;   // as a new socket is; the link's loops do not depend on it
+        installLink(pending.Socket);
+    }
+
+    /// <summary>Ends a connection that is not the HTTP Upgrade asked for, or went away during it.</summary>
+    private void Reject(Pending pending, Rejection why)
+    {
+        Remove(pending);
+        pending.Socket.Dispose();
+        Interlocked.Increment(ref stats.HandshakesUnfinished);
+        rejections.Add(pending.Peer, why, Stopwatch.GetTimestamp());
+    }
+
+    private void Finish(Pending pending)
+    {
+        var outcome = pending.Handshake!.Outcome!.Value;
         if (outcome == HandshakeOutcome.Authenticated)
         {
-            pending.Socket.Blocking = true;   // as a new socket is; the link's loops do not depend on it
-            installLink(pending.Socket);
+            Install(pending);
             return;
         }
 
+        Remove(pending);
         pending.Socket.Dispose();
         if (outcome is HandshakeOutcome.NotAHello or HandshakeOutcome.ProofMismatch)
         {
@@ -224,6 +274,18 @@ public sealed class PendingHandshakes(LinkAuthenticator auth, TunnelStats stats,
         }, Stopwatch.GetTimestamp());
     }
 
+    private void TimeOut(Pending pending)
+    {
+        if (pending.Upgrade is not null || pending.Handshake is null)
+        {
+            Reject(pending, Rejection.TimedOut);
+            return;
+        }
+
+        pending.Handshake.Fail(HandshakeOutcome.TimedOut);
+        Finish(pending);
+    }
+
     private void Remove(Pending pending)
     {
         pending.Node!.List!.Remove(pending.Node);
@@ -234,11 +296,15 @@ public sealed class PendingHandshakes(LinkAuthenticator auth, TunnelStats stats,
         }
     }
 
-    private sealed class Pending(Socket socket, Handshake handshake, long deadline, string peer)
+    private sealed class Pending(Socket socket, Handshake? handshake, long deadline, string peer)
     {
         public Socket Socket { get; } = socket;
 
-        public Handshake Handshake { get; } = handshake;
+        /// <summary>The secret's handshake; null without --secret-file.</summary>
+        public Handshake? Handshake { get; } = handshake;
+
+        /// <summary>The Upgrade request as far as it came; null without --http-upgrade, or once answered with 101.</summary>
+        public HttpHead? Upgrade { get; set; }
 
         public long Deadline { get; } = deadline;
 

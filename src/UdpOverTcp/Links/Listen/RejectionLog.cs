@@ -19,6 +19,9 @@ public enum Rejection
 
     /// <summary>--multi-client: the OS gave no UDP socket for the client (out of descriptors or ports).</summary>
     NoUdpSocket,
+
+    /// <summary>--http-upgrade: not the Upgrade request for its path; answered as a web server would (404, 400, 426, 431).</summary>
+    NotAnUpgrade,
 }
 
 /// <summary>
@@ -36,7 +39,7 @@ public sealed class RejectionLog(TimeSpan handshakeTimeout, int maxClients = 0, 
 
     private static readonly long IntervalTicks = (long)(Interval.TotalSeconds * Stopwatch.Frequency);
 
-    private const int Reasons = (int)Rejection.NoUdpSocket + 1;
+    private const int Reasons = (int)Rejection.NotAnUpgrade + 1;
 
     private readonly Action<string> _warn = warn ?? Log.Warn;
     private readonly long[] _counts = new long[Reasons];
@@ -100,7 +103,7 @@ public sealed class RejectionLog(TimeSpan handshakeTimeout, int maxClients = 0, 
     {
         Rejection.ProofMismatch => $"link from {peer} rejected: its proof did not match (is the secret the same on both ends?)",
         Rejection.NotAHello => $"connection from {peer} rejected: not a udp-over-tcp hello (garbage, or a peer without --secret-file)",
-        Rejection.TooManyClients or Rejection.NoUdpSocket => $"connection from {peer} {Reason(why)}",
+        Rejection.TooManyClients or Rejection.NoUdpSocket or Rejection.NotAnUpgrade => $"connection from {peer} {Reason(why)}",
         _ => $"connection from {peer} closed unauthenticated: {Reason(why)}",
     };
 
@@ -112,6 +115,7 @@ public sealed class RejectionLog(TimeSpan handshakeTimeout, int maxClients = 0, 
         Rejection.NotAHello => "not a udp-over-tcp hello",
         Rejection.TooManyClients => $"refused: already {maxClients} clients (--max-clients)",
         Rejection.NoUdpSocket => "refused: the system gave no UDP socket for it (out of descriptors or ports?)",
+        Rejection.NotAnUpgrade => "refused: not the HTTP Upgrade for --http-upgrade's path (answered as a web server would)",
         _ => "wrong proof",
     };
 }
