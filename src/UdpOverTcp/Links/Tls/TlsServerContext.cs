@@ -68,7 +68,9 @@ public sealed class TlsServerContext : IDisposable
         try
         {
             SslContexts.Check(OpenSsl.SSL_CTX_use_certificate_chain_file(context, certificateFile), $"cannot load certificate '{certificateFile}'");
-            SslContexts.Check(OpenSsl.SSL_CTX_use_PrivateKey_file(context, keyFile, OpenSsl.SSL_FILETYPE_PEM), $"cannot load key '{keyFile}'");
+            // Loading the key also checks it against the certificate: OpenSSL's reason tells "key values mismatch" from a bad file.
+            SslContexts.Check(
+                OpenSsl.SSL_CTX_use_PrivateKey_file(context, keyFile, OpenSsl.SSL_FILETYPE_PEM), $"cannot use key '{keyFile}' with certificate '{certificateFile}'");
             SslContexts.Check(OpenSsl.SSL_CTX_check_private_key(context), $"key '{keyFile}' does not match certificate '{certificateFile}'");
             SslContexts.Check(OpenSsl.SSL_CTX_set_num_tickets(context, 0), "cannot turn session tickets off");   // no resumption: tickets would be bytes for nothing
             OpenSsl.SSL_CTX_set_verify(context, OpenSsl.SSL_VERIFY_NONE, 0);
