@@ -4,14 +4,13 @@ namespace UdpOverTcp.Links.Tls;
 internal static class SslContexts
 {
     /// <summary>
-    /// A context for <paramref name="method"/> (TLS_client_method or TLS_server_method) that speaks
-    /// TLS 1.3 only. Both ends are this tunnel, or a TLS-terminating proxy, all of which speak 1.3; 1.2
+    /// A client or server context that speaks TLS 1.3 only. Both ends are this tunnel, or a TLS-terminating proxy, all of which speak 1.3; 1.2
     /// would add renegotiation and the CBC suites for nobody.
     /// </summary>
-    public static SafeSslContextHandle New(nint method)
+    public static SafeSslContextHandle New(bool server)
     {
-        OpenSslLibrary.EnsureLoaded();
-        SafeSslContextHandle context = OpenSsl.SSL_CTX_new(method);
+        OpenSslLibrary.EnsureLoaded();   // before the first OpenSSL call, TLS_*_method included: its DllNotFoundException would say less
+        SafeSslContextHandle context = OpenSsl.SSL_CTX_new(server ? OpenSsl.TLS_server_method() : OpenSsl.TLS_client_method());
         if (context.IsInvalid)
         {
             context.Dispose();

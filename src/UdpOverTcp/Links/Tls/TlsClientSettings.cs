@@ -28,7 +28,7 @@ public sealed class TlsClientSettings : IDisposable
 
         ServerName = sniName ?? host;
         Pin = pin;
-        _context = SslContexts.New(OpenSsl.TLS_client_method());
+        _context = SslContexts.New(server: false);
         try
         {
             if (pin is null)

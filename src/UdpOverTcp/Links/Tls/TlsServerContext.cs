@@ -64,7 +64,7 @@ public sealed class TlsServerContext : IDisposable
     {
         SslContexts.RequireFile(certificateFile, "certificate file");
         SslContexts.RequireFile(keyFile, "key file");
-        SafeSslContextHandle context = SslContexts.New(OpenSsl.TLS_server_method());
+        SafeSslContextHandle context = SslContexts.New(server: true);
         try
         {
             SslContexts.Check(OpenSsl.SSL_CTX_use_certificate_chain_file(context, certificateFile), $"cannot load certificate '{certificateFile}'");
