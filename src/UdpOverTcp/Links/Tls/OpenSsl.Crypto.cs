@@ -6,7 +6,7 @@ namespace UdpOverTcp.Links.Tls;
 /// The libcrypto half: memory BIOs, certificates, digests, the error queue. Named by libcrypto.so.3,
 /// which libssl.so.3 needs and so has loaded already; loaded the same way, at the first call.
 /// </summary>
-internal static unsafe partial class OpenSsl
+public static unsafe partial class OpenSsl
 {
     public const string CryptoLibrary = "libcrypto.so.3";
 

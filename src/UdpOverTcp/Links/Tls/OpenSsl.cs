@@ -9,7 +9,7 @@ namespace UdpOverTcp.Links.Tls;
 /// fails, with the one message of <see cref="OpenSslLibrary.EnsureLoaded"/>. The macros of ssl.h
 /// (SSL_CTX_set_min_proto_version, SSL_set_tlsext_host_name) are the SSL_ctrl calls they expand to.
 /// </summary>
-internal static unsafe partial class OpenSsl
+public static unsafe partial class OpenSsl
 {
     public const string SslLibrary = "libssl.so.3";
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace UdpOverTcp.Links.Tls;
 
 /// <summary>One line out of OpenSSL's per-thread error queue, which is emptied on the way.</summary>
-internal static unsafe class OpenSslErrors
+public static unsafe class OpenSslErrors
 {
     /// <summary>The first queued error's reason ("wrong version number"), or <paramref name="fallback"/> when the queue is empty; the queue is left empty.</summary>
     public static string TakeReason(string fallback)

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace UdpOverTcp.Links.Tls;
 
 /// <summary>An SSL_CTX: freed once, when the last user lets go (SafeHandle counts the calls in flight; OpenSSL counts the SSLs made from it).</summary>
-internal sealed class SafeSslContextHandle() : SafeHandle(0, ownsHandle: true)
+public sealed class SafeSslContextHandle() : SafeHandle(0, ownsHandle: true)
 {
     public override bool IsInvalid => handle == 0;
 
@@ -15,7 +15,7 @@ internal sealed class SafeSslContextHandle() : SafeHandle(0, ownsHandle: true)
 }
 
 /// <summary>An SSL, with the two memory BIOs it was given (SSL_free frees them too).</summary>
-internal sealed class SafeSslHandle() : SafeHandle(0, ownsHandle: true)
+public sealed class SafeSslHandle() : SafeHandle(0, ownsHandle: true)
 {
     public override bool IsInvalid => handle == 0;
 
@@ -27,7 +27,7 @@ internal sealed class SafeSslHandle() : SafeHandle(0, ownsHandle: true)
 }
 
 /// <summary>An X509 the caller owns (SSL_get1_peer_certificate's reference).</summary>
-internal sealed class SafeX509Handle() : SafeHandle(0, ownsHandle: true)
+public sealed class SafeX509Handle() : SafeHandle(0, ownsHandle: true)
 {
     public override bool IsInvalid => handle == 0;
 

@@ -7,7 +7,7 @@ namespace UdpOverTcp.Links.Tls;
 /// library would surface as a DllNotFoundException from whichever call came first. A static build (the
 /// linux-musl-x64 one) cannot dlopen at all and lands here too.
 /// </summary>
-internal static class OpenSslLibrary
+public static class OpenSslLibrary
 {
     private static readonly Lazy<string?> LoadError = new(TryLoad);
 

@@ -1,7 +1,7 @@
 namespace UdpOverTcp.Links.Tls;
 
 /// <summary>The SHA-256 hashes of the peer's certificate (DER) and of its SubjectPublicKeyInfo (DER), for pinning.</summary>
-internal static unsafe class PeerCertificate
+public static unsafe class PeerCertificate
 {
     /// <summary>Fills both hashes; false when the peer sent no certificate.</summary>
     public static bool TryHash(SafeSslHandle ssl, Span<byte> certificateSha256, Span<byte> publicKeySha256)

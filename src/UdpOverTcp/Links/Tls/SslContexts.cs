@@ -1,7 +1,7 @@
 namespace UdpOverTcp.Links.Tls;
 
 /// <summary>The SSL_CTX set-up the client and the server share: TLS 1.3 only, errors as one line.</summary>
-internal static class SslContexts
+public static class SslContexts
 {
     /// <summary>
     /// A client or server context that speaks TLS 1.3 only. Both ends are this tunnel, or a TLS-terminating proxy, all of which speak 1.3; 1.2

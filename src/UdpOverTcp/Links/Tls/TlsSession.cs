@@ -26,7 +26,7 @@ public sealed unsafe class TlsSession : IDisposable
     private readonly TlsPin? _pin;
     private bool _failed;
 
-    internal TlsSession(SafeSslHandle ssl, TlsPin? pin)
+    public TlsSession(SafeSslHandle ssl, TlsPin? pin)
     {
         _ssl = ssl;
         _pin = pin;
