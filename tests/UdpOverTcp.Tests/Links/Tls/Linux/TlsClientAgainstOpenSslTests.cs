@@ -114,6 +114,27 @@ public sealed class TlsClientAgainstOpenSslTests(TestCertificates certificates) 
         await serverWrites.Within("s_server's stdin taking a megabyte");
     }
 
+    [Fact]
+    public async Task One_session_sends_on_one_thread_while_it_receives_on_another()
+    {
+        int port = FreePort.Tcp();
+        using var server = await OpenSslPeer.ServerAsync(port, certificates.Server);
+        using var settings = new TlsClientSettings("localhost", caFile: certificates.Ca.Certificate);
+        using var link = TlsOverSocket.Connect(settings, port);
+        byte[] up = RandomBytes(4 << 20);
+        byte[] down = RandomBytes(4 << 20);
+
+        // The link loops' shape: a send loop encrypting and a receive thread decrypting, on the same session at once.
+        var sending = Task.Run(() => { foreach (var chunk in RandomChunks(up)) { link.Send(chunk.Span); } });
+        var receiving = Task.Run(() => link.ReceiveExactly(down.Length));
+        var serverReads = server.ReadExactlyAsync(up.Length);
+        var serverWrites = Task.Run(() => server.Input.Write(down));
+
+        await Task.WhenAll(sending, serverWrites).Within("4 MB each way");
+        Assert.Equal(up, await serverReads);
+        Assert.Equal(down, await receiving.Within("4 MB from s_server"));
+    }
+
     private static async Task<TlsOverSocket> ConnectAsync(TestCertificates.Pair pair, TlsClientSettings settings, params string[] extra)
     {
         int port = FreePort.Tcp();

@@ -7,7 +7,8 @@ namespace UdpOverTcp.Tests.Links.Tls.Linux;
 
 /// <summary>
 /// A TlsSession pumped over a blocking loopback socket, the way a link loop will: the socket I/O here,
-/// the crypto in the session. Every receive is bounded by the guard's timeout.
+/// the crypto in the session. One thread may Send while another Receives, as a link's send loop and
+/// receive thread do. Every receive is bounded by the guard's timeout.
 /// </summary>
 public sealed class TlsOverSocket : IDisposable
 {
@@ -103,8 +104,9 @@ public sealed class TlsOverSocket : IDisposable
                 return 0;
             }
 
+            // Not flushed from here: ciphertext goes out from the sending thread only, or two threads' sends could
+            // interleave on the socket. What reading made (a KeyUpdate's answer) leaves with the next Send.
             count = Session.Decrypt(_received.AsSpan(0, received), destination);
-            Flush();   // a KeyUpdate's answer, if reading made one
         }
 
         return count;
