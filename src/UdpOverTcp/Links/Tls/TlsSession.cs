@@ -25,6 +25,7 @@ public sealed unsafe class TlsSession : IDisposable
     private readonly nint _toSend;     // write BIO: ciphertext OpenSSL wrote, for the caller to send
     private readonly TlsPin? _pin;
     private bool _failed;
+    private bool _closed;   // close_notify queued: no more Encrypt, Decrypt still reads what the peer sends
 
     public TlsSession(SafeSslHandle ssl, TlsPin? pin)
     {
@@ -124,6 +125,11 @@ public sealed unsafe class TlsSession : IDisposable
         lock (_gate)
         {
             ThrowIfNotReady();
+            if (_closed)
+            {
+                throw new InvalidOperationException("the TLS session was closed: nothing can be sent after close_notify");
+            }
+
             if (!plaintext.IsEmpty)
             {
                 OpenSsl.ERR_clear_error();
@@ -185,12 +191,12 @@ public sealed unsafe class TlsSession : IDisposable
     {
         lock (_gate)
         {
-            if (!_ssl.IsClosed && IsHandshakeDone && !_failed)
+            if (!_ssl.IsClosed && IsHandshakeDone && !_failed && !_closed)
             {
                 OpenSsl.ERR_clear_error();
                 OpenSsl.SSL_shutdown(_ssl);   // 0: sent ours, the peer's not yet read; the tunnel does not wait for it
                 OpenSsl.ERR_clear_error();
-                _failed = true;   // no writes after close_notify
+                _closed = true;
             }
         }
     }
@@ -235,8 +241,10 @@ public sealed unsafe class TlsSession : IDisposable
 
     private string HandshakeFailure()
     {
+        // With a pin, OpenSSL still verifies the chain and records why it would fail ("self-signed certificate"),
+        // but does not act on it: that is no reason for a failure of something else.
         long verify = OpenSsl.SSL_get_verify_result(_ssl);
-        if (verify != OpenSsl.X509_V_OK)
+        if (_pin is null && verify != OpenSsl.X509_V_OK)
         {
             OpenSsl.ERR_clear_error();
             return "certificate verify failed: " + OpenSslErrors.VerifyReason(verify);
@@ -271,7 +279,7 @@ public sealed unsafe class TlsSession : IDisposable
         ObjectDisposedException.ThrowIf(_ssl.IsClosed, this);
         if (_failed)
         {
-            throw new InvalidOperationException("the TLS session failed or was closed");
+            throw new InvalidOperationException("the TLS session failed");
         }
     }
 
