@@ -9,6 +9,9 @@ namespace UdpOverTcp.Links.Tls;
 /// outside the lock. One SSL may not run SSL_read and SSL_write on two threads at once, and the link
 /// loops have a receive thread and a send loop: every OpenSSL call on the session holds one lock, and
 /// only for as long as the call (a memory BIO never blocks). Encrypt and Decrypt allocate nothing.
+/// Ciphertext must leave from one thread, the sending one, in the order the session gives it out:
+/// two threads taking and sending could interleave or reorder records. Decrypt can leave ciphertext
+/// behind (a KeyUpdate's answer; <see cref="PendingCiphertext"/>): the sending thread takes it.
 /// Made by <see cref="TlsClientSettings.NewSession"/> or <see cref="TlsServerContext.NewSession"/>.
 /// </summary>
 public sealed unsafe class TlsSession : IDisposable
