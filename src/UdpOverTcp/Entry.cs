@@ -6,6 +6,7 @@ using UdpOverTcp.CommandLine;
 using UdpOverTcp.DataPath;
 using UdpOverTcp.Host;
 using UdpOverTcp.Links.Connect;
+using UdpOverTcp.Links.Tls;
 using UdpOverTcp.Sessions;
 using UdpOverTcp.Sockets;
 
@@ -61,6 +62,23 @@ public static class Entry
                 }
 
                 Log.Debug($"--udp-sendto {name.Host} is {options.UdpSendTo}");
+            }
+
+            if (options.Tls)
+            {
+                try
+                {
+                    OpenSslLibrary.EnsureLoaded();
+                    options = options with
+                    {
+                        TlsClient = new TlsClientSettings(ConnectUrl.TlsHost(options.ConnectTarget!), options.TlsCaFile, options.TlsSni, options.TlsPin),
+                    };
+                }
+                catch (TlsException e)
+                {
+                    Log.Error($"cannot start: --tcp-connect https://: {e.Message}");
+                    return ExitCodes.Failure;
+                }
             }
 
             return await RunTunnelAsync(options with { Secret = secret }).ConfigureAwait(false);

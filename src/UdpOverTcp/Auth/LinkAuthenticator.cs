@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using UdpOverTcp.Links.Setup;
 using System.Security.Cryptography;
 using UdpOverTcp.Cli;
 using UdpOverTcp.Links.Listen;
@@ -61,12 +62,16 @@ public sealed class LinkAuthenticator
     /// so the link can use its threaded loops afterwards; the connect side's way. Any failure closes
     /// nothing: the caller decides. The listen side drives <see cref="Handshake"/> from its acceptor instead.
     /// </summary>
-    public async Task<HandshakeOutcome> AuthenticateAsync(Socket socket, TcpRole role, CancellationToken cancellationToken)
+    public Task<HandshakeOutcome> AuthenticateAsync(Socket socket, TcpRole role, CancellationToken cancellationToken) =>
+        AuthenticateAsync(socket, new SocketChannel(socket), role, cancellationToken);
+
+    /// <summary>As above, through <paramref name="channel"/> (TLS over <paramref name="socket"/> with --tcp-connect https://).</summary>
+    public async Task<HandshakeOutcome> AuthenticateAsync(Socket socket, ISetupChannel channel, TcpRole role, CancellationToken cancellationToken)
     {
         var handshake = new Handshake(this, role);
         try
         {
-            await BlockingSetup.RunAsync(socket, Timeout, cancellationToken, s => Run(s, handshake)).ConfigureAwait(false);
+            await BlockingSetup.RunAsync(socket, Timeout, cancellationToken, _ => Run(channel, handshake)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -91,14 +96,14 @@ public sealed class LinkAuthenticator
     };
 
     /// <summary>Drives <paramref name="handshake"/> to its outcome with blocking calls (the return value only suits <see cref="BlockingSetup.RunAsync"/>).</summary>
-    private static bool Run(Socket socket, Handshake handshake)
+    private static bool Run(ISetupChannel channel, Handshake handshake)
     {
         while (true)
         {
             var outgoing = handshake.TakeOutgoing();
-            while (!outgoing.IsEmpty)
+            if (!outgoing.IsEmpty)
             {
-                outgoing = outgoing[socket.Send(outgoing)..];
+                channel.Send(outgoing);
             }
 
             if (handshake.Outcome is not null)
@@ -106,7 +111,7 @@ public sealed class LinkAuthenticator
                 return true;
             }
 
-            int received = socket.Receive(handshake.Incoming);
+            int received = channel.Receive(handshake.Incoming);
             if (received == 0)
             {
                 handshake.Fail(HandshakeOutcome.Closed);

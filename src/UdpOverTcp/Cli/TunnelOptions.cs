@@ -38,6 +38,21 @@ public sealed record TunnelOptions
     /// <summary>The connect side's Host field for the Upgrade: the URL's HOST[:PORT] as written.</summary>
     public string? UpgradeHost { get; init; }
 
+    /// <summary>--tcp-connect https://...: TLS under the HTTP Upgrade; with <see cref="TlsCaFile"/>, <see cref="TlsSni"/>, <see cref="TlsPin"/>.</summary>
+    public bool Tls { get; init; }
+
+    /// <summary>--tls-ca: a PEM file of CAs trusted besides the system's.</summary>
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>--tls-sni: the name sent and verified instead of HOST.</summary>
+    public string? TlsSni { get; init; }
+
+    /// <summary>--tls-pin: the server's certificate or public key hash, instead of CA verification.</summary>
+    public Links.Tls.TlsPin? TlsPin { get; init; }
+
+    /// <summary>The connect side's TLS settings, made at start from the --tls-* options (as <see cref="Secret"/> is read at start); null without TLS.</summary>
+    public Links.Tls.TlsClientSettings? TlsClient { get; init; }
+
     /// <summary>--proxy (or $UDP_OVER_TCP_PROXY): the connect side dials through it; null: directly.</summary>
     public ProxyUri? Proxy { get; init; }
 

@@ -23,7 +23,7 @@ public static class TunnelOptionsParser
     [
         new("tcp-listen", 'l', "ADDR", "listen for the TCP peer (address defaults to 0.0.0.0); repeat for more addresses",
             (d, v) => d.SetTcp(TcpRole.Listen, EndpointParser.Parse("--tcp-listen", v!, IPAddress.Any, allowPortZero: true))) { Group = Endpoints, Repeatable = true },
-        new("tcp-connect", 't', "HOST", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1; a name is looked up at each dial); or http://HOST[:PORT]/PATH: HTTP Upgrade first",
+        new("tcp-connect", 't', "HOST", "connect to the TCP peer, reconnecting as needed (defaults to 127.0.0.1; a name is looked up at each dial); or http[s]://HOST[:PORT]/PATH: HTTP Upgrade first (https: over TLS)",
             (d, v) => d.SetConnectTarget(v!)) { Group = Endpoints },
         new("http-upgrade", null, "PATH", "listen side: each connection must first ask for the HTTP Upgrade to PATH (ProxyGuard's UoTLV/1; implies --framing u16be)",
             (d, v) => d.SetListenUpgrade(ConnectUrl.ParseListenPath(v!))) { Group = Endpoints },
@@ -49,6 +49,12 @@ public static class TunnelOptionsParser
             (d, v) => d.Options = d.Options with { MaxFrame = ParseMaxFrame(v!) }) { Group = Wire },
         new("secret-file", null, "PATH", "authenticate links with the secret in PATH (or $UDP_OVER_TCP_SECRET); both ends the same",
             (d, v) => d.Options = d.Options with { SecretFile = v }) { Group = Security },
+        new("tls-ca", null, "FILE", "with --tcp-connect https://: also trust the CAs in this PEM file",
+            (d, v) => d.Options = d.Options with { TlsCaFile = v }) { Group = Security },
+        new("tls-sni", null, "NAME", "with --tcp-connect https://: send and verify NAME instead of HOST",
+            (d, v) => d.Options = d.Options with { TlsSni = v }) { Group = Security },
+        new("tls-pin", null, "sha256:HEX", "with --tcp-connect https://: accept only the server whose certificate or public key has this hash (no CA check)",
+            (d, v) => d.Options = d.Options with { TlsPin = ParsePin(v!) }) { Group = Security },
         new("tcp-allow", null, "CIDRS", "listen side: accept TCP peers only from these ranges, e.g. 127.0.0.1,10.0.0.0/8",
             (d, v) => d.Options = d.Options with { TcpAllow = AddressFilter.Parse("--tcp-allow", v!) }) { Group = Security },
         new("udp-peer-only", null, null, "forward only datagrams that come from the --udp-sendto address",
@@ -128,6 +134,16 @@ public static class TunnelOptionsParser
             options = options with { Proxy = ProxyUri.Parse(ProxyUri.EnvironmentVariable, proxy) };
         }
 
+        if (!options.Tls && (options.TlsCaFile ?? options.TlsSni ?? (object?)options.TlsPin) is not null)
+        {
+            throw new UsageException("--tls-ca, --tls-sni and --tls-pin apply to --tcp-connect https:// only");
+        }
+
+        if (options.TlsPin is not null && options.TlsCaFile is not null)
+        {
+            throw new UsageException("--tls-pin replaces CA verification: give --tls-pin or --tls-ca, not both");
+        }
+
         if (options.FwMark is not null && !OperatingSystem.IsLinux())
         {
             throw new UsageException("--fwmark needs Linux (SO_MARK)");
@@ -163,6 +179,18 @@ public static class TunnelOptionsParser
         }
 
         return options.UpgradePath is null ? options : WithUpgradeFraming(options, draft);
+    }
+
+    private static Links.Tls.TlsPin ParsePin(string value)
+    {
+        try
+        {
+            return Links.Tls.TlsPin.Parse(value);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException("--tls-pin: " + e.Message);
+        }
     }
 
     /// <summary>The HTTP Upgrade is for the listen side's --http-upgrade or --tcp-connect http://, and means u16be frames (UoTLV/1).</summary>
@@ -219,7 +247,7 @@ public static class TunnelOptionsParser
 
             var url = ConnectUrl.Parse(value);
             SetConnect(url.Target);
-            Options = Options with { UpgradePath = url.Path, UpgradeHost = url.HostField };
+            Options = Options with { UpgradePath = url.Path, UpgradeHost = url.HostField, Tls = url.Tls };
         }
 
         public void SetConnect(EndPoint endpoint)

@@ -176,9 +176,11 @@ public sealed class Tunnel : IDisposable
 
     /// <summary>A dialed (and authenticated) connection becomes the live link; completes when it has ended.</summary>
     /// <param name="peer">The peer as the logs show it: the address, with the name and the proxy it went through.</param>
-    private Task RunDialedLinkAsync(Socket socket, string peer)
+    private Task RunDialedLinkAsync(Socket socket, string peer, TlsLinkCodec? tls)
     {
-        var run = _session!.RunLinkAsync(CreateLink(socket, _dataPath), "connected to", peer);
+        var link = CreateLink(socket, _dataPath);
+        link.Tls = tls;   // before the session starts its loops
+        var run = _session!.RunLinkAsync(link, "connected to", peer);
         _links.Track(run);
         return run;
     }

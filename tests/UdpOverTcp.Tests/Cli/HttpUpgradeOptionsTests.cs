@@ -6,7 +6,7 @@ using UdpOverTcp.Tests.Support;
 
 namespace UdpOverTcp.Tests.Cli;
 
-/// <summary>--http-upgrade PATH and --tcp-connect http://HOST[:PORT]/PATH: both mean u16be frames; https:// waits for TLS.</summary>
+/// <summary>--http-upgrade PATH and --tcp-connect http://HOST[:PORT]/PATH: both mean u16be frames; https:// adds TLS and the --tls-* options.</summary>
 [UnitTest]
 public class HttpUpgradeOptionsTests
 {
@@ -55,8 +55,7 @@ public class HttpUpgradeOptionsTests
     }
 
     [Theory]
-    [InlineData("https://vpn.example.org/uot", "--tcp-connect: https:// needs TLS, which is not supported yet; give http://HOST:PORT/PATH")]
-    [InlineData("ftp://vpn.example.org/uot", "--tcp-connect: 'ftp://vpn.example.org/uot' is not HOST:PORT or http://HOST[:PORT]/PATH")]
+    [InlineData("ftp://vpn.example.org/uot", "--tcp-connect: 'ftp://vpn.example.org/uot' is not HOST:PORT or http[s]://HOST[:PORT]/PATH")]
     [InlineData("http:///uot", "--tcp-connect: 'http:///uot' has no HOST (credentials are not supported)")]
     [InlineData("http://u:p@host/uot", "--tcp-connect: 'http://u:p@host/uot' has no HOST (credentials are not supported)")]
     [InlineData("http://host/a b", "--tcp-connect: the path may hold no spaces or control characters (percent-encode them)")]
@@ -65,6 +64,30 @@ public class HttpUpgradeOptionsTests
     {
         var error = Assert.Throws<UsageException>(() => Connect("-t", url));
         Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void Https_takes_443_by_default_and_the_tls_options()
+    {
+        var o = Connect("-t", "https://vpn.example.org/uot", "--tls-sni", "front.example", "--tls-ca", "/etc/ca.pem");
+        Assert.True(o.Tls);
+        Assert.Equal(443, o.TcpConnectName!.Port);
+        Assert.Equal("/uot", o.UpgradePath);
+        Assert.Equal(("front.example", "/etc/ca.pem"), (o.TlsSni, o.TlsCaFile));
+        Assert.Equal(FramingKind.U16BigEndian, o.Framing);
+        Assert.False(Connect("-t", "http://vpn.example.org/uot").Tls);
+        Assert.NotNull(Connect("-t", "https://127.0.0.1:8443/uot", "--tls-pin", "sha256:" + new string('a', 64)).TlsPin);
+    }
+
+    [Theory]
+    [InlineData("--tls-ca, --tls-sni and --tls-pin apply to --tcp-connect https:// only", "-t", "http://h/uot", "--tls-ca", "/ca.pem")]
+    [InlineData("--tls-ca, --tls-sni and --tls-pin apply to --tcp-connect https:// only", "-t", "127.0.0.1:7878", "--tls-sni", "h")]
+    [InlineData("--tls-ca, --tls-sni and --tls-pin apply to --tcp-connect https:// only", "-l", "7878", "--tls-pin", "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    [InlineData("--tls-pin replaces CA verification: give --tls-pin or --tls-ca, not both", "-t", "https://h/uot", "--tls-ca", "/ca.pem", "--tls-pin", "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    [InlineData("--tls-pin: 'md5:ab' is not a pin: expected sha256: and 64 hex digits", "-t", "https://h/uot", "--tls-pin", "md5:ab")]
+    public void Tls_option_misuse_is_a_usage_error(string message, params string[] args)
+    {
+        Assert.Equal(message, Assert.Throws<UsageException>(() => Connect(args)).Message);
     }
 
     [Theory]

@@ -130,7 +130,8 @@ public sealed class HttpUpgradeE2ETests
     }
 
     [Theory]
-    [InlineData("--tcp-connect: https:// needs TLS, which is not supported yet; give http://HOST:PORT/PATH", "-t", "https://127.0.0.1:8443/uot")]
+    [InlineData("--tls-ca, --tls-sni and --tls-pin apply to --tcp-connect https:// only", "-t", "http://127.0.0.1:8080/uot", "--tls-sni", "a.example")]
+    [InlineData("--tls-pin replaces CA verification: give --tls-pin or --tls-ca, not both", "-t", "https://127.0.0.1:8443/uot", "--tls-ca", "/ca.pem", "--tls-pin", "sha256:0000000000000000000000000000000000000000000000000000000000000000")]
     [InlineData("--framing u32le: the HTTP Upgrade (UoTLV/1) carries u16be frames; leave --framing out", "-l", "7878", "--http-upgrade", "/uot", "--framing", "u32le")]
     [InlineData("--http-upgrade applies to --tcp-listen only; the connect side gives --tcp-connect http://HOST:PORT/PATH", "-t", "7878", "--http-upgrade", "/uot")]
     public async Task Usage_errors_are_one_line_and_exit_2(string message, params string[] args)

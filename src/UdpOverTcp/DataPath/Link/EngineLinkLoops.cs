@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using UdpOverTcp.DataPath.Lanes;
+using UdpOverTcp.Links.Tls;
 using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.DataPath.Link;
@@ -36,20 +37,46 @@ public sealed class EngineLinkLoops : LinkLoops
         LinkEnd reason = LinkEnd.ClosedByPeer;
         try
         {
+            var tls = Link.Tls;
+            int plain = tls?.Deliver([], writer, Link) ?? 0;   // what the set-up left decrypted or buffered
             while (true)
             {
-                var memory = writer.GetMemory(MinimumReceiveSize);
-                int received = await Link.Socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
-                if (received == 0)
+                if (tls is null)
                 {
-                    break;
+                    var memory = writer.GetMemory(MinimumReceiveSize);
+                    plain = await Link.Socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
+                    if (plain == 0)
+                    {
+                        break;
+                    }
+
+                    writer.Advance(plain);
+                }
+                else if (plain == 0)
+                {
+                    int received = await Link.Socket.ReceiveAsync(tls.Received.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+                    plain = received == 0 ? 0 : tls.Deliver(tls.Received.AsSpan(0, received), writer, Link);
+                    if (received == 0 || (plain == 0 && tls.Session.PeerClosed))
+                    {
+                        break;
+                    }
+
+                    if (plain == 0)
+                    {
+                        continue;
+                    }
                 }
 
-                writer.Advance(received);
+                plain = 0;
                 var flush = await writer.FlushAsync().ConfigureAwait(false);
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
                     reason = LinkEnd.Closed;
+                    break;
+                }
+
+                if (tls is not null && tls.Session.PeerClosed)
+                {
                     break;
                 }
             }
@@ -61,6 +88,10 @@ public sealed class EngineLinkLoops : LinkLoops
         catch (ObjectDisposedException)
         {
             reason = LinkEnd.Closed;
+        }
+        catch (TlsException e)
+        {
+            reason = Link.IsClosed ? LinkEnd.Closed : LinkEnd.Failed("TLS: " + e.Message);
         }
         finally
         {
@@ -91,14 +122,28 @@ public sealed class EngineLinkLoops : LinkLoops
                 // On stream sockets SendAsync completes only when all of it is sent: a chunk at a time, so
                 // that what waits behind it, and the other lane, are looked at again before it goes.
                 sending.Begin(result.Buffer);
-                while (sending.TryTake(ChunkBytes, out var chunk))
+                var tls = Link.Tls;
+                while (sending.TryTake(tls is null ? ChunkBytes : Math.Min(ChunkBytes, TlsLinkCodec.ChunkBytes), out var chunk))
                 {
+                    if (tls is not null)
+                    {
+                        int length = tls.Seal(chunk);
+                        sending.Sent(chunk.Length);
+                        await Link.Socket.SendAsync(tls.ToSend.AsMemory(0, length), SocketFlags.None).ConfigureAwait(false);
+                        continue;
+                    }
+
                     foreach (var segment in chunk)
                     {
                         await Link.Socket.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
                     }
 
                     sending.Sent(chunk.Length);
+                }
+
+                for (int length; tls is not null && (length = tls.TakePending()) > 0;)
+                {
+                    await Link.Socket.SendAsync(tls.ToSend.AsMemory(0, length), SocketFlags.None).ConfigureAwait(false);   // a KeyUpdate's answer
                 }
 
                 reader.AdvanceTo(result.Buffer.End);
@@ -114,6 +159,10 @@ public sealed class EngineLinkLoops : LinkLoops
         }
         catch (ObjectDisposedException)
         {
+        }
+        catch (TlsException e)
+        {
+            reason = Link.IsClosed ? LinkEnd.Closed : LinkEnd.Failed("TLS: " + e.Message);
         }
         finally
         {

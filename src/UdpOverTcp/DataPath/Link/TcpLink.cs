@@ -99,6 +99,9 @@ public sealed class TcpLink
 
     public Socket Socket { get; }
 
+    /// <summary>TLS over the socket (--tcp-connect https://), set before <see cref="Start"/>; null: the bytes go as they are.</summary>
+    public TlsLinkCodec? Tls { get; set; }
+
     /// <summary>The lane for all datagrams but the small ones that have a lane of their own.</summary>
     public OutputLane Bulk { get; }
 
@@ -150,6 +153,7 @@ public sealed class TcpLink
             var link = (TcpLink)state!;
             link.NoteKernelFiguresAtEnd();   // if the loops ended before an abort: the last chance, the socket goes next
             link.Socket.Dispose();
+            link.Tls?.Dispose();
             link._closed.TrySetResult();
         }, this, TaskScheduler.Default);
     }

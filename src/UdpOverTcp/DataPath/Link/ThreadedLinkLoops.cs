@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using UdpOverTcp.DataPath.Udp;
 using UdpOverTcp.Host;
+using UdpOverTcp.Links.Tls;
 using UdpOverTcp.Sockets;
 using static UdpOverTcp.Sockets.LinuxSocketCalls;
 
@@ -69,20 +70,48 @@ public sealed class ThreadedLinkLoops : LinkLoops
         {
             using var lease = new SocketHandleLease(Link.Socket.SafeHandle);
             int fd = lease.Fd;
+            var tls = Link.Tls;
+            bool tlsStarted = false;
             while (true)
             {
-                var memory = writer.GetMemory(MinimumReceiveSize);
-                nint received = ReceiveSome(fd, memory);
+                nint received;
+                int plain;
+                if (tls is null)
+                {
+                    var memory = writer.GetMemory(MinimumReceiveSize);
+                    received = ReceiveSome(fd, memory);
+                    plain = received > 0 ? (int)received : 0;
+                    writer.Advance(plain);
+                }
+                else if (!tlsStarted)
+                {
+                    tlsStarted = true;   // first what the set-up left decrypted or buffered
+                    received = 1;
+                    plain = tls.Deliver([], writer, Link);
+                }
+                else
+                {
+                    received = ReceiveSome(fd, tls.Received);
+                    plain = received > 0 ? tls.Deliver(tls.Received.AsSpan(0, (int)received), writer, Link) : 0;
+                }
+
                 if (received > 0)
                 {
-                    writer.Advance((int)received);
-                    var flush = writer.FlushAsync();
-                    // The reader runs inline, so the flush is done unless the delivery could not keep up.
-                    var result = flush.IsCompleted ? flush.Result : flush.AsTask().GetAwaiter().GetResult();
-                    if (result.IsCompleted || result.IsCanceled)
+                    if (plain > 0)
                     {
-                        reason = LinkEnd.Closed;
-                        break;
+                        var flush = writer.FlushAsync();
+                        // The reader runs inline, so the flush is done unless the delivery could not keep up.
+                        var result = flush.IsCompleted ? flush.Result : flush.AsTask().GetAwaiter().GetResult();
+                        if (result.IsCompleted || result.IsCanceled)
+                        {
+                            reason = LinkEnd.Closed;
+                            break;
+                        }
+                    }
+
+                    if (tls is not null && tls.Session.PeerClosed)
+                    {
+                        break;   // close_notify: closed by peer
                     }
 
                     continue;
@@ -116,6 +145,10 @@ public sealed class ThreadedLinkLoops : LinkLoops
         catch (ObjectDisposedException)
         {
             reason = LinkEnd.Closed;
+        }
+        catch (TlsException e)
+        {
+            reason = Link.IsClosed ? LinkEnd.Closed : LinkEnd.Failed("TLS: " + e.Message);
         }
         finally
         {
@@ -154,13 +187,44 @@ public sealed class ThreadedLinkLoops : LinkLoops
                 // with what the priority lane holds, before the next read. A cancelled read that is not the
                 // link's end is the pump waking the loop for the priority lane (TcpLink.WakeSendLoop).
                 sending.Begin(result.Buffer);
-                while (sending.TryTake(long.MaxValue, out var chunk))
+                var tls = Link.Tls;
+                while (sending.TryTake(tls is null ? long.MaxValue : TlsLinkCodec.ChunkBytes, out var chunk))
                 {
+                    if (tls is not null)
+                    {
+                        // Encrypted whole, marked sent, and its ciphertext all sent before the next chunk.
+                        int length = tls.Seal(chunk);
+                        sending.Sent(chunk.Length);
+                        for (int offset = 0; offset < length;)
+                        {
+                            offset += (int)SendAvailable(new ReadOnlySequence<byte>(tls.ToSend, offset, length - offset), withinBudget: false);
+                            if (offset < length)
+                            {
+                                await _writeWaiter.WaitAsync().ConfigureAwait(false);
+                            }
+                        }
+
+                        continue;
+                    }
+
                     long sent = SendAvailable(chunk, withinBudget: _unsentBudget is not null && !sending.MidFrame);
                     sending.Sent(sent);
                     if (sent < chunk.Length)
                     {
                         await _writeWaiter.WaitAsync().ConfigureAwait(false);   // the socket is full
+                    }
+                }
+
+                // The doorbell from the receive thread: ciphertext its reading made (a KeyUpdate's answer).
+                for (int length; tls is not null && (length = tls.TakePending()) > 0;)
+                {
+                    for (int offset = 0; offset < length;)
+                    {
+                        offset += (int)SendAvailable(new ReadOnlySequence<byte>(tls.ToSend, offset, length - offset), withinBudget: false);
+                        if (offset < length)
+                        {
+                            await _writeWaiter.WaitAsync().ConfigureAwait(false);
+                        }
                     }
                 }
 
@@ -174,6 +238,10 @@ public sealed class ThreadedLinkLoops : LinkLoops
         catch (LinkSendException e)
         {
             reason = e.End;
+        }
+        catch (TlsException e)
+        {
+            reason = Link.IsClosed ? LinkEnd.Closed : LinkEnd.Failed("TLS: " + e.Message);
         }
         catch (ObjectDisposedException)
         {

@@ -5,7 +5,10 @@ using UdpOverTcp.Auth;
 using UdpOverTcp.Cli;
 using UdpOverTcp.CommandLine;
 using UdpOverTcp.Links.Connect.Proxy;
+using UdpOverTcp.DataPath.Link;
 using UdpOverTcp.Links.Listen;
+using UdpOverTcp.Links.Setup;
+using UdpOverTcp.Links.Tls;
 using UdpOverTcp.Links.Upgrade;
 using UdpOverTcp.Sessions;
 
@@ -18,14 +21,14 @@ namespace UdpOverTcp.Links.Connect;
 /// that worked, with capped exponential backoff and jitter after one that failed. No failure ends it;
 /// only cancellation does.
 /// </summary>
-public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, TunnelStats stats, Func<Socket, string, Task> runLink)
+public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, TunnelStats stats, Func<Socket, string, TlsLinkCodec?, Task> runLink)
 {
     /// <summary>A link that stayed up this long was healthy: the next failure starts backoff from the beginning.</summary>
     private static readonly TimeSpan HealthyLinkTime = TimeSpan.FromSeconds(1);
 
     /// <summary>What the connect side dials, for log lines: "server.example:443" or "server.example:443 via http proxy 10.0.0.1:3128".</summary>
     public static string Describe(TunnelOptions options) =>
-        (options.UpgradeHost is { } host ? $"http://{host}{options.UpgradePath}" : ProxyUri.Format(options.ConnectTarget!)) + (options.Proxy is { } proxy ? $" via {proxy}" : "");
+        (options.UpgradeHost is { } host ? $"{(options.Tls ? "https" : "http")}://{host}{options.UpgradePath}" : ProxyUri.Format(options.ConnectTarget!)) + (options.Proxy is { } proxy ? $" via {proxy}" : "");
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -34,18 +37,19 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket? socket = null;
+            TlsSetupChannel? tls = null;
             string? failure = null;
             try
             {
-                socket = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-                failure = await AuthenticateAsync(socket, cancellationToken).ConfigureAwait(false);
+                (socket, tls) = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+                failure = await AuthenticateAsync(socket, tls, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
                 // Out of descriptors (EMFILE) lands here too, from the socket's creation: retried like the rest.
                 failure = options.Proxy is null ? e.Message : $"cannot reach the proxy: {e.Message}";
             }
-            catch (Exception e) when (e is ResolveException or ProxyException or UpgradeRefusedException)
+            catch (Exception e) when (e is ResolveException or ProxyException or UpgradeRefusedException or TlsException)
             {
                 failure = e.Message;
             }
@@ -61,6 +65,7 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
             if (failure is not null)
             {
                 socket?.Dispose();
+                tls?.Session.Dispose();
                 Interlocked.Increment(ref stats.LinkFailures);
                 var delay = backoff.Next();
                 Log.Warn($"connect to {target} failed: {failure}; retrying in {delay.TotalSeconds:0.0} s");
@@ -70,7 +75,8 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
 
             var started = Stopwatch.GetTimestamp();
             long framesBefore = FramesFromPeer();
-            await runLink(socket!, Peer(socket!)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            // What the set-up decrypted past its own bytes is the link's first input.
+            await runLink(socket!, Peer(socket!), tls is null ? null : new TlsLinkCodec(tls.Session, tls.Leftover)).WaitAsync(cancellationToken).ConfigureAwait(false);
             // A link that carried a frame or stayed up had a real tunnel end behind it: after it ends
             // (a peer restart), redial at once. Only a peer that accepts and drops keeps backing off.
             if (FramesFromPeer() > framesBefore || Stopwatch.GetElapsedTime(started) >= HealthyLinkTime)
@@ -89,7 +95,7 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
     /// connect to the first of its addresses that answers (<see cref="HappyEyeballs"/>), and through a
     /// proxy, its handshake, on a set-up thread with blocking calls as the rest of the set-up.
     /// </summary>
-    private async Task<Socket> ConnectAsync(CancellationToken cancellationToken)
+    private async Task<(Socket Socket, TlsSetupChannel? Tls)> ConnectAsync(CancellationToken cancellationToken)
     {
         var deadline = options.ConnectTimeout;
         long started = Stopwatch.GetTimestamp();
@@ -144,16 +150,34 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
         return await UpgradeAsync(socket, deadline - Stopwatch.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>With --tcp-connect http://..., the HTTP Upgrade (within what is left of --connect-timeout); the socket as it was without.</summary>
-    private async Task<Socket> UpgradeAsync(Socket socket, TimeSpan remaining, CancellationToken cancellationToken)
+    /// <summary>
+    /// With --tcp-connect http://..., the HTTP Upgrade (within what is left of --connect-timeout); with https://, the
+    /// TLS handshake first and the Upgrade through it (the channel the link goes on with); the socket as it was without.
+    /// </summary>
+    private async Task<(Socket Socket, TlsSetupChannel? Tls)> UpgradeAsync(Socket socket, TimeSpan remaining, CancellationToken cancellationToken)
     {
-        if (options.UpgradePath is { } path)
+        if (options.UpgradePath is not { } path)
         {
-            await SetUpAsync(socket, remaining, cancellationToken, s => UpgradeClient.Upgrade(s, options.UpgradeHost!, path),
-                "no http upgrade answer", e => new UpgradeRefusedException($"the server closed the connection before its answer ({e.Message})")).ConfigureAwait(false);
+            return (socket, null);
         }
 
-        return socket;
+        var tls = options.TlsClient is { } settings ? new TlsSetupChannel(socket, settings.NewSession()) : null;
+        try
+        {
+            await SetUpAsync(socket, remaining, cancellationToken, s =>
+            {
+                tls?.Handshake();   // a deadline closes the socket, which ends it
+                UpgradeClient.Upgrade(tls ?? (ISetupChannel)new SocketChannel(s), options.UpgradeHost!, path);
+            }, tls is null ? "no http upgrade answer" : "no TLS handshake and http upgrade answer",
+            e => new UpgradeRefusedException($"the server closed the connection before its answer ({e.Message})")).ConfigureAwait(false);
+        }
+        catch
+        {
+            tls?.Session.Dispose();
+            throw;
+        }
+
+        return (socket, tls);
     }
 
     /// <summary>
@@ -201,14 +225,14 @@ public sealed class Dialer(TunnelOptions options, LinkAuthenticator? auth, Tunne
     private sealed class PhaseTimedOut(string message) : Exception(message);
 
     /// <summary>Null when the link may start (authenticated, or no secret); otherwise why not, for the log line.</summary>
-    private async Task<string?> AuthenticateAsync(Socket socket, CancellationToken cancellationToken)
+    private async Task<string?> AuthenticateAsync(Socket socket, TlsSetupChannel? tls, CancellationToken cancellationToken)
     {
         if (auth is null)
         {
             return null;
         }
 
-        var outcome = await auth.AuthenticateAsync(socket, TcpRole.Connect, cancellationToken).ConfigureAwait(false);
+        var outcome = await auth.AuthenticateAsync(socket, tls ?? (ISetupChannel)new SocketChannel(socket), TcpRole.Connect, cancellationToken).ConfigureAwait(false);
         if (outcome == HandshakeOutcome.Authenticated)
         {
             return null;

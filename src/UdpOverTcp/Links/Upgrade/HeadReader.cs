@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using UdpOverTcp.Links.Setup;
 
 namespace UdpOverTcp.Links.Upgrade;
 
@@ -29,13 +30,21 @@ public static class HeadReader
     }
 
     /// <summary>Reads with blocking calls until the head is complete or judged bad; throws <see cref="SocketException"/> if the connection ends first.</summary>
-    public static void ReadBlocking(Socket socket, HttpHead head)
+    public static void ReadBlocking(ISetupChannel channel, HttpHead head)
     {
         while (head.State == HeadState.Reading)
         {
-            if (!ReadOnce(socket, head, out var error))
+            var free = head.Free;
+            int peeked = channel.Peek(free);
+            if (peeked == 0)
             {
-                throw new SocketException((int)(error == SocketError.Success ? SocketError.ConnectionReset : error));
+                throw new SocketException((int)SocketError.ConnectionReset);
+            }
+
+            int taken = head.Take(peeked);
+            if (channel.Receive(free[..taken]) != taken)   // the same bytes again, now consumed
+            {
+                throw new SocketException((int)SocketError.ConnectionReset);
             }
         }
     }

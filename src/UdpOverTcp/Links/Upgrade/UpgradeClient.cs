@@ -1,5 +1,4 @@
-using System.Net.Sockets;
-using UdpOverTcp.Links.Connect.Proxy;
+using UdpOverTcp.Links.Setup;
 
 namespace UdpOverTcp.Links.Upgrade;
 
@@ -10,11 +9,12 @@ namespace UdpOverTcp.Links.Upgrade;
 /// </summary>
 public static class UpgradeClient
 {
-    public static void Upgrade(Socket socket, string host, string path)
+    /// <param name="channel">The socket, or TLS over it (--tcp-connect https://).</param>
+    public static void Upgrade(ISetupChannel channel, string host, string path)
     {
-        ProxyIo.SendAll(socket, UpgradeRequest.Write(host, path));
+        channel.Send(UpgradeRequest.Write(host, path));
         var head = new HttpHead();
-        HeadReader.ReadBlocking(socket, head);   // a SocketException when the server closes first
+        HeadReader.ReadBlocking(channel, head);   // a SocketException when the server closes first
         if (UpgradeResponse.Problem(head) is { } problem)
         {
             throw new UpgradeRefusedException(problem);
