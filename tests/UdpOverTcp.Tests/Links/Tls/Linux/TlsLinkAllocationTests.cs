@@ -1,0 +1,119 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using UdpOverTcp.Cli;
+using UdpOverTcp.DataPath;
+using UdpOverTcp.DataPath.Lanes;
+using UdpOverTcp.DataPath.Link;
+using UdpOverTcp.Framing;
+using UdpOverTcp.Sessions;
+using UdpOverTcp.Sockets;
+using UdpOverTcp.Tests.Integration;
+using UdpOverTcp.Tests.Support;
+
+namespace UdpOverTcp.Tests.Links.Tls.Linux;
+
+/// <summary>
+/// The TLS link loops allocate nothing per datagram. The listen side has no TLS yet, so no tunnel pair
+/// can carry it in-process: two TcpLinks over a real loopback connection instead, each with a
+/// TlsLinkCodec (the sessions shaken hands in memory, <see cref="InMemoryTlsPair"/>), frames written
+/// into one link's output lane and read off the other's input pipe, both ways at once. Counted as
+/// SteadyStateAllocationTests counts: four windows of 100,000 frames, the quietest judged.
+/// </summary>
+[Collection(nameof(AllocationCounting))]
+[InProcessTest]
+[NeedsLinux]
+public sealed class TlsLinkAllocationTests : IClassFixture<TestCertificates>
+{
+    private const int Size = 64;
+    private const int LargeSize = 1200;
+    private const int Window = 32;
+    private const int PerWindowEachWay = 50_000;
+    private readonly TestCertificates _certificates;
+
+    public TlsLinkAllocationTests(TestCertificates certificates) => _certificates = certificates;
+
+    [Theory]
+    [InlineData(UdpDataPath.Batched)]
+    [InlineData(UdpDataPath.Portable)]
+    public async Task Tls_links_carry_frames_both_ways_allocating_nothing_per_frame(UdpDataPath path)
+    {
+        using var tls = new InMemoryTlsPair(_certificates.Server);
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndPoint!);
+        var server = listener.Accept();
+
+        var codec = new FrameCodec(FramingKind.U16BigEndian);
+        var dataPath = DataPathFactory.For(path);
+        var a = dataPath.CreateLink(client, codec, true, QueuePolicy.BytesOnly, new TunnelStats());
+        var b = dataPath.CreateLink(server, codec, true, QueuePolicy.BytesOnly, new TunnelStats());
+        a.Tls = new TlsLinkCodec(tls.Client, default);
+        b.Tls = new TlsLinkCodec(tls.Server, default);
+        a.Start();
+        b.Start();
+        try
+        {
+            await Exchange(a, b, codec, 50_000);   // fill the pools, reach steady state
+            var allocated = new long[4];
+            for (int i = 0; i < allocated.Length; i++)
+            {
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                await Exchange(a, b, codec, PerWindowEachWay);
+                allocated[i] = GC.GetTotalAllocatedBytes(precise: true) - before;
+            }
+
+            long quietest = allocated.Min();
+            Assert.True(quietest < 48 * 1024,
+                $"{path} over TLS: at least {quietest} bytes allocated per {2 * PerWindowEachWay:N0} frames; windows: {string.Join(", ", allocated)}");
+        }
+        finally
+        {
+            a.Abort(LinkEnd.Closed);
+            b.Abort(LinkEnd.Closed);
+            await Task.WhenAll(a.Closed, b.Closed).Within("both links closing");
+        }
+    }
+
+    private static Task Exchange(TcpLink a, TcpLink b, FrameCodec codec, int count) =>
+        Task.WhenAll(Task.Run(() => Pump(a, b, codec, count)), Task.Run(() => Pump(b, a, codec, count))).Within("frames both ways over TLS");
+
+    /// <summary>Windows of 32 frames, 64 and 1,200 B by turns, from <paramref name="from"/>'s lane to <paramref name="to"/>'s input, each checked for its length.</summary>
+    private static async Task Pump(TcpLink from, TcpLink to, FrameCodec codec, int count)
+    {
+        byte[] payload = new byte[LargeSize];
+        PipeReader input = to.Input;
+        for (int sent = 0; sent < count; sent += Window)
+        {
+            for (int i = 0; i < Window; i++)
+            {
+                codec.WriteFrame(from.Output, payload.AsSpan(0, i % 2 == 1 ? LargeSize : Size));
+            }
+
+            await from.Output.FlushAsync();
+            int received = 0;
+            while (received < Window)
+            {
+                var result = await input.ReadAsync();
+                var buffer = result.Buffer;
+                while (received < Window && codec.TryReadFrame(ref buffer, out var frame))
+                {
+                    if (frame.Length != (received % 2 == 1 ? LargeSize : Size))
+                    {
+                        throw new InvalidOperationException("a frame of the wrong length arrived");   // no Assert per frame: it allocates
+                    }
+
+                    received++;
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    throw new InvalidOperationException("the link ended");
+                }
+            }
+        }
+    }
+}
