@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using UdpOverTcp.Links.Tls;
@@ -100,6 +102,27 @@ public sealed class HttpsConnectTests : IDisposable
         Assert.DoesNotContain(tunnels.ConnectSide.Lines, l => l.Contains("link up", StringComparison.Ordinal));
         Assert.DoesNotContain(tunnels.ListenSide!.Lines, l => l.Contains("accepted", StringComparison.Ordinal));
         Assert.DoesNotContain(UpgradePath, nginx.AccessLog);   // no request got through: the handshake failed first
+    }
+
+    /// <summary>A server that accepts and never answers the ClientHello: --connect-timeout closes the socket, which ends the blocking handshake.</summary>
+    [SkippableFact]
+    public async Task A_silent_server_runs_the_handshake_out_of_connect_timeout_and_is_retried()
+    {
+        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        await using var tunnels = new ConnectSideTunnels();
+        tunnels.StartConnectSide(["--tcp-connect", $"https://127.0.0.1:{port}/tunnel", "--connect-timeout", "1"]);
+
+        using var accepted = await listener.AcceptAsync().Within("the connect side's connection");
+        string line = await tunnels.ConnectSide!.WaitForLineAsync(
+            $"connect to https://127.0.0.1:{port}/tunnel failed: no TLS handshake and http upgrade answer within --connect-timeout (1 s); retrying in");
+        Assert.DoesNotContain(tunnels.ConnectSide.Lines, l => l.Contains("link up", StringComparison.Ordinal));
+        byte[] hello = new byte[5];
+        Assert.Equal(5, await accepted.ReceiveAsync(hello).Within("the ClientHello"));
+        Assert.Equal(0x16, hello[0]);   // a TLS handshake record, not HTTP
+        Assert.NotNull(line);
     }
 
     [SkippableFact]
