@@ -22,15 +22,20 @@ public sealed class HttpsConnectTests : IDisposable
 
     public void Dispose() => _certificates.Dispose();
 
-    [SkippableFact]
-    public async Task Verified_by_the_test_CA_through_nginx_to_our_listen_side()
+    /// <summary>With either data path's link loops on the connect side (threaded on Linux by default, or the engine's).</summary>
+    [SkippableTheory]
+    [InlineData("batched")]
+    [InlineData("portable")]
+    public async Task Verified_by_the_test_CA_through_nginx_to_our_listen_side(string io)
     {
         var ca = _certificates.Authority();
         await using var tunnels = new ConnectSideTunnels { ListenArgs = ["--http-upgrade", UpgradePath] };
         await tunnels.StartListenSideAsync();
         var server = _certificates.SignedBy(ca);
         await using var nginx = await NginxPeer.StartAsync(tunnels.TcpPort, UpgradePath, server);
-        tunnels.StartConnectSide(["--tcp-connect", $"https://localhost:{nginx.Port}{UpgradePath}", "--tls-ca", ca.Certificate]);
+        tunnels.StartConnectSide(
+            ["--tcp-connect", $"https://localhost:{nginx.Port}{UpgradePath}", "--tls-ca", ca.Certificate],
+            environment: new Dictionary<string, string> { ["UDP_OVER_TCP_IO"] = io });
         await tunnels.LinkUpAsync();
 
         await tunnels.ExchangeBothWaysAsync(Count, seed: 41);
