@@ -204,6 +204,12 @@ public sealed class ThreadedLinkLoops : LinkLoops
                             }
                         }
 
+                        // A record cannot stop part-way, so the unsent budget is kept between chunks: the rest waits in the lanes.
+                        while (_unsentBudget is not null && _unsentBudget.Room() <= 0)
+                        {
+                            await _writeWaiter.WaitAsync().ConfigureAwait(false);
+                        }
+
                         continue;
                     }
 

@@ -24,7 +24,7 @@ public sealed class HttpsConnectSideAgainstOpenSslTests(TestCertificates certifi
         using var appX = new UdpApp();
         using var connectSide = TunnelProcess.Start(
             "--tcp-connect", $"https://localhost:{port}/tunnel", "--tls-ca", certificates.Ca.Certificate,
-            "--udp-bind", bx.ToString(), "--udp-sendto", appX.EndPoint.Port.ToString(), "--queue-delay", "0");
+            "--udp-bind", bx.ToString(), "--udp-sendto", appX.EndPoint.Port.ToString());   // the default lanes: time-bounded, with the unsent budget
 
         byte[] request = UpgradeRequest.Write($"localhost:{port}", "/tunnel");
         Assert.Equal(request, await server.ReadExactlyAsync(request.Length));
