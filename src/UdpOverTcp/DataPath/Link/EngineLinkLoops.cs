@@ -91,7 +91,7 @@ public sealed class EngineLinkLoops : LinkLoops
         }
         catch (TlsException e)
         {
-            reason = Link.IsClosed ? LinkEnd.Closed : LinkEnd.Failed("TLS: " + e.Message);
+            reason = LinkEnd.Of(e, Link.IsClosed);
         }
         finally
         {
@@ -162,7 +162,7 @@ public sealed class EngineLinkLoops : LinkLoops
         }
         catch (TlsException e)
         {
-            reason = Link.IsClosed ? LinkEnd.Closed : LinkEnd.Failed("TLS: " + e.Message);
+            reason = LinkEnd.Of(e, Link.IsClosed);
         }
         finally
         {

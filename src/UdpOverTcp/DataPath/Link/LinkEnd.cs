@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using UdpOverTcp.Links.Tls;
 
 namespace UdpOverTcp.DataPath.Link;
 
@@ -57,6 +58,9 @@ public sealed class LinkEnd
         SocketError.TimedOut => Failed("timed out"),
         _ => Failed(e.Message),
     };
+
+    /// <summary>How a TLS error ended a link: after this end closed it, only that (closing makes OpenSSL fail too).</summary>
+    public static LinkEnd Of(TlsException e, bool closedHere) => closedHere ? Closed : Failed("TLS: " + e.Message);
 
     public override string ToString() => Text;
 }

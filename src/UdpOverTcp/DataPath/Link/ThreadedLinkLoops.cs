@@ -148,7 +148,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
         }
         catch (TlsException e)
         {
-            reason = Link.IsClosed ? LinkEnd.Closed : LinkEnd.Failed("TLS: " + e.Message);
+            reason = LinkEnd.Of(e, Link.IsClosed);
         }
         finally
         {
@@ -247,7 +247,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
         }
         catch (TlsException e)
         {
-            reason = Link.IsClosed ? LinkEnd.Closed : LinkEnd.Failed("TLS: " + e.Message);
+            reason = LinkEnd.Of(e, Link.IsClosed);
         }
         catch (ObjectDisposedException)
         {
