@@ -5,7 +5,7 @@ namespace UdpOverTcp.CommandLine;
 
 /// <summary>
 /// A token cancelled by Ctrl+C, SIGTERM or SIGHUP, which then end the process cleanly (exit 0)
-/// instead of killing it. The tunnel's and the bench's.
+/// instead of killing it; or SIGHUP runs a reload, when one is given. The tunnel's and the bench's.
 /// </summary>
 public sealed class SignalStop : IDisposable
 {
@@ -14,12 +14,17 @@ public sealed class SignalStop : IDisposable
     private readonly PosixSignalRegistration _term;
     private readonly PosixSignalRegistration? _hup;
 
-    public SignalStop()
+    /// <param name="reload">What SIGHUP does instead of stopping (runs on the signal's thread); null: it stops.</param>
+    public SignalStop(Action? reload = null)
     {
         _int = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle);
         _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
-        // The terminal closed or the service manager asked: there is no configuration file to reload, so stop.
-        _hup = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, Handle);
+        // The terminal closed or the service manager asked: with nothing to reload, stop.
+        _hup = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, reload is null ? Handle : context =>
+        {
+            context.Cancel = true;
+            reload();
+        });
     }
 
     public CancellationToken Token => _cts.Token;

@@ -81,7 +81,24 @@ public static class Entry
                 }
             }
 
-            return await RunTunnelAsync(options with { Secret = secret }).ConfigureAwait(false);
+            if (options.TlsCertFile is not null)
+            {
+                try
+                {
+                    OpenSslLibrary.EnsureLoaded();
+                    options = options with { TlsServer = new TlsServerContext(options.TlsCertFile, options.TlsKeyFile!) };
+                }
+                catch (TlsException e)
+                {
+                    Log.Error($"cannot start: --tls-cert: {e.Message}");
+                    return ExitCodes.Failure;
+                }
+            }
+
+            using (options.TlsServer)
+            {
+                return await RunTunnelAsync(options with { Secret = secret }).ConfigureAwait(false);
+            }
         }
         catch (UsageException e)
         {
@@ -94,7 +111,8 @@ public static class Entry
     private static async Task<int> RunTunnelAsync(TunnelOptions options)
     {
         // Before binding: once the ports answer, SIGTERM already means a clean stop.
-        using var stop = new SignalStop();
+        // With --tls-cert, SIGHUP reloads the certificate (certbot's renewal hook sends it) instead of stopping.
+        using var stop = new SignalStop(options.TlsServer is { } tls ? () => ReloadCertificate(tls) : null);
         if (InlineCompletions.EnableFor(options))   // before any socket is used asynchronously
         {
             Log.Debug($"socket completions run on the sockets engine's threads ({InlineCompletions.Variable}=1)");
@@ -132,6 +150,20 @@ public static class Entry
 
         Log.Info($"stopped: {tunnel.Stats.Summary()}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>SIGHUP with --tls-cert: new links get the files' certificate and key; links up keep theirs, and a failed reload keeps the current ones.</summary>
+    private static void ReloadCertificate(TlsServerContext tls)
+    {
+        try
+        {
+            tls.Reload();
+            Log.Info($"SIGHUP: reloaded --tls-cert {tls.CertificateFile} and --tls-key {tls.KeyFile} for new links");
+        }
+        catch (TlsException e)
+        {
+            Log.Error($"SIGHUP: {e.Message}; new links keep the certificate loaded before");
+        }
     }
 
     /// <summary>--stats: one line per interval, at info level so -q silences it.</summary>

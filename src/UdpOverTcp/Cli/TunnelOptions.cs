@@ -53,6 +53,15 @@ public sealed record TunnelOptions
     /// <summary>The connect side's TLS settings, made at start from the --tls-* options (as <see cref="Secret"/> is read at start); null without TLS.</summary>
     public Links.Tls.TlsClientSettings? TlsClient { get; init; }
 
+    /// <summary>--tls-cert: the listen side's certificate chain (PEM), with <see cref="TlsKeyFile"/>: it terminates TLS 1.3 itself.</summary>
+    public string? TlsCertFile { get; init; }
+
+    /// <summary>--tls-key: the private key (PEM) of <see cref="TlsCertFile"/>.</summary>
+    public string? TlsKeyFile { get; init; }
+
+    /// <summary>The listen side's TLS, loaded at start from --tls-cert and --tls-key (SIGHUP reloads it); null without them.</summary>
+    public Links.Tls.TlsServerContext? TlsServer { get; init; }
+
     /// <summary>--proxy (or $UDP_OVER_TCP_PROXY): the connect side dials through it; null: directly.</summary>
     public ProxyUri? Proxy { get; init; }
 

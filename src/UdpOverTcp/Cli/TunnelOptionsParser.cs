@@ -55,6 +55,10 @@ public static class TunnelOptionsParser
             (d, v) => d.Options = d.Options with { TlsSni = v }) { Group = Security },
         new("tls-pin", null, "sha256:HEX", "with --tcp-connect https://: accept only the server whose certificate or public key has this hash (no CA check)",
             (d, v) => d.Options = d.Options with { TlsPin = ParsePin(v!) }) { Group = Security },
+        new("tls-cert", null, "FILE", "listen side: terminate TLS 1.3 with this certificate chain (PEM; SIGHUP reloads it and the key)",
+            (d, v) => d.Options = d.Options with { TlsCertFile = v }) { Group = Security },
+        new("tls-key", null, "FILE", "listen side: the private key (PEM) for --tls-cert",
+            (d, v) => d.Options = d.Options with { TlsKeyFile = v }) { Group = Security },
         new("tcp-allow", null, "CIDRS", "listen side: accept TCP peers only from these ranges, e.g. 127.0.0.1,10.0.0.0/8",
             (d, v) => d.Options = d.Options with { TcpAllow = AddressFilter.Parse("--tcp-allow", v!) }) { Group = Security },
         new("udp-peer-only", null, null, "forward only datagrams that come from the --udp-sendto address",
@@ -142,6 +146,16 @@ public static class TunnelOptionsParser
         if (options.TlsPin is not null && options.TlsCaFile is not null)
         {
             throw new UsageException("--tls-pin replaces CA verification: give --tls-pin or --tls-ca, not both");
+        }
+
+        if ((options.TlsCertFile is null) != (options.TlsKeyFile is null))
+        {
+            throw new UsageException("--tls-cert and --tls-key go together");
+        }
+
+        if (options.TlsCertFile is not null && options.Role != TcpRole.Listen)
+        {
+            throw new UsageException("--tls-cert and --tls-key apply to --tcp-listen only (the connect side's TLS is --tcp-connect https://)");
         }
 
         if (options.FwMark is not null && !OperatingSystem.IsLinux())

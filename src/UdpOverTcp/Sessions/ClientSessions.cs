@@ -102,12 +102,13 @@ public sealed class ClientSessions
         }
     }
 
-    /// <summary>An accepted (and authenticated) connection: a client with a UDP socket of its own, or refused. Runs on the acceptor's thread.</summary>
-    public void Install(Socket socket)
+    /// <summary>An accepted connection that passed its set-up steps, with its TLS (or null): a client with a UDP socket of its own, or refused. Runs on the acceptor's thread.</summary>
+    public void Install(Socket socket, TlsLinkCodec? tls)
     {
         if (Interlocked.Increment(ref _stats.ClientsNow) > _options.MaxClients)
         {
             Interlocked.Decrement(ref _stats.ClientsNow);
+            tls?.Dispose();
             Refuse(socket, Rejection.TooManyClients);
             return;
         }
@@ -122,9 +123,12 @@ public sealed class ClientSessions
             // Gone already (reset before its options could be set): nothing to refuse, nothing to count.
             Interlocked.Decrement(ref _stats.ClientsNow);
             Log.Debug($"connection closed before it could be set up: {e.Message}");
+            tls?.Dispose();
             socket.Dispose();
             return;
         }
+
+        link.Tls = tls;   // before the client's session starts its loops
 
         Socket udp;
         try
@@ -135,6 +139,7 @@ public sealed class ClientSessions
         {
             Interlocked.Decrement(ref _stats.ClientsNow);
             Log.Debug($"no udp socket for a client: {e.Message}");
+            tls?.Dispose();
             Refuse(socket, Rejection.NoUdpSocket);
             return;
         }
@@ -146,6 +151,7 @@ public sealed class ClientSessions
             {
                 Interlocked.Decrement(ref _stats.ClientsNow);
                 udp.Dispose();
+                tls?.Dispose();
                 socket.Dispose();
                 return;
             }

@@ -136,7 +136,7 @@ public sealed class Tunnel : IDisposable
 
         var receiving = _session?.RunReceiveLoopAsync() ?? Task.CompletedTask;
         var source = _listeners.Length > 0
-            ? new Acceptor(_listeners, _options.TcpAllow, _auth, _options.UpgradePath, _auth?.Timeout ?? _options.HandshakeTimeout, Stats, _clients is null ? InstallAccepted : _clients.Install, _rejections).RunAsync(cancellationToken)
+            ? new Acceptor(_listeners, _options.TcpAllow, ListenSteps(), Stats, _clients is null ? InstallAccepted : _clients.Install, _rejections).RunAsync(cancellationToken)
             : new Dialer(_options, _auth, Stats, RunDialedLinkAsync).RunAsync(cancellationToken);
         ready?.Invoke(started);
         try
@@ -167,10 +167,23 @@ public sealed class Tunnel : IDisposable
         _clients?.StopAllAsync();   // ends them; RunAsync awaits them
     }
 
-    /// <summary>An accepted (and, with a secret, authenticated) connection becomes the live link. Runs on the acceptor's thread.</summary>
-    private void InstallAccepted(Socket socket)
+    private ListenSteps ListenSteps() => new(_options.TlsServer, _options.UpgradePath, _auth, _auth?.Timeout ?? _options.HandshakeTimeout);
+
+    /// <summary>An accepted connection that passed its set-up steps (TLS, the Upgrade, the secret's) becomes the live link. Runs on the acceptor's thread.</summary>
+    private void InstallAccepted(Socket socket, TlsLinkCodec? tls)
     {
-        var link = CreateLink(socket, _dataPath);
+        TcpLink link;
+        try
+        {
+            link = CreateLink(socket, _dataPath);
+        }
+        catch
+        {
+            tls?.Dispose();
+            throw;
+        }
+
+        link.Tls = tls;   // before the session starts its loops
         _links.Track(_session!.RunLinkAsync(link, "accepted", link.Remote));
     }
 

@@ -5,6 +5,7 @@ using UdpOverTcp.Auth;
 using UdpOverTcp.Cli;
 using UdpOverTcp.CommandLine;
 using UdpOverTcp.DataPath;
+using UdpOverTcp.DataPath.Link;
 using UdpOverTcp.Host;
 using UdpOverTcp.Sessions;
 using UdpOverTcp.Sockets;
@@ -12,8 +13,8 @@ using UdpOverTcp.Sockets;
 namespace UdpOverTcp.Links.Listen;
 
 /// <summary>
-/// The listen side's door: one thread accepts on every listener and, with --secret-file, carries every
-/// handshake under way at once (<see cref="PendingHandshakes"/>, which decides who is admitted). It waits
+/// The listen side's door: one thread accepts on every listener and, with set-up steps (--tls-cert,
+/// --http-upgrade, --secret-file), carries every connection's steps under way at once (<see cref="PendingHandshakes"/>, which decides who is admitted). It waits
 /// on all the sockets together (<see cref="Socket.Select(System.Collections.IList, System.Collections.IList, System.Collections.IList, int)"/>,
 /// a poll) and reads without waiting: no thread and no async call per connection, and a socket that
 /// becomes the link has never met the .NET sockets engine (see <see cref="SocketsEngine"/>). The connect
@@ -42,29 +43,28 @@ public sealed class Acceptor
     private readonly Socket[] _listeners;
     private readonly AddressFilter _allow;
     private readonly TunnelStats _stats;
-    private readonly Action<Socket> _install;
+    private readonly Action<Socket, TlsLinkCodec?> _install;
     private readonly List<Socket> _ready = [];
     private readonly RejectionLog _rejections;
 
-    /// <summary>The handshakes under way; null without a secret (a connection is the link at once).</summary>
+    /// <summary>The set-up steps under way; null without any (a connection is the link at once).</summary>
     private readonly PendingHandshakes? _handshakes;
     private long _acceptPausedUntil;
     private TimeSpan _acceptPause = TimeSpan.Zero;
     private long _nextAcceptWarning;
 
-    /// <param name="upgradePath">--http-upgrade's path: each connection first asks for the HTTP Upgrade to it (before the secret's handshake).</param>
-    /// <param name="handshakeTimeout">How long a connection has for its handshakes (the HTTP Upgrade, the secret's) before it is closed.</param>
-    /// <param name="install">Takes an accepted (and, with a secret, authenticated) connection as the link; runs on the acceptor's thread.</param>
+    /// <param name="steps">What each connection goes through before it is the link, and how long it has for it.</param>
+    /// <param name="install">Takes an accepted connection that passed its steps as the link, with its TLS (or null); runs on the acceptor's thread.</param>
     /// <param name="rejections">Where connections closed before they carried anything are told; the acceptor's thread also sums it up when due.</param>
-    public Acceptor(Socket[] listeners, AddressFilter allow, LinkAuthenticator? auth, string? upgradePath, TimeSpan handshakeTimeout, TunnelStats stats, Action<Socket> install, RejectionLog rejections)
+    public Acceptor(Socket[] listeners, AddressFilter allow, ListenSteps steps, TunnelStats stats, Action<Socket, TlsLinkCodec?> install, RejectionLog rejections)
     {
         _listeners = listeners;
         _allow = allow;
         _stats = stats;
         _install = install;
         _rejections = rejections;
-        bool peerSpeaksFirst = auth is not null || upgradePath is not null;
-        _handshakes = peerSpeaksFirst ? new PendingHandshakes(auth, upgradePath, handshakeTimeout, stats, _rejections, install) : null;
+        bool peerSpeaksFirst = steps.Any;
+        _handshakes = peerSpeaksFirst ? new PendingHandshakes(steps, stats, _rejections, install) : null;
         foreach (var listener in listeners)
         {
             // An accept that finds the connection gone returns at once instead of waiting for the next one.
@@ -74,7 +74,7 @@ public sealed class Acceptor
                 // The connect side sends its hello (or its Upgrade request) with its connection, so Linux may keep
                 // a connection that says nothing in its SYN queue, without a descriptor, for the handshake timeout
                 // (rounded up to its SYN-ACK retransmit steps: 1, 3, 7 s...). The peer's connection comes up with its hello.
-                int seconds = (int)Math.Ceiling(handshakeTimeout.TotalSeconds);
+                int seconds = (int)Math.Ceiling(steps.Timeout.TotalSeconds);
                 SocketOptions.SetDeferAccept(listener, seconds);
             }
         }
@@ -261,7 +261,7 @@ public sealed class Acceptor
 
         if (_handshakes is null)
         {
-            _install(socket);
+            _install(socket, null);
             return;
         }
 

@@ -3,32 +3,34 @@ using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.Auth;
 using UdpOverTcp.Cli;
+using UdpOverTcp.CommandLine;
+using UdpOverTcp.DataPath.Link;
+using UdpOverTcp.Links.Tls;
 using UdpOverTcp.Links.Upgrade;
 using UdpOverTcp.Sessions;
 
 namespace UdpOverTcp.Links.Listen;
 
 /// <summary>
-/// The listen side's handshakes under way (with --secret-file), driven by the <see cref="Acceptor"/>'s
-/// thread: each reads what it lacks without waiting, answers, and ends authenticated (the connection
-/// becomes the link), failed, or overdue. Admission against strangers who connect and say nothing or
-/// trickle bytes: at most <see cref="Capacity"/> at once; when all places are taken the newcomer is
-/// admitted and the least advanced one is closed instead (one with no complete hello yet, oldest first),
-/// so the newest comer, which may be the peer with the secret, always gets its chance, and a peer whose
-/// hello is in is never pushed out by connections that are not that far.
-/// With --http-upgrade, each connection first asks for the HTTP Upgrade (<see cref="UpgradeRequest"/>), under
-/// the same deadline and admission, and counts as one without a hello until then; then the secret's
-/// handshake, if any, runs on top.
+/// The listen side's set-up steps under way (<see cref="ListenSteps"/>: TLS, the HTTP Upgrade, the secret's
+/// handshake), driven by the <see cref="Acceptor"/>'s thread: each connection reads what it lacks without
+/// waiting, answers, and ends as the link, refused, or overdue. Admission against strangers who connect
+/// and say nothing or trickle bytes: at most <see cref="Capacity"/> at once; when all places are taken the
+/// newcomer is admitted and the least advanced one is closed instead (one with no complete hello yet,
+/// oldest first), so the newest comer, which may be the peer with the secret, always gets its chance, and
+/// a peer whose hello is in is never pushed out by connections that are not that far. A connection counts
+/// as one without a hello until its TLS handshake and its Upgrade are done, all under one deadline.
 /// </summary>
-/// <param name="auth">The secret's handshake; null for the HTTP Upgrade alone.</param>
-/// <param name="upgradePath">--http-upgrade's path; null for the secret's handshake alone.</param>
-/// <param name="timeout">The time a connection has from its accept to being the link.</param>
-public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePath, TimeSpan timeout, TunnelStats stats, RejectionLog rejections, Action<Socket> installLink)
+/// <param name="installLink">Takes a connection that passed every step as the link, with its TLS (null without --tls-cert).</param>
+public sealed class PendingHandshakes(ListenSteps steps, TunnelStats stats, RejectionLog rejections, Action<Socket, TlsLinkCodec?> installLink)
 {
     /// <summary>Handshakes under way at once: bounds the descriptors and memory strangers can hold.</summary>
     public const int MaxPending = 256;
 
     private readonly Dictionary<Socket, Pending> _pending = [];
+
+    /// <summary>TLS's ciphertext in and out, for every connection in turn: one thread uses it.</summary>
+    private readonly byte[] _tlsScratch = steps.Tls is null ? [] : new byte[TlsSession.MaxCiphertextLength(TlsSession.MaxRecordPlaintext)];
 
     /// <summary>Handshakes still waiting for the peer's hello, oldest first: the first to go when room is needed.</summary>
     private readonly LinkedList<Pending> _beforeHello = new();
@@ -57,9 +59,24 @@ public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePa
             EvictOne();
         }
 
-        long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        var handshake = auth is null ? null : new Handshake(auth, TcpRole.Listen);
-        var pending = new Pending(socket, handshake, deadline, remote?.ToString() ?? "?") { Upgrade = upgradePath is null ? null : new HttpHead() };
+        PendingTls? tls = null;
+        if (steps.Tls is { } context)
+        {
+            try
+            {
+                tls = new PendingTls(socket, context.NewSession(), _tlsScratch);
+            }
+            catch (TlsException e)
+            {
+                Log.Warn($"connection from {remote} closed: {e.Message}");   // out of memory: nothing the peer did
+                socket.Dispose();
+                return;
+            }
+        }
+
+        long deadline = Stopwatch.GetTimestamp() + (long)(steps.Timeout.TotalSeconds * Stopwatch.Frequency);
+        var handshake = steps.Auth is null ? null : new Handshake(steps.Auth, TcpRole.Listen);
+        var pending = new Pending(socket, tls, handshake, deadline, remote?.ToString() ?? "?") { Upgrade = steps.UpgradePath is null ? null : new HttpHead() };
         pending.Node = _beforeHello.AddLast(pending);
         _pending.Add(socket, pending);
         Advance(pending, readable: false);
@@ -112,17 +129,49 @@ public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePa
     {
         foreach (var pending in _beforeHello)
         {
-            pending.Socket.Dispose();
+            pending.Close();
         }
 
         foreach (var pending in _afterHello)
         {
-            pending.Socket.Dispose();
+            pending.Close();
         }
     }
 
-    /// <summary>Reads what the handshake still lacks, answers, and ends it when it is decided.</summary>
+    /// <summary>Reads what the connection's steps still lack, answers, and ends them when they are decided.</summary>
     private void Advance(Pending pending, bool readable)
+    {
+        if (pending.Tls is not { } tls)
+        {
+            AdvanceSteps(pending, readable);
+            return;
+        }
+
+        var pumped = tls.Pump(readable);
+        if (pumped != TlsPumpResult.Open)
+        {
+            Reject(pending, pumped == TlsPumpResult.Failed ? Rejection.TlsFailed : Rejection.Closed, tls.Failure);
+            return;
+        }
+
+        if (!tls.IsHandshakeDone)
+        {
+            return;
+        }
+
+        // The plaintext waits in the session now, not in the socket, so poll would not tell of it: go on
+        // while the steps take some (each step reads at most what it lacks), with nothing more from the socket.
+        long taken;
+        do
+        {
+            taken = tls.Taken;
+            AdvanceSteps(pending, readable: false);
+        }
+        while (_pending.ContainsKey(pending.Socket) && tls.Taken != taken && tls.HasPlaintext);
+    }
+
+    /// <summary>The Upgrade, then the secret's handshake, as far as the bytes there allow; then the link.</summary>
+    private void AdvanceSteps(Pending pending, bool readable)
     {
         if (pending.Upgrade is { } head)
         {
@@ -141,7 +190,7 @@ public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePa
             return;
         }
 
-        int received = pending.Socket.Receive(handshake.Incoming, SocketFlags.None, out var error);
+        int received = pending.Channel.Receive(handshake.Incoming, SocketFlags.None, out var error);
         if (error == SocketError.WouldBlock)
         {
             if (readable)
@@ -165,7 +214,7 @@ public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePa
         handshake.Received(received);
         var outgoing = handshake.TakeOutgoing();
         // At most a hello and a proof on a fresh connection: the socket's send buffer always has room.
-        if (!outgoing.IsEmpty && pending.Socket.Send(outgoing, SocketFlags.None, out error) != outgoing.Length)
+        if (!outgoing.IsEmpty && !pending.Channel.Send(outgoing))
         {
             handshake.Fail(HandshakeOutcome.Closed);
         }
@@ -184,7 +233,7 @@ public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePa
     /// <summary>Goes on with the Upgrade request (see <see cref="UpgradeListener"/>); true once it is answered with 101.</summary>
     private bool AdvanceUpgrade(Pending pending, HttpHead head, bool readable)
     {
-        var step = UpgradeListener.Advance(pending.Socket, head, upgradePath!, readable);
+        var step = UpgradeListener.Advance(pending.Channel, head, steps.UpgradePath!, readable);
         if (step is UpgradeStep.Refused or UpgradeStep.Closed)
         {
             Reject(pending, step == UpgradeStep.Refused ? Rejection.NotAnUpgrade : Rejection.Closed);
@@ -203,7 +252,7 @@ public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePa
         }
 
         Remove(victim);
-        victim.Socket.Dispose();
+        victim.Close();
         Interlocked.Increment(ref stats.HandshakesUnfinished);
         rejections.Add(victim.Peer, Rejection.CrowdedOut, Stopwatch.GetTimestamp());
         return true;
@@ -233,16 +282,17 @@ public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePa
     {
         Remove(pending);
         pending.Socket.Blocking = true;   // as a new socket is; the link's loops do not depend on it
-        installLink(pending.Socket);
+        var tls = pending.Tls is { } pendingTls ? new TlsLinkCodec(pendingTls.HandOver(), pendingTls.Leftover) : null;
+        installLink(pending.Socket, tls);
     }
 
-    /// <summary>Ends a connection that is not the HTTP Upgrade asked for, or went away during it.</summary>
-    private void Reject(Pending pending, Rejection why)
+    /// <summary>Ends a connection whose TLS or HTTP Upgrade failed or was not what is asked for, or that went away during it.</summary>
+    private void Reject(Pending pending, Rejection why, string? detail = null)
     {
         Remove(pending);
-        pending.Socket.Dispose();
+        pending.Close();
         Interlocked.Increment(ref stats.HandshakesUnfinished);
-        rejections.Add(pending.Peer, why, Stopwatch.GetTimestamp());
+        rejections.Add(pending.Peer, why, Stopwatch.GetTimestamp(), detail);
     }
 
     private void Finish(Pending pending)
@@ -255,7 +305,7 @@ public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePa
         }
 
         Remove(pending);
-        pending.Socket.Dispose();
+        pending.Close();
         if (outcome is HandshakeOutcome.NotAHello or HandshakeOutcome.ProofMismatch)
         {
             Interlocked.Increment(ref stats.AuthFailures);
@@ -294,22 +344,5 @@ public sealed class PendingHandshakes(LinkAuthenticator? auth, string? upgradePa
         {
             Capacity = MaxPending;
         }
-    }
-
-    private sealed class Pending(Socket socket, Handshake? handshake, long deadline, string peer)
-    {
-        public Socket Socket { get; } = socket;
-
-        /// <summary>The secret's handshake; null without --secret-file.</summary>
-        public Handshake? Handshake { get; } = handshake;
-
-        /// <summary>The Upgrade request as far as it came; null without --http-upgrade, or once answered with 101.</summary>
-        public HttpHead? Upgrade { get; set; }
-
-        public long Deadline { get; } = deadline;
-
-        public string Peer { get; } = peer;
-
-        public LinkedListNode<Pending>? Node { get; set; }
     }
 }

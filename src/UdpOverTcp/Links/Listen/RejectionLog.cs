@@ -22,6 +22,9 @@ public enum Rejection
 
     /// <summary>--http-upgrade: not the Upgrade request for its path; answered as a web server would (404, 400, 426, 431).</summary>
     NotAnUpgrade,
+
+    /// <summary>--tls-cert: not a TLS 1.3 client, or its handshake failed.</summary>
+    TlsFailed,
 }
 
 /// <summary>
@@ -39,7 +42,7 @@ public sealed class RejectionLog(TimeSpan handshakeTimeout, int maxClients = 0, 
 
     private static readonly long IntervalTicks = (long)(Interval.TotalSeconds * Stopwatch.Frequency);
 
-    private const int Reasons = (int)Rejection.NotAnUpgrade + 1;
+    private const int Reasons = (int)Rejection.TlsFailed + 1;
 
     private readonly Action<string> _warn = warn ?? Log.Warn;
     private readonly long[] _counts = new long[Reasons];
@@ -52,19 +55,21 @@ public sealed class RejectionLog(TimeSpan handshakeTimeout, int maxClients = 0, 
     /// <summary>When the next summary line is due: never while nothing is counted.</summary>
     public long SummaryDue => _total > 0 ? _quietUntil : long.MaxValue;
 
-    public void Add(string peer, Rejection why, long now)
+    /// <param name="detail">What the peer did, when it says more than the reason (OpenSSL's words for a failed TLS handshake).</param>
+    public void Add(string peer, Rejection why, long now, string? detail = null)
     {
         SummarizeIfDue(now);
+        string described = detail is null ? Describe(peer, why) : $"{Describe(peer, why)}: {detail}";
         if (now >= _quietUntil)
         {
-            _warn($"{Describe(peer, why)} (more of these: one summary line a minute at most)");
+            _warn($"{described} (more of these: one summary line a minute at most)");
             _quietUntil = now + IntervalTicks;
             return;
         }
 
         if (Log.IsEnabled(LogLevel.Debug))
         {
-            Log.Debug(Describe(peer, why));
+            Log.Debug(described);
         }
 
         _counts[(int)why]++;
@@ -103,7 +108,7 @@ public sealed class RejectionLog(TimeSpan handshakeTimeout, int maxClients = 0, 
     {
         Rejection.ProofMismatch => $"link from {peer} rejected: its proof did not match (is the secret the same on both ends?)",
         Rejection.NotAHello => $"connection from {peer} rejected: not a udp-over-tcp hello (garbage, or a peer without --secret-file)",
-        Rejection.TooManyClients or Rejection.NoUdpSocket or Rejection.NotAnUpgrade => $"connection from {peer} {Reason(why)}",
+        Rejection.TooManyClients or Rejection.NoUdpSocket or Rejection.NotAnUpgrade or Rejection.TlsFailed => $"connection from {peer} {Reason(why)}",
         _ => $"connection from {peer} closed unauthenticated: {Reason(why)}",
     };
 
@@ -116,6 +121,7 @@ public sealed class RejectionLog(TimeSpan handshakeTimeout, int maxClients = 0, 
         Rejection.TooManyClients => $"refused: already {maxClients} clients (--max-clients)",
         Rejection.NoUdpSocket => "refused: the system gave no UDP socket for it (out of descriptors or ports?)",
         Rejection.NotAnUpgrade => "refused: not the HTTP Upgrade for --http-upgrade's path (answered as a web server would)",
+        Rejection.TlsFailed => "refused: its TLS handshake failed (--tls-cert takes TLS 1.3 only)",
         _ => "wrong proof",
     };
 }

@@ -1,10 +1,11 @@
 using System.Net.Sockets;
+using UdpOverTcp.Links.Listen;
 using UdpOverTcp.Links.Setup;
 
 namespace UdpOverTcp.Links.Upgrade;
 
 /// <summary>
-/// Reads an HTTP head off a socket without reading past it: it peeks, lets <see cref="HttpHead.Take"/> say
+/// Reads an HTTP head off a connection without reading past it: it peeks, lets <see cref="HttpHead.Take"/> say
 /// how much is the head's, and consumes exactly that. Every read consumes something, so a poll that
 /// finds the socket readable is never left with the same bytes again (a stalled partial head cannot spin).
 /// </summary>
@@ -14,10 +15,10 @@ public static class HeadReader
     /// One read. True when it took bytes; false with <paramref name="error"/> WouldBlock when a non-blocking
     /// socket had none, or with another error or Success (the peer closed) when the connection is over.
     /// </summary>
-    public static bool ReadOnce(Socket socket, HttpHead head, out SocketError error)
+    public static bool ReadOnce(IPendingChannel channel, HttpHead head, out SocketError error)
     {
         var free = head.Free;
-        int peeked = socket.Receive(free, SocketFlags.Peek, out error);
+        int peeked = channel.Receive(free, SocketFlags.Peek, out error);
         if (error != SocketError.Success || peeked == 0)
         {
             return false;
@@ -25,7 +26,7 @@ public static class HeadReader
 
         int taken = head.Take(peeked);
         // The same bytes again, now consumed: the peek saw them, so they are there.
-        int consumed = socket.Receive(free[..taken], SocketFlags.None, out error);
+        int consumed = channel.Receive(free[..taken], SocketFlags.None, out error);
         return error == SocketError.Success && consumed == taken;
     }
 

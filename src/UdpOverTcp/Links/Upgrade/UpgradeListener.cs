@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using UdpOverTcp.Links.Listen;
 
 namespace UdpOverTcp.Links.Upgrade;
 
@@ -19,16 +20,16 @@ public enum UpgradeStep
 }
 
 /// <summary>
-/// The listen side of the HTTP Upgrade on a non-blocking socket, one poll's worth at a time, driven by
+/// The listen side of the HTTP Upgrade on a non-blocking socket (or TLS over it), one poll's worth at a time, driven by
 /// Listen.PendingHandshakes (which keeps the deadline and the admission): reads what is there of the head
 /// (never past it: that is the hello or the first frame), and once it is complete answers it.
 /// </summary>
 public static class UpgradeListener
 {
     /// <param name="readable">Whether poll said the socket was readable: then nothing to read means urgent data, which no HTTP client sends.</param>
-    public static UpgradeStep Advance(Socket socket, HttpHead head, string path, bool readable)
+    public static UpgradeStep Advance(IPendingChannel channel, HttpHead head, string path, bool readable)
     {
-        if (!HeadReader.ReadOnce(socket, head, out var error))
+        if (!HeadReader.ReadOnce(channel, head, out var error))
         {
             return error != SocketError.WouldBlock ? UpgradeStep.Closed
                 : readable ? UpgradeStep.Refused
@@ -43,14 +44,14 @@ public static class UpgradeListener
         var verdict = UpgradeRequest.Judge(head, path);
         var answer = UpgradeResponse.For(verdict);
         // A short answer on a fresh connection: the socket's send buffer always has room.
-        bool sent = socket.Send(answer, SocketFlags.None, out _) == answer.Length;
+        bool sent = channel.Send(answer);
         if (verdict == UpgradeVerdict.Upgrade && sent)
         {
             return UpgradeStep.Upgraded;
         }
 
         // Closed after the refusal: no second request on this connection.
-        HeadReader.DiscardWaitingAndShutdown(socket);
+        channel.DiscardWaitingAndShutdown();
         return sent ? UpgradeStep.Refused : UpgradeStep.Closed;
     }
 }
