@@ -114,13 +114,7 @@ public sealed class AuthenticationE2ETests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private string SecretFile(string name, string secret)
-    {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, secret);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return path;
-    }
+    private string SecretFile(string name, string secret) => Support.SecretFile.Write(_dir, name, secret);
 
     /// <summary>A connect side with a secret against a plain TCP listener that does <paramref name="onAccept"/>: its first failure line.</summary>
     private async Task<string> ConnectSideFailureAgainst(Action<Socket> onAccept)

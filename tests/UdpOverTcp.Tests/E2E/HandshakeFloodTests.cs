@@ -110,13 +110,7 @@ public sealed class HandshakeFloodTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private string SecretFile(string name)
-    {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, $"flood-test-secret-{name}\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return path;
-    }
+    private string SecretFile(string name) => Support.SecretFile.Write(_dir, name, $"flood-test-secret-{name}\n");
 
     private static long Counter(string line, string pattern) => long.Parse(Regex.Match(line, pattern).Groups[1].Value);
 

@@ -52,7 +52,7 @@ public sealed class HttpsConnectTests : IDisposable
         await using var tunnels = new ConnectSideTunnels { ListenArgs = ["--http-upgrade", UpgradePath] };
         await tunnels.StartListenSideAsync();
         await using var nginx = await NginxPeer.StartAsync(tunnels.TcpPort, UpgradePath, selfSigned);
-        tunnels.StartConnectSide(["--tcp-connect", nginx.UpgradeUrl, "--tls-pin", Pin(selfSigned, publicKey)]);
+        tunnels.StartConnectSide(["--tcp-connect", nginx.UpgradeUrl, "--tls-pin", selfSigned.Pin(publicKey)]);
         await tunnels.LinkUpAsync();
 
         await tunnels.ExchangeBothWaysAsync(Count, seed: publicKey ? 43 : 44);
@@ -62,12 +62,7 @@ public sealed class HttpsConnectTests : IDisposable
     public async Task Through_tinyproxy_CONNECT_with_a_secret_on_both_ends()
     {
         var ca = _certificates.Authority();
-        string secret = Path.Combine(_certificates.Directory, "secret");
-        File.WriteAllText(secret, "correct horse battery staple, over TLS\n");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        string secret = SecretFile.Write(_certificates.Directory, "secret", "correct horse battery staple, over TLS\n");
         await using var tunnels = new ConnectSideTunnels { ListenArgs = ["--http-upgrade", UpgradePath], CommonArgs = ["--secret-file", secret] };
         await tunnels.StartListenSideAsync();
         await using var nginx = await NginxPeer.StartAsync(tunnels.TcpPort, UpgradePath, _certificates.SignedBy(ca));
@@ -138,11 +133,5 @@ public sealed class HttpsConnectTests : IDisposable
         Assert.Equal(1, code);
         Assert.Single(stderr);
         Assert.Contains("cannot start: --tcp-connect https://: CA file '/nonexistent/ca.pem' does not exist", stderr[0]);
-    }
-
-    private static string Pin(CertificateFiles files, bool publicKey)
-    {
-        using var certificate = X509Certificate2.CreateFromPemFile(files.Certificate, files.Key);
-        return TlsPin.Format(SHA256.HashData(publicKey ? certificate.PublicKey.ExportSubjectPublicKeyInfo() : certificate.RawData));
     }
 }

@@ -1,9 +1,19 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using UdpOverTcp.Links.Tls;
 
 namespace UdpOverTcp.Tests.Support;
 
 /// <summary>A certificate and its private key, as PEM files.</summary>
-public sealed record CertificateFiles(string Certificate, string Key);
+public sealed record CertificateFiles(string Certificate, string Key)
+{
+    /// <summary>--tls-pin's value for this certificate: the hash of the certificate, or of its public key.</summary>
+    public string Pin(bool publicKey = false)
+    {
+        using var certificate = X509Certificate2.CreateFromPemFile(Certificate, Key);
+        return TlsPin.Format(SHA256.HashData(publicKey ? certificate.PublicKey.ExportSubjectPublicKeyInfo() : certificate.RawData));
+    }
+}
 
 /// <summary>
 /// Certificates for TLS tests, made with the openssl CLI (P-256 keys) in a temp dir of their own,
