@@ -6,9 +6,9 @@ namespace UdpOverTcp.Tests.E2E;
 /// <summary>
 /// The HTTP Upgrade peers on their own, without the tunnel: ProxyGuard's client and server carry
 /// WireGuard-sized datagrams both ways, directly and through nginx (which serves its page at / all
-/// the while), and nginx with TLS 1.3 serves its page. (ProxyGuard's client through nginx with TLS
-/// is not tested: it trusts only the system's CAs.) They prove the harness that
-/// <see cref="HttpUpgradeInteropTests"/> runs the tunnel against.
+/// the while), and nginx with TLS 1.3 serves its page. They prove the harness that
+/// <see cref="HttpUpgradeInteropTests"/> runs the tunnel against; that is where ProxyGuard's client
+/// goes over HTTPS through nginx (trusting the tests' CA by SSL_CERT_FILE), to our listen side.
 ///   app X (127.0.0.1:F) ⇄ proxyguard-client (UDP L) ⇄ [nginx /tunnel ⇄] proxyguard-server (TCP T) ⇄ app Y
 /// </summary>
 [EndToEndTest]

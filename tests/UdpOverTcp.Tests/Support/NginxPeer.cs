@@ -35,7 +35,11 @@ public sealed class NginxPeer : IAsyncDisposable
     /// <summary>The URL of the upgrade location, e.g. http://127.0.0.1:PORT/tunnel.</summary>
     public string UpgradeUrl => $"{(Tls ? "https" : "http")}://127.0.0.1:{Port}{UpgradePath}";
 
-    /// <summary>Requests nginx wrote to its access log so far.</summary>
+    /// <summary>
+    /// Requests nginx wrote to its access log so far, one a line in its "combined" format plus the TLS
+    /// version they came over ($ssl_protocol: e.g. TLSv1.3, or - without TLS). An upgraded request is
+    /// written when its connection ends.
+    /// </summary>
     public string AccessLog => File.Exists(Path.Combine(_directory, "access.log")) ? File.ReadAllText(Path.Combine(_directory, "access.log")) : "";
 
     /// <summary>
@@ -81,7 +85,8 @@ public sealed class NginxPeer : IAsyncDisposable
             worker_connections 64;
         }
         http {
-            access_log {{directory}}/access.log;
+            log_format combined_tls '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $ssl_protocol';
+            access_log {{directory}}/access.log combined_tls;
             client_body_temp_path {{directory}}/client_body;
             proxy_temp_path {{directory}}/proxy;
             fastcgi_temp_path {{directory}}/fastcgi;

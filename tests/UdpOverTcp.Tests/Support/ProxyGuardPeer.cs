@@ -43,13 +43,16 @@ public sealed class ProxyGuardPeer : IDisposable
 
     /// <summary>
     /// proxyguard-client on UDP 127.0.0.1:<paramref name="udpPort"/>, for the app on 127.0.0.1:<paramref name="appPort"/>,
-    /// upgrading at <paramref name="url"/> (http://HOST:PORT/PATH). Returns once its UDP socket is bound
-    /// ("waiting for traffic..."); it connects when the app sends its first datagram.
+    /// upgrading at <paramref name="url"/> (http(s)://HOST:PORT/PATH). Returns once its UDP socket is bound
+    /// ("waiting for traffic..."); it connects when the app sends its first datagram. For https:// it
+    /// requires TLS 1.3 and verifies the server by the system's roots, which Go on Linux reads from
+    /// SSL_CERT_FILE when <paramref name="environment"/> sets it (crypto/x509, root_unix.go).
     /// </summary>
-    public static async Task<ProxyGuardPeer> ClientAsync(int udpPort, int appPort, string url)
+    public static async Task<ProxyGuardPeer> ClientAsync(int udpPort, int appPort, string url, IReadOnlyDictionary<string, string>? environment = null)
     {
         var (client, _) = ProxyGuardBuild.Require();
-        var process = TunnelProcess.StartProgram(client, "-listen-port", udpPort.ToString(), "-forward-port", appPort.ToString(), "-to", url);
+        var process = TunnelProcess.StartProgramWithEnvironment(
+            environment, client, "-listen-port", udpPort.ToString(), "-forward-port", appPort.ToString(), "-to", url);
         var peer = new ProxyGuardPeer(process, udpPort);
         try
         {

@@ -96,6 +96,10 @@ public sealed partial class TunnelProcess : IDisposable
     /// <summary>Starts any program, e.g. ssh, whose stderr lines are then awaited the same way.</summary>
     public static TunnelProcess StartProgram(params string[] commandLine) => new(commandLine);
 
+    /// <summary>Starts any program with extra environment variables (e.g. SSL_CERT_FILE for a peer's TLS roots), or none when null.</summary>
+    public static TunnelProcess StartProgramWithEnvironment(IReadOnlyDictionary<string, string>? environment, params string[] commandLine) =>
+        new(commandLine, environment);
+
     /// <summary>Runs to completion and returns the exit code with everything printed.</summary>
     public static Task<(int ExitCode, string Stdout, IReadOnlyList<string> Stderr)> RunAsync(params string[] args) =>
         RunProgramAsync([PublishedBinary.Path, .. args]);
