@@ -32,6 +32,27 @@ public sealed class HttpUpgradeInteropTests
     }
 
     /// <summary>
+    /// app X ⇄ proxyguard-client ⇄ https://localhost:PORT/tunnel: our listen side terminating TLS itself
+    /// (--tls-cert, a certificate from the tests' CA, which SSL_CERT_FILE makes Go trust) ⇄ app Y.
+    /// </summary>
+    [SkippableFact]
+    public async Task ProxyGuard_client_over_https_to_our_TLS_listen_side()
+    {
+        using var certificates = new TestCertificates();
+        var ca = certificates.Authority();
+        var server = certificates.SignedBy(ca);
+        await using var tunnels = new ConnectSideTunnels { ListenArgs = ["--http-upgrade", UpgradePath, "--tls-cert", server.Certificate, "--tls-key", server.Key] };
+        await tunnels.StartListenSideAsync();
+        using var client = await ProxyGuardPeer.ClientAsync(
+            FreePort.Udp(), tunnels.AppX.EndPoint.Port, $"https://localhost:{tunnels.TcpPort}{UpgradePath}",
+            environment: new Dictionary<string, string> { ["SSL_CERT_FILE"] = ca.Certificate });
+
+        await ProxyGuardClientExchangeAsync(tunnels, client, seed: 8);
+        await tunnels.ListenSide!.WaitForLineAsync("link up: accepted");
+        await client.Process.WaitForLineAsync("[Client] Connected to HTTP server, ready for proxying traffic...");
+    }
+
+    /// <summary>
     /// app X ⇄ proxyguard-client ⇄ https://localhost:PORT/tunnel: nginx (TLS 1.3 only, a certificate from
     /// the tests' CA) ⇄ our listen side ⇄ app Y; nginx serves its page at / all the while. The client is
     /// Go, whose system roots on Linux are SSL_CERT_FILE's when it is set: that is how it trusts the CA.
