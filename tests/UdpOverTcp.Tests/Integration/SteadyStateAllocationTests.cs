@@ -77,7 +77,7 @@ public sealed class SteadyStateAllocationTests
         AssertQuiet("--multi-client", allocated);
     }
 
-    private static void AssertQuiet(string what, long[] allocated)
+    internal static void AssertQuiet(string what, long[] allocated)
     {
         long quietest = allocated.Min();
         Assert.True(quietest < 48 * 1024,
@@ -85,7 +85,7 @@ public sealed class SteadyStateAllocationTests
     }
 
     /// <summary>Both directions at once, each on its own thread, with allocation-free socket calls.</summary>
-    private static void Exchange(TunnelPair pair, int count, IPEndPoint? listenEntry = null, bool mixedSizes = false)
+    internal static void Exchange(TunnelPair pair, int count, IPEndPoint? listenEntry = null, bool mixedSizes = false)
     {
         var xToY = new Thread(() => Pump(pair.AppX.Socket, pair.ConnectEntry, pair.AppY.Socket, count));
         var yToX = new Thread(() => Pump(pair.AppY.Socket, listenEntry ?? pair.ListenEntry, pair.AppX.Socket, count));

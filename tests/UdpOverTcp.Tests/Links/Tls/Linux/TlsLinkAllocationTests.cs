@@ -6,6 +6,7 @@ using UdpOverTcp.DataPath;
 using UdpOverTcp.DataPath.Lanes;
 using UdpOverTcp.DataPath.Link;
 using UdpOverTcp.Framing;
+using UdpOverTcp.Links.Tls;
 using UdpOverTcp.Sessions;
 using UdpOverTcp.Sockets;
 using UdpOverTcp.Tests.Integration;
@@ -14,11 +15,11 @@ using UdpOverTcp.Tests.Support;
 namespace UdpOverTcp.Tests.Links.Tls.Linux;
 
 /// <summary>
-/// The TLS link loops allocate nothing per datagram. The listen side has no TLS yet, so no tunnel pair
-/// can carry it in-process: two TcpLinks over a real loopback connection instead, each with a
-/// TlsLinkCodec (the sessions shaken hands in memory, <see cref="InMemoryTlsPair"/>), frames written
-/// into one link's output lane and read off the other's input pipe, both ways at once. Counted as
-/// SteadyStateAllocationTests counts: four windows of 100,000 frames, the quietest judged.
+/// The TLS link loops allocate nothing per datagram: two TcpLinks over a real loopback connection, each
+/// with a TlsLinkCodec (the sessions shaken hands in memory, <see cref="InMemoryTlsPair"/>), frames written
+/// into one link's output lane and read off the other's input pipe, both ways at once; and a whole tunnel
+/// pair, the listen end terminating TLS (--tls-cert) and the connect end dialing https://, datagrams
+/// through both. Counted as SteadyStateAllocationTests counts: four windows of 100,000, the quietest judged.
 /// </summary>
 [Collection(nameof(AllocationCounting))]
 [InProcessTest]
@@ -75,6 +76,29 @@ public sealed class TlsLinkAllocationTests : IClassFixture<TestCertificates>
             b.Abort(LinkEnd.Closed);
             await Task.WhenAll(a.Closed, b.Closed).Within("both links closing");
         }
+    }
+
+    [Theory]
+    [InlineData(UdpDataPath.Batched)]
+    [InlineData(UdpDataPath.Portable)]
+    public async Task A_tunnel_pair_over_TLS_forwards_both_ways_allocating_nothing_per_datagram(UdpDataPath path)
+    {
+        using var context = new TlsServerContext(_certificates.Server.Certificate, _certificates.Server.Key);
+        var client = new TlsClientSettings("localhost", _certificates.Ca.Certificate, null, null);
+        await using var pair = await TunnelPair.StartAsync(FramingKind.U16BigEndian, path, o => o.Role == TcpRole.Listen
+            ? o with { TlsServer = context, UpgradePath = "/tunnel" }
+            : o with { Tls = true, TlsClient = client, UpgradePath = "/tunnel", UpgradeHost = "localhost" });
+        SteadyStateAllocationTests.Exchange(pair, 50_000, mixedSizes: true);   // fill the pools, reach steady state
+
+        var allocated = new long[4];
+        for (int i = 0; i < allocated.Length; i++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            SteadyStateAllocationTests.Exchange(pair, PerWindowEachWay, mixedSizes: true);
+            allocated[i] = GC.GetTotalAllocatedBytes(precise: true) - before;
+        }
+
+        SteadyStateAllocationTests.AssertQuiet($"{path}, a tunnel pair over TLS", allocated);
     }
 
     private static Task Exchange(TcpLink a, TcpLink b, FrameCodec codec, int count) =>
