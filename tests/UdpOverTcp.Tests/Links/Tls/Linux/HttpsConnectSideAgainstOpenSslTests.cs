@@ -41,7 +41,8 @@ public sealed class HttpsConnectSideAgainstOpenSslTests(TestCertificates certifi
         Assert.Equal(Frame(back), await server.ReadExactlyAsync(2 + back.Length));
     }
 
-    private static byte[] Frame(byte[] payload)
+    /// <summary>A u16be frame (RFC 4571), as the Upgrade implies.</summary>
+    internal static byte[] Frame(byte[] payload)
     {
         byte[] frame = new byte[2 + payload.Length];
         BinaryPrimitives.WriteUInt16BigEndian(frame, (ushort)payload.Length);

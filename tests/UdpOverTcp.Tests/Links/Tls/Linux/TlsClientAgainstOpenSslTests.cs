@@ -126,7 +126,7 @@ public sealed class TlsClientAgainstOpenSslTests(TestCertificates certificates) 
 
         // The link loops' shape: a send loop encrypting and a receive thread decrypting, on the same session at once.
         var sending = Task.Run(() => { foreach (var chunk in RandomChunks(up)) { link.Send(chunk.Span); } });
-        var receiving = Task.Run(() => link.ReceiveExactly(down.Length));
+        var receiving = Task.Run(() => link.ReceiveExactly(down.Length, whileAnotherThreadSends: true));
         var serverReads = server.ReadExactlyAsync(up.Length);
         var serverWrites = Task.Run(() => server.Input.Write(down));
 
