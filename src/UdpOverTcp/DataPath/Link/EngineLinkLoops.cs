@@ -143,7 +143,7 @@ public sealed class EngineLinkLoops : LinkLoops
 
                 for (int length; tls is not null && (length = tls.TakePending()) > 0;)
                 {
-                    await Link.Socket.SendAsync(tls.ToSend.AsMemory(0, length), SocketFlags.None).ConfigureAwait(false);   // a KeyUpdate's answer
+                    await Link.Socket.SendAsync(tls.ToSend.AsMemory(0, length), SocketFlags.None).ConfigureAwait(false);   // what reading made (see TlsSession)
                 }
 
                 reader.AdvanceTo(result.Buffer.End);

@@ -221,7 +221,7 @@ public sealed class ThreadedLinkLoops : LinkLoops
                     }
                 }
 
-                // The doorbell from the receive thread: ciphertext its reading made (a KeyUpdate's answer).
+                // The doorbell from the receive thread: ciphertext its reading made (see TlsSession).
                 for (int length; tls is not null && (length = tls.TakePending()) > 0;)
                 {
                     for (int offset = 0; offset < length;)

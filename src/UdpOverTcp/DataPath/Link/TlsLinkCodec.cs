@@ -9,7 +9,7 @@ namespace UdpOverTcp.DataPath.Link;
 /// with, and the link's two ciphertext buffers, pinned and allocated once per link. The receive loop
 /// receives into <see cref="Received"/> and <see cref="Deliver"/>s; the send loop <see cref="Seal"/>s a
 /// chunk of plaintext into <see cref="ToSend"/> and sends all of it before the next. Only the send loop
-/// sends: ciphertext that reading made (a KeyUpdate's answer) rings its doorbell, and it takes it with
+/// sends: ciphertext that reading made (see TlsSession) rings its doorbell, and it takes it with
 /// <see cref="TakePending"/>. Nothing here allocates per datagram.
 /// </summary>
 public sealed class TlsLinkCodec(TlsSession session, ReadOnlyMemory<byte> leftover) : IDisposable
@@ -82,7 +82,7 @@ public sealed class TlsLinkCodec(TlsSession session, ReadOnlyMemory<byte> leftov
         return session.Encrypt(plain, ToSend);
     }
 
-    /// <summary>Ciphertext waiting without plaintext of its own (a KeyUpdate's answer), into <see cref="ToSend"/>; 0 when none.</summary>
+    /// <summary>Ciphertext waiting without plaintext of its own (what reading made), into <see cref="ToSend"/>; 0 when none.</summary>
     public int TakePending() => session.TakeCiphertext(ToSend);
 
     public void Dispose() => session.Dispose();

@@ -194,7 +194,7 @@ public sealed class PendingTls(Socket socket, TlsSession session, byte[] scratch
             return false;
         }
 
-        Flush();   // a KeyUpdate's answer goes out at once (this thread is the only sender during the set-up); a failed send shows at the next one
+        Flush();   // what reading made, if anything (see TlsSession), goes out at once (this thread is the only sender during the set-up); a failed send shows at the next one
         return _end > 0;
     }
 

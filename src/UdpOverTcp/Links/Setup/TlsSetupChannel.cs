@@ -108,7 +108,7 @@ public sealed class TlsSetupChannel(Socket socket, TlsSession session) : ISetupC
             }
 
             _end = session.Decrypt(_received.AsSpan(0, count), _plain);
-            Flush();   // a KeyUpdate's answer: this thread is the only sender during the set-up
+            Flush();   // what reading made, if anything (see TlsSession): this thread is the only sender during the set-up
         }
 
         return _end > 0;

@@ -11,7 +11,9 @@ namespace UdpOverTcp.Links.Tls;
 /// only for as long as the call (a memory BIO never blocks). Encrypt and Decrypt allocate nothing.
 /// Ciphertext must leave from one thread, the sending one, in the order the session gives it out:
 /// two threads taking and sending could interleave or reorder records. Decrypt can leave ciphertext
-/// behind (a KeyUpdate's answer; <see cref="PendingCiphertext"/>): the sending thread takes it.
+/// behind (<see cref="PendingCiphertext"/>), should OpenSSL answer something it read: the sending thread takes it.
+/// (OpenSSL 3.0 answers a KeyUpdate that asks for one only with the next record it encrypts, as RFC 8446 4.6.3
+/// allows: a link that only receives answers when it next sends. KeyUpdateAgainstOpenSslTests show both.)
 /// Made by <see cref="TlsClientSettings.NewSession"/> or <see cref="TlsServerContext.NewSession"/>.
 /// </summary>
 public sealed unsafe class TlsSession : IDisposable
@@ -153,7 +155,7 @@ public sealed unsafe class TlsSession : IDisposable
     /// Feeds <paramref name="ciphertext"/> and decrypts what whole records it completes into
     /// <paramref name="plaintext"/>; returns how many bytes. A partial record waits for the rest. When the
     /// result fills <paramref name="plaintext"/>, more may be ready: call again with an empty span.
-    /// Reading may make ciphertext to send (a KeyUpdate's answer): <see cref="PendingCiphertext"/>.
+    /// Reading may make ciphertext to send (see the class's summary): <see cref="PendingCiphertext"/>.
     /// </summary>
     public int Decrypt(ReadOnlySpan<byte> ciphertext, Span<byte> plaintext)
     {
