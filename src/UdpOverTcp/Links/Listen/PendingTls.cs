@@ -162,6 +162,7 @@ public sealed class PendingTls(Socket socket, TlsSession session, byte[] scratch
     /// <summary>The session goes to the link with <see cref="Leftover"/>: this no longer frees it.</summary>
     public TlsSession HandOver()
     {
+        session.KeepBuffers();
         _handedOver = true;
         return session;
     }

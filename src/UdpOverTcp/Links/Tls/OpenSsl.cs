@@ -22,11 +22,15 @@ public static unsafe partial class OpenSsl
     /// <summary>SSL_ctrl commands (ssl.h): the macros' numbers.</summary>
     public const int SSL_CTRL_SET_TLSEXT_HOSTNAME = 55;
     public const int SSL_CTRL_MODE = 33;
+    public const int SSL_CTRL_CLEAR_MODE = 78;
     public const int SSL_CTRL_SET_MIN_PROTO_VERSION = 123;
     public const int TLSEXT_NAMETYPE_host_name = 0;
 
     /// <summary>SSL_MODE_ENABLE_PARTIAL_WRITE is left off: a write to a memory BIO never blocks, so SSL_write_ex takes all of it.</summary>
     public const long SSL_MODE_AUTO_RETRY = 0x4;
+
+    /// <summary>Frees a session's record buffers while they are empty: for handshakes under way, which may stall (see TlsServerContext.NewSession).</summary>
+    public const long SSL_MODE_RELEASE_BUFFERS = 0x10;
 
     /// <summary>SSL_get_error results.</summary>
     public const int SSL_ERROR_NONE = 0;

@@ -191,6 +191,16 @@ public sealed unsafe class TlsSession : IDisposable
         }
     }
 
+    /// <summary>From the set-up to the link: OpenSSL keeps the record buffers between records again (see TlsServerContext.NewSession).</summary>
+    public void KeepBuffers()
+    {
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            OpenSsl.SSL_ctrl(_ssl, OpenSsl.SSL_CTRL_CLEAR_MODE, OpenSsl.SSL_MODE_RELEASE_BUFFERS, 0);
+        }
+    }
+
     /// <summary>Queues close_notify for the peer (send it with <see cref="TakeCiphertext"/>); the session cannot encrypt after it.</summary>
     public void Close()
     {
