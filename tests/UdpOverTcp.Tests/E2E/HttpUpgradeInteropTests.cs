@@ -18,36 +18,27 @@ public sealed class HttpUpgradeInteropTests
     private const int Count = 200;
     private const string UpgradePath = "/tunnel";
 
-    /// <summary>app X (127.0.0.1:F) ⇄ proxyguard-client (UDP L) ⇄ HTTP Upgrade ⇄ our listen side (UDP AY) ⇄ app Y.</summary>
-    [SkippableFact]
-    public async Task ProxyGuard_client_to_our_listen_side()
-    {
-        await using var tunnels = new ConnectSideTunnels { ListenArgs = ["--http-upgrade", UpgradePath] };
-        await tunnels.StartListenSideAsync();
-        using var client = await ProxyGuardPeer.ClientAsync(FreePort.Udp(), tunnels.AppX.EndPoint.Port, $"http://127.0.0.1:{tunnels.TcpPort}{UpgradePath}");
-
-        await ProxyGuardClientExchangeAsync(tunnels, client, seed: 1);
-        await tunnels.ListenSide!.WaitForLineAsync("link up: accepted");
-        await client.Process.WaitForLineAsync("[Client] Connected to HTTP server, ready for proxying traffic...");
-    }
-
     /// <summary>
-    /// app X ⇄ proxyguard-client ⇄ https://localhost:PORT/tunnel: our listen side terminating TLS itself
-    /// (--tls-cert, a certificate from the tests' CA, which SSL_CERT_FILE makes Go trust) ⇄ app Y.
+    /// app X (127.0.0.1:F) ⇄ proxyguard-client (UDP L) ⇄ HTTP Upgrade ⇄ our listen side (UDP AY) ⇄ app Y;
+    /// with <paramref name="tls"/>, https://localhost:PORT/tunnel to our listen side terminating TLS itself
+    /// (--tls-cert, a certificate from the tests' CA, which SSL_CERT_FILE makes Go trust).
     /// </summary>
-    [SkippableFact]
-    public async Task ProxyGuard_client_over_https_to_our_TLS_listen_side()
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProxyGuard_client_to_our_listen_side(bool tls)
     {
         using var certificates = new TestCertificates();
         var ca = certificates.Authority();
         var server = certificates.SignedBy(ca);
-        await using var tunnels = new ConnectSideTunnels { ListenArgs = ["--http-upgrade", UpgradePath, "--tls-cert", server.Certificate, "--tls-key", server.Key] };
+        string[] terminate = tls ? ["--tls-cert", server.Certificate, "--tls-key", server.Key] : [];
+        await using var tunnels = new ConnectSideTunnels { ListenArgs = ["--http-upgrade", UpgradePath, .. terminate] };
         await tunnels.StartListenSideAsync();
         using var client = await ProxyGuardPeer.ClientAsync(
-            FreePort.Udp(), tunnels.AppX.EndPoint.Port, $"https://localhost:{tunnels.TcpPort}{UpgradePath}",
+            FreePort.Udp(), tunnels.AppX.EndPoint.Port, $"{(tls ? "https" : "http")}://localhost:{tunnels.TcpPort}{UpgradePath}",
             environment: new Dictionary<string, string> { ["SSL_CERT_FILE"] = ca.Certificate });
 
-        await ProxyGuardClientExchangeAsync(tunnels, client, seed: 8);
+        await ProxyGuardClientExchangeAsync(tunnels, client, seed: tls ? 8 : 1);
         await tunnels.ListenSide!.WaitForLineAsync("link up: accepted");
         await client.Process.WaitForLineAsync("[Client] Connected to HTTP server, ready for proxying traffic...");
     }
