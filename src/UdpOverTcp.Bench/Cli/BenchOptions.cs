@@ -134,7 +134,7 @@ public sealed class BenchOptions
             (o, v) => o.TunnelPath = v),
         new("tunnel-args", null, "\"ARGS\"", "more arguments for both tunnel ends the bench starts, split at spaces, e.g. \"--queue-delay 0\"",
             (o, v) => o.TunnelArgs = v!.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)),
-        new("tls", null, null, "the tunnels the bench starts speak TLS 1.3 and the HTTP Upgrade, as over the internet: the listen end with --tls-cert, --tls-key (a throwaway self-signed ECDSA P-256 certificate) and --http-upgrade /bench, the connect end with --tcp-connect https://.../bench --tls-pin",
+        new("tls", null, null, "the tunnels the bench starts speak TLS 1.3 and the HTTP Upgrade (https://), with a throwaway self-signed certificate (needs openssl)",
             (o, _) => o.Tls = true),
         new("link", null, "RATE", "Linux, as root: plain UDP and the tunnel across a veth link shaped to RATE (e.g. 20mbit) between two network namespaces the bench builds, at 0.8, 1.2 and 2 times RATE",
             (o, v) => o.Link = LinkRate.Parse(v!)),
