@@ -27,17 +27,23 @@ public static class BenchCommand
     public static int Run(BenchOptions options, TextWriter output, CancellationToken cancellationToken)
     {
         var progress = BenchProgress.ForConsole();
+        ThrowawayCertificate? tls = null;
         try
         {
+            if (options.Tls)
+            {
+                tls = MakeCertificate(options.Verbose, progress);
+            }
+
             if (options.Link is not null)
             {
-                var linkReport = LinkBench.Run(options, progress, cancellationToken);
+                var linkReport = LinkBench.Run(options, tls, progress, cancellationToken);
                 progress.Clear();
                 Write(output, options.Json, json => BenchJson.Write(json, linkReport), text => BenchTable.Write(text, linkReport));
                 return ExitCodes.Ok;
             }
 
-            var report = Run(options, progress, cancellationToken);
+            var report = Run(options, tls, progress, cancellationToken);
             progress.Clear();
             Write(output, options.Json, json => BenchJson.Write(json, report), text => BenchTable.Write(text, report));
             return ExitCodes.Ok;
@@ -60,9 +66,28 @@ public static class BenchCommand
             Console.Error.WriteLine("udp-over-tcp-bench: interrupted");
             return ExitCodes.Ok;
         }
+        finally
+        {
+            // After the tunnels (each run disposes its own before returning): the files are theirs until then.
+            tls?.Dispose();
+        }
     }
 
-    private static BenchReport Run(BenchOptions options, BenchProgress progress, CancellationToken cancellationToken)
+    /// <summary>--tls: the certificate and key for the listen ends, in a private temp directory (said where at -v).</summary>
+    private static ThrowawayCertificate MakeCertificate(bool verbose, BenchProgress progress)
+    {
+        progress.Show("bench: making a throwaway TLS certificate");
+        var tls = ThrowawayCertificate.Create();
+        if (verbose)
+        {
+            progress.Clear();
+            Console.Error.WriteLine($"bench: --tls: throwaway certificate and key in {tls.Directory}, pin {tls.Pin}");
+        }
+
+        return tls;
+    }
+
+    private static BenchReport Run(BenchOptions options, ThrowawayCertificate? tls, BenchProgress progress, CancellationToken cancellationToken)
     {
         var family = options.ExternalSendTo?.AddressFamily ?? AddressFamily.InterNetwork;
         var machineAtStart = CpuSteal.Read();
@@ -89,7 +114,7 @@ public static class BenchCommand
                 try
                 {
                     progress.Show("bench: starting two tunnel processes");
-                    spawned = SpawnedTunnels.Start(program, (IPEndPoint)app.LocalEndPoint!, options.DataPath, options.TunnelArgs);
+                    spawned = SpawnedTunnels.Start(program, (IPEndPoint)app.LocalEndPoint!, options.DataPath, options.TunnelArgs, tls);
                 }
                 catch
                 {
@@ -98,7 +123,7 @@ public static class BenchCommand
                 }
 
                 tunnel = BenchPath.Tunnel(app, spawned.Entry, spawned.CpuTime);
-                tunnels = "2 child processes on loopback";
+                tunnels = "2 child processes on loopback" + (tls is null ? "" : TunnelTlsArgs.Described);
                 dataPath = spawned.DataPath;
             }
 
@@ -114,7 +139,7 @@ public static class BenchCommand
             LatencyResult? plainLatency = null, plainEchoThreadLatency = null, tunnelLatency = null;
             if (options.Clients is { } count)
             {
-                (many, clients) = StartClients(SpawnedTunnels.Locate(options.TunnelPath), count, family, options, progress);
+                (many, clients) = StartClients(SpawnedTunnels.Locate(options.TunnelPath), count, family, options, tls, progress);
             }
             else
             {
@@ -153,7 +178,8 @@ public static class BenchCommand
                 CpuTimes.StolenFraction(machineAtStart, CpuSteal.Read()),
                 string.Join(' ', options.TunnelArgs),
                 options.Clients,
-                many?.FarCommand);
+                many?.FarCommand,
+                tls is not null);
         }
         finally
         {
@@ -165,14 +191,14 @@ public static class BenchCommand
     }
 
     /// <summary>--clients: one listen end with --multi-client and <paramref name="count"/> connect ends, delivering to an app socket of their own, each client checked to deliver.</summary>
-    private static (MultiClientTunnels Tunnels, BenchPath Path) StartClients(string program, int count, AddressFamily family, BenchOptions options, BenchProgress progress)
+    private static (MultiClientTunnels Tunnels, BenchPath Path) StartClients(string program, int count, AddressFamily family, BenchOptions options, ThrowawayCertificate? tls, BenchProgress progress)
     {
         var app = BenchPath.Bind(new IPEndPoint(family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 0));
         MultiClientTunnels? tunnels = null;
         try
         {
             progress.Show(string.Create(CultureInfo.InvariantCulture, $"bench: starting a listen end and {count} clients"));
-            tunnels = MultiClientTunnels.Start(program, (IPEndPoint)app.LocalEndPoint!, count, options.DataPath, options.TunnelArgs);
+            tunnels = MultiClientTunnels.Start(program, (IPEndPoint)app.LocalEndPoint!, count, options.DataPath, options.TunnelArgs, tls);
             progress.Show("bench: checking that every client delivers");
             tunnels.WaitUntilEveryClientDelivers(app, DeliveryTimeout);
             return (tunnels, BenchPath.Clients(app, tunnels.Entries, tunnels.CpuTime, tunnels.ServerCpuTime));

@@ -70,6 +70,15 @@ public static class BenchHelp
         Not with --link or --external. For example:
           udp-over-tcp-bench --clients 100 --size 64
 
+        --tls: the tunnels the bench starts (on loopback, with --link and with --clients) speak TLS 1.3 and
+        the HTTP Upgrade, as a deployment over the internet does. The bench makes a self-signed ECDSA P-256
+        certificate for 127.0.0.1, ::1 and localhost, valid a day, with openssl req, in a temp directory of
+        its own (mode 0700, deleted when it ends; -v says where), and starts the listen end with
+        --tls-cert, --tls-key and --http-upgrade /bench, the connect end with
+        --tcp-connect https://HOST:PORT/bench --tls-pin sha256:HEX (the certificate's hash). The report
+        says "over TLS 1.3 (--tls)" ("tls": true). Not with --external. For example:
+          udp-over-tcp-bench --size 1200 --tls
+
         The tunnels the bench starts stop when it ends. On Linux also when it is killed: they are started
         through setpriv --pdeathsig TERM (util-linux), so the kernel stops them when the bench goes.
         Elsewhere, a killed bench leaves them running.

@@ -105,6 +105,9 @@ public sealed class BenchOptions
     /// <summary>More arguments for both tunnel ends the bench starts, after its own (e.g. "--queue-delay 0").</summary>
     public IReadOnlyList<string> TunnelArgs { get; set; } = [];
 
+    /// <summary>--tls: the tunnels the bench starts speak TLS 1.3 and the HTTP Upgrade, with a throwaway certificate.</summary>
+    public bool Tls { get; set; }
+
     /// <summary>--clients N: also measure N connect ends through one listen end started with --multi-client; null: not.</summary>
     public int? Clients { get; set; }
 
@@ -131,6 +134,8 @@ public sealed class BenchOptions
             (o, v) => o.TunnelPath = v),
         new("tunnel-args", null, "\"ARGS\"", "more arguments for both tunnel ends the bench starts, split at spaces, e.g. \"--queue-delay 0\"",
             (o, v) => o.TunnelArgs = v!.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)),
+        new("tls", null, null, "the tunnels the bench starts speak TLS 1.3 and the HTTP Upgrade (https://), with a throwaway self-signed certificate (needs openssl)",
+            (o, _) => o.Tls = true),
         new("link", null, "RATE", "Linux, as root: plain UDP and the tunnel across a veth link shaped to RATE (e.g. 20mbit) between two network namespaces the bench builds, at 0.8, 1.2 and 2 times RATE",
             (o, v) => o.Link = LinkRate.Parse(v!)),
         new("delay", null, "TIME", $"with --link: a one-way delay each way, e.g. 25ms (0 to {MaxDelayMilliseconds.ToString(CultureInfo.InvariantCulture)}ms), by the bench's delay line in a third namespace between X and Y",
@@ -172,6 +177,11 @@ public sealed class BenchOptions
         if (options.IsExternal && options.TunnelArgs.Count > 0)
         {
             throw new UsageException("--tunnel-args are for the tunnels the bench starts; with --external, give them where you start yours");
+        }
+
+        if (options.IsExternal && options.Tls)
+        {
+            throw new UsageException("--tls gives the tunnels the bench starts a throwaway certificate; with --external it starts none (give yours --tls-cert and https:// where you start them)");
         }
 
         if (options.Link is not null)

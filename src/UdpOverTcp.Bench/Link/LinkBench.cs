@@ -37,7 +37,8 @@ public static class LinkBench
     private static readonly TimeSpan StatisticsTimeout = TimeSpan.FromSeconds(5);
     private static readonly IPEndPoint AnyLoopbackPort = new(IPAddress.Loopback, 0);
 
-    public static LinkReport Run(BenchOptions options, BenchProgress progress, CancellationToken cancellationToken)
+    /// <param name="tls">--tls: the certificate the tunnel ends speak TLS with; null: plain TCP.</param>
+    public static LinkReport Run(BenchOptions options, ThrowawayCertificate? tls, BenchProgress progress, CancellationToken cancellationToken)
     {
         var tools = LinkTools.Find(options.HasDelayLine);
         string program = SpawnedTunnels.Locate(options.TunnelPath);
@@ -71,7 +72,8 @@ public static class LinkBench
                 near: new TunnelEnd(link.X, AnyLoopbackPort.ToString(), (IPEndPoint)tunnelSender.LocalEndPoint!),
                 tools.Nsenter,
                 options.DataPath,
-                options.TunnelArgs);
+                options.TunnelArgs,
+                tls);
             tunnel = BenchPath.Between("tunnel", tunnelSender, spawned.Entry, tunnelReceiver, spawned.CpuTime);
             (tunnelSender, tunnelReceiver) = (null, null);   // the path's now
             if (options.Verbose)
@@ -111,7 +113,8 @@ public static class LinkBench
                 options.Workload,
                 link.Line is { } delayLine
                     ? new LinkPath(delayLine.Settings.DelayMilliseconds, delayLine.Settings.Loss, delayLine.Settings.Seed, delayLine.TowardsY, delayLine.TowardsX)
-                    : null);
+                    : null,
+                tls is not null);
         }
         finally
         {

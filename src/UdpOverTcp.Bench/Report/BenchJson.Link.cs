@@ -46,6 +46,7 @@ public static partial class BenchJson
         json.WriteString("workload", report.Workload.ToString().ToLowerInvariant());
         json.WriteString("dataPath", report.DataPath);
         json.WriteString("tunnelArgs", report.TunnelArgs);
+        json.WriteBoolean("tls", report.Tls);
         json.WriteEndObject();
 
         json.WriteStartArray("loads");

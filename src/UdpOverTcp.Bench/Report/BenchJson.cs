@@ -63,6 +63,7 @@ public static partial class BenchJson
         json.WriteString("tunnels", report.Tunnels);
         json.WriteString("dataPath", report.DataPath);
         json.WriteString("tunnelArgs", report.TunnelArgs);
+        json.WriteBoolean("tls", report.Tls);
         json.WriteString("sendTo", report.TunnelSendTo);
         json.WriteString("receiveOn", report.TunnelReceiveOn);
         json.WriteNumber("sinkReceiveBufferBytes", report.SinkReceiveBufferBytes);

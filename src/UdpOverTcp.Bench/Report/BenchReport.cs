@@ -59,6 +59,7 @@ public sealed record SizeReport(int Size, PathReport Plain, PathReport Tunnel, P
 /// <param name="TunnelArgs">The --tunnel-args both started tunnel ends got, as given ("" for none).</param>
 /// <param name="Clients">--clients N; null without it (and then no latency is skipped).</param>
 /// <param name="ClientsFarCommand">With --clients: how the one listen end was started.</param>
+/// <param name="Tls">--tls: the started tunnels spoke TLS 1.3 and the HTTP Upgrade, with a throwaway certificate.</param>
 public sealed record BenchReport(
     string Version,
     int Cores,
@@ -78,4 +79,5 @@ public sealed record BenchReport(
     double? StolenFraction,
     string TunnelArgs = "",
     int? Clients = null,
-    string? ClientsFarCommand = null);
+    string? ClientsFarCommand = null,
+    bool Tls = false);

@@ -15,7 +15,7 @@ public static partial class BenchTable
         output.WriteLine($"link: veth between two network namespaces X and Y, both directions shaped with {report.Qdisc} (tc shows: {report.QdiscShown}); TCP congestion control in X: {report.CongestionControl}");
         output.WriteLine(PathText(report.Path));
         output.WriteLine(Invariant($"{WorkloadText(report)}; {report.TrialSeconds:0.##} s per trial"));
-        output.WriteLine($"tunnel: connect end in X, listen end in Y, TCP across the link; data path {report.DataPath}; arguments added: {(report.TunnelArgs.Length > 0 ? report.TunnelArgs : "none")}");
+        output.WriteLine($"tunnel: connect end in X, listen end in Y, TCP across the link{(report.Tls ? TunnelTlsArgs.Described : "")}; data path {report.DataPath}; arguments added: {(report.TunnelArgs.Length > 0 ? report.TunnelArgs : "none")}");
         output.WriteLine($"order: {LinkReport.Order}");
         output.WriteLine();
         bool flows = report.Workload != LinkWorkload.Steady;

@@ -24,6 +24,7 @@ public sealed record LinkLoad(double Load, double OfferedBitsPerSecond, TrialRes
 /// <param name="CongestionControl">TCP congestion control in X, where the tunnel's TCP sender is.</param>
 /// <param name="TunnelArgs">The --tunnel-args both tunnel ends got ("" for none).</param>
 /// <param name="Path">The delay line between X and Y and what it did; null without one.</param>
+/// <param name="Tls">--tls: the tunnel ends spoke TLS 1.3 and the HTTP Upgrade, with a throwaway certificate.</param>
 public sealed record LinkReport(
     string Version,
     int Cores,
@@ -41,7 +42,8 @@ public sealed record LinkReport(
     IReadOnlyList<LinkLoad> Loads,
     double? StolenFraction,
     LinkWorkload Workload = LinkWorkload.Steady,
-    LinkPath? Path = null)
+    LinkPath? Path = null,
+    bool Tls = false)
 {
     /// <summary>The order of the trials, as the report states it.</summary>
     public const string Order = "interleaved: at each load plain UDP, then the tunnel; loads in increasing order";

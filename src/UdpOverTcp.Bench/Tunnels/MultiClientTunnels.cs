@@ -43,8 +43,11 @@ public sealed class MultiClientTunnels : IDisposable
     /// <summary>The listen end's arguments, as started (for the report): "udp-over-tcp -v -l ... --multi-client --max-clients N ...".</summary>
     public string FarCommand { get; }
 
-    /// <summary>Starts the listen end and <paramref name="clients"/> connect ends delivering to <paramref name="app"/>, and waits until every client's link is up.</summary>
-    public static MultiClientTunnels Start(string program, IPEndPoint app, int clients, UdpDataPath? dataPath, IReadOnlyList<string> extraArgs)
+    /// <summary>
+    /// Starts the listen end and <paramref name="clients"/> connect ends delivering to <paramref name="app"/>
+    /// (over TLS with <paramref name="tls"/>: <see cref="TunnelTlsArgs"/>), and waits until every client's link is up.
+    /// </summary>
+    public static MultiClientTunnels Start(string program, IPEndPoint app, int clients, UdpDataPath? dataPath, IReadOnlyList<string> extraArgs, ThrowawayCertificate? tls)
     {
         RaiseDescriptorLimit(clients);
         string loopback = app.AddressFamily == AddressFamily.InterNetworkV6 ? "[::1]:0" : "127.0.0.1:0";
@@ -54,14 +57,14 @@ public sealed class MultiClientTunnels : IDisposable
             environment[UdpDataPathVariable.Name] = UdpDataPathVariable.ValueOf(path);
         }
 
-        string[] farArgs = ["-v", "-l", loopback, "--multi-client", "--max-clients", clients.ToString(System.Globalization.CultureInfo.InvariantCulture), "-u", loopback, "-p", app.ToString(), .. extraArgs];
+        string[] farArgs = ["-v", "-l", loopback, "--multi-client", "--max-clients", clients.ToString(System.Globalization.CultureInfo.InvariantCulture), "-u", loopback, "-p", app.ToString(), .. TunnelTlsArgs.Listen(tls), .. extraArgs];
         var far = new ChildTunnel("listen", program, farArgs, environment);
         var near = new List<ChildTunnel>(clients);
         try
         {
             var (tcp, _) = SpawnedTunnels.ParseEndpoints(far.WaitForLine("listening on tcp ", StartTimeout));
             // -v on the connect ends too: their start-up and link lines are what the bench waits for.
-            string[] nearArgs = ["-v", "-t", tcp.ToString(), "-u", loopback, "-p", app.ToString(), .. extraArgs];
+            string[] nearArgs = ["-v", .. TunnelTlsArgs.Connect(tls, tcp), "-u", loopback, "-p", app.ToString(), .. extraArgs];
             for (int i = 0; i < clients; i++)
             {
                 near.Add(new ChildTunnel($"connect #{i + 1}", program, nearArgs, environment));
@@ -70,7 +73,7 @@ public sealed class MultiClientTunnels : IDisposable
             var entries = new IPEndPoint[clients];
             for (int i = 0; i < clients; i++)
             {
-                (_, entries[i]) = SpawnedTunnels.ParseEndpoints(near[i].WaitForLine("connecting to tcp ", StartTimeout));
+                entries[i] = SpawnedTunnels.ParseUdpEntry(near[i].WaitForLine("connecting to tcp ", StartTimeout));
                 near[i].WaitForLine("link up: connected", StartTimeout);
             }
 

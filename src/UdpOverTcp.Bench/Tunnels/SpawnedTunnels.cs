@@ -58,19 +58,20 @@ public sealed class SpawnedTunnels : IDisposable
     }
 
     /// <summary>Starts both ends of <paramref name="program"/> on loopback, delivering to <paramref name="app"/>, and waits until their link is up.</summary>
-    public static SpawnedTunnels Start(string program, IPEndPoint app, UdpDataPath? dataPath, IReadOnlyList<string> extraArgs)
+    public static SpawnedTunnels Start(string program, IPEndPoint app, UdpDataPath? dataPath, IReadOnlyList<string> extraArgs, ThrowawayCertificate? tls)
     {
         string loopback = app.AddressFamily == AddressFamily.InterNetworkV6 ? "[::1]:0" : "127.0.0.1:0";
         var end = new TunnelEnd(Inside: null, loopback, app);
-        return Start(program, loopback, far: end, near: end, nsenter: null, dataPath, extraArgs);
+        return Start(program, loopback, far: end, near: end, nsenter: null, dataPath, extraArgs, tls);
     }
 
     /// <summary>
-    /// Starts the far end listening on <paramref name="listenOn"/>, then the near end connecting to it,
-    /// and waits until their link is up. Each end gets <paramref name="extraArgs"/> after the bench's own
-    /// arguments. An end inside a namespace is started through <paramref name="nsenter"/>.
+    /// Starts the far end listening on <paramref name="listenOn"/>, then the near end connecting to it
+    /// (over TLS with <paramref name="tls"/>: <see cref="TunnelTlsArgs"/>), and waits until their link is
+    /// up. Each end gets <paramref name="extraArgs"/> after the bench's own arguments. An end inside a
+    /// namespace is started through <paramref name="nsenter"/>.
     /// </summary>
-    public static SpawnedTunnels Start(string program, string listenOn, TunnelEnd far, TunnelEnd near, string? nsenter, UdpDataPath? dataPath, IReadOnlyList<string> extraArgs)
+    public static SpawnedTunnels Start(string program, string listenOn, TunnelEnd far, TunnelEnd near, string? nsenter, UdpDataPath? dataPath, IReadOnlyList<string> extraArgs, ThrowawayCertificate? tls)
     {
         var environment = new Dictionary<string, string>();
         if (dataPath is { } path)
@@ -86,13 +87,13 @@ public sealed class SpawnedTunnels : IDisposable
             return new ChildTunnel(name, command, commandArgs, environment);
         }
 
-        var farEnd = StartEnd("listen", far, ["-l", listenOn]);
+        var farEnd = StartEnd("listen", far, ["-l", listenOn, .. TunnelTlsArgs.Listen(tls)]);
         ChildTunnel? nearEnd = null;
         try
         {
             var (tcp, _) = ParseEndpoints(farEnd.WaitForLine("listening on tcp ", StartTimeout));
-            nearEnd = StartEnd("connect", near, ["-t", tcp.ToString()]);
-            var (_, entry) = ParseEndpoints(nearEnd.WaitForLine("connecting to tcp ", StartTimeout));
+            nearEnd = StartEnd("connect", near, TunnelTlsArgs.Connect(tls, tcp));
+            var entry = ParseUdpEntry(nearEnd.WaitForLine("connecting to tcp ", StartTimeout));
             string kind = nearEnd.WaitForLine("udp data path: ", StartTimeout);
             nearEnd.WaitForLine("link up: connected", StartTimeout);
             farEnd.WaitForLine("link up: accepted", StartTimeout);
@@ -125,18 +126,24 @@ public sealed class SpawnedTunnels : IDisposable
     }
 
     /// <summary>The TCP and UDP addresses in a start-up line: "... tcp 127.0.0.1:41234, udp 127.0.0.1:50001 -> 127.0.0.1:50000".</summary>
-    public static (IPEndPoint Tcp, IPEndPoint Udp) ParseEndpoints(string line)
+    public static (IPEndPoint Tcp, IPEndPoint Udp) ParseEndpoints(string line) =>
+        (ParseBetween(line, " tcp ", ", udp "), ParseUdpEntry(line));
+
+    /// <summary>
+    /// The UDP address alone: a connect end's line may give its TCP side as a URL instead
+    /// ("connecting to tcp https://127.0.0.1:41234/bench, udp 127.0.0.1:50001 -> 127.0.0.1:50000").
+    /// </summary>
+    public static IPEndPoint ParseUdpEntry(string line) => ParseBetween(line, ", udp ", " -> ");
+
+    private static IPEndPoint ParseBetween(string line, string before, string after)
     {
-        int tcp = line.IndexOf(" tcp ", StringComparison.Ordinal);
-        int udp = line.IndexOf(", udp ", StringComparison.Ordinal);
-        int arrow = line.IndexOf(" -> ", StringComparison.Ordinal);
-        if (tcp < 0 || udp < tcp || arrow < udp
-            || !IPEndPoint.TryParse(line.AsSpan(tcp + 5, udp - tcp - 5), out var tcpEndpoint)
-            || !IPEndPoint.TryParse(line.AsSpan(udp + 6, arrow - udp - 6), out var udpEndpoint))
+        int start = line.IndexOf(before, StringComparison.Ordinal);
+        int end = start < 0 ? -1 : line.IndexOf(after, start + before.Length, StringComparison.Ordinal);
+        if (end < 0 || !IPEndPoint.TryParse(line.AsSpan(start + before.Length, end - start - before.Length), out var endpoint))
         {
             throw new BenchException($"cannot read the tunnel's addresses from its log line: {line}");
         }
 
-        return (tcpEndpoint, udpEndpoint);
+        return endpoint;
     }
 }

@@ -41,6 +41,7 @@ public sealed class BenchJsonTests
         Assert.Equal(BenchOptions.MaxRate, settings.GetProperty("rate").GetInt64());
         Assert.Equal(0.1 + 0.2, settings.GetProperty("trialSeconds").GetDouble());
         Assert.Equal("[::1]:7000", settings.GetProperty("receiveOn").GetString());
+        Assert.False(settings.GetProperty("tls").GetBoolean());
         var result = Assert.Single(root.GetProperty("results").EnumerateArray());
         var shown = result.GetProperty("tunnel").GetProperty("trial");
         Assert.Equal(400, shown.GetProperty("delivered").GetInt64());

@@ -195,6 +195,7 @@ public class BenchOptionsTests
     [InlineData("--external: SEND_ADDR '10.0.0.1:7002' must be a loopback address (127.0.0.0/8 or [::1])", "--external", "10.0.0.1:7002", "7000")]
     [InlineData("--external: SEND_ADDR '0.0.0.0:7002' must be a loopback address (127.0.0.0/8 or [::1])", "--external", "0.0.0.0:7002", "7000")]
     [InlineData("--external: port 0 is not a destination", "--external", "0", "7000")]
+    [InlineData("--tls gives the tunnels the bench starts a throwaway certificate; with --external it starts none (give yours --tls-cert and https:// where you start them)", "--tls", "--external", "7002", "7000")]
     [InlineData("--external: port 0 is not a destination", "--external", "7002", "0")]
     [InlineData("--external: 'x' is not an IP address (IPv6 is written [::1]:PORT)", "--external", "7002", "x:1")]
     [InlineData("--external: 'localhost' is not PORT, ADDR:PORT or [IPv6]:PORT", "--external", "localhost", "7000")]

@@ -37,6 +37,7 @@ public class BenchCommandTests
         Assert.Equal(0.1, settings.GetProperty("lossThresholdPercent").GetDouble());
         Assert.Contains("child processes", settings.GetProperty("tunnels").GetString());
         Assert.Equal("", settings.GetProperty("tunnelArgs").GetString());
+        Assert.False(settings.GetProperty("tls").GetBoolean());
         Assert.True(settings.GetProperty("sinkReceiveBufferBytes").GetInt32() > 0);
         if (io is not null)
         {

@@ -47,6 +47,7 @@ public sealed partial class LinkBenchTests(LinkBenchTests.Run20Mbit run) : IClas
         Assert.Equal(3, settings.GetProperty("trialSeconds").GetDouble());
         Assert.StartsWith("interleaved", settings.GetProperty("order").GetString());
         Assert.Equal("", settings.GetProperty("tunnelArgs").GetString());
+        Assert.False(settings.GetProperty("tls").GetBoolean());
 
         var loads = root.GetProperty("loads").EnumerateArray().ToList();
         Assert.Equal([0.8, 1.2, 2.0], loads.Select(l => l.GetProperty("load").GetDouble()));
