@@ -93,6 +93,10 @@ public sealed class EngineLinkLoops : LinkLoops
         {
             reason = LinkEnd.Of(e, Link.IsClosed);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            reason = LinkEnd.Unexpected(e, Link.IsClosed);
+        }
         finally
         {
             // Abort first: completing the pipe runs the decoder inline, which would otherwise end the
@@ -163,6 +167,10 @@ public sealed class EngineLinkLoops : LinkLoops
         catch (TlsException e)
         {
             reason = LinkEnd.Of(e, Link.IsClosed);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            reason = LinkEnd.Unexpected(e, Link.IsClosed);
         }
         finally
         {

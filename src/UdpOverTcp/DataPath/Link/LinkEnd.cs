@@ -62,5 +62,11 @@ public sealed class LinkEnd
     /// <summary>How a TLS error ended a link: after this end closed it, only that (closing makes OpenSSL fail too).</summary>
     public static LinkEnd Of(TlsException e, bool closedHere) => closedHere ? Closed : Failed("TLS: " + e.Message);
 
+    /// <summary>
+    /// An exception a link loop does not expect: a bug, said in the link's "link down" line (type and
+    /// message) instead of ending the link as if it had just closed. After this end closed it, only that.
+    /// </summary>
+    public static LinkEnd Unexpected(Exception e, bool closedHere) => closedHere ? Closed : Failed($"internal error: {e.GetType().Name}: {e.Message}");
+
     public override string ToString() => Text;
 }

@@ -150,6 +150,10 @@ public sealed class ThreadedLinkLoops : LinkLoops
         {
             reason = LinkEnd.Of(e, Link.IsClosed);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            reason = LinkEnd.Unexpected(e, Link.IsClosed);
+        }
         finally
         {
             // As in the async loop: the reason first, then the completion that ends the delivery.
@@ -251,6 +255,10 @@ public sealed class ThreadedLinkLoops : LinkLoops
         }
         catch (ObjectDisposedException)
         {
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            reason = LinkEnd.Unexpected(e, Link.IsClosed);
         }
         finally
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using UdpOverTcp.Links.Tls;
+using UdpOverTcp.Sockets;
 
 namespace UdpOverTcp.DataPath.Link;
 
@@ -17,7 +18,14 @@ public sealed class TlsLinkCodec(TlsSession session, ReadOnlyMemory<byte> leftov
     /// <summary>The most plaintext one <see cref="Seal"/> takes: four full records.</summary>
     public const int ChunkBytes = TlsSession.MaxRecordPlaintext * 4;
 
-    private readonly byte[] _plain = GC.AllocateUninitializedArray<byte>(ChunkBytes, pinned: true);
+    /// <summary>
+    /// The most one <see cref="Seal"/> is given: the send loop's chunks end on a frame boundary, so one asked
+    /// for <see cref="ChunkBytes"/> runs on to the end of the frame it stops in, a whole datagram and its length
+    /// at most. (Buffers of only ChunkBytes threw on such a chunk in two segments, and the link went down.)
+    /// </summary>
+    public const int MaxSealBytes = ChunkBytes + Datagram.MaxSize + 4;
+
+    private readonly byte[] _plain = GC.AllocateUninitializedArray<byte>(MaxSealBytes, pinned: true);
     private ReadOnlyMemory<byte> _leftover = leftover;
 
     public TlsSession Session => session;
@@ -26,7 +34,7 @@ public sealed class TlsLinkCodec(TlsSession session, ReadOnlyMemory<byte> leftov
     public byte[] Received { get; } = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
 
     /// <summary>Where <see cref="Seal"/> and <see cref="TakePending"/> put ciphertext to send.</summary>
-    public byte[] ToSend { get; } = GC.AllocateUninitializedArray<byte>(TlsSession.MaxCiphertextLength(ChunkBytes), pinned: true);
+    public byte[] ToSend { get; } = GC.AllocateUninitializedArray<byte>(TlsSession.MaxCiphertextLength(MaxSealBytes), pinned: true);
 
     /// <summary>
     /// Decrypts <paramref name="ciphertext"/> (empty: what the session holds already) into
@@ -65,7 +73,7 @@ public sealed class TlsLinkCodec(TlsSession session, ReadOnlyMemory<byte> leftov
         return total;
     }
 
-    /// <summary>Encrypts <paramref name="chunk"/> (at most <see cref="ChunkBytes"/>) with what else waits to be sent; returns the ciphertext's length in <see cref="ToSend"/>.</summary>
+    /// <summary>Encrypts <paramref name="chunk"/> (at most <see cref="MaxSealBytes"/>) with what else waits to be sent; returns the ciphertext's length in <see cref="ToSend"/>.</summary>
     public int Seal(in ReadOnlySequence<byte> chunk)
     {
         ReadOnlySpan<byte> plain;

@@ -19,6 +19,7 @@ public sealed class InMemoryTlsPair : IDisposable
         Client = _settings.NewSession();
         Server = _context.NewSession();
         Handshake();
+        Server.KeepBuffers();   // as a link's session does
     }
 
     public TlsSession Client { get; }
