@@ -38,6 +38,29 @@ public sealed class TlsListenTests : IDisposable
     }
 
     /// <summary>
+    /// --tls-cert without --http-upgrade: TLS alone, then the frames, for a client that wraps a plain
+    /// connection in TLS (stunnel, socat): here <c>openssl s_client</c>, verifying the CA and the name.
+    /// </summary>
+    [SkippableFact]
+    public async Task Without_the_Upgrade_a_TLS_client_carries_raw_frames_both_ways()
+    {
+        var ca = _certificates.Authority();
+        var server = _certificates.SignedBy(ca);
+        await using var tunnels = new ConnectSideTunnels { ListenArgs = ["--tls-cert", server.Certificate, "--tls-key", server.Key] };
+        await tunnels.StartListenSideAsync();
+        using var client = Links.Tls.Linux.OpenSslPeer.Client(tunnels.TcpPort, ca.Certificate, "localhost");
+
+        await client.Input.WriteAsync(RawPeer.Frame(Encoding.ASCII.GetBytes("hello over TLS")));
+        await client.Input.FlushAsync();
+        var (data, _) = await tunnels.AppY.ReceiveAsync("the client's datagram");
+        Assert.Equal("hello over TLS", Encoding.ASCII.GetString(data));
+        await tunnels.ListenSide!.WaitForLineAsync("link up: accepted");
+
+        tunnels.AppY.SendTo(tunnels.YEntry, Encoding.ASCII.GetBytes("answer"));
+        Assert.Equal(RawPeer.Frame(Encoding.ASCII.GetBytes("answer")), await client.ReadExactlyAsync(4 + 6));
+    }
+
+    /// <summary>
     /// certbot's renewal: new files in place, then SIGHUP. The link up keeps carrying (its session keeps the
     /// old certificate); a client pinned to the old certificate no longer gets in, one pinned to the new one does.
     /// </summary>

@@ -15,12 +15,15 @@ public static class RawPeer
         return socket;
     }
 
-    public static async Task WriteFrameAsync(Socket socket, byte[] payload)
+    public static async Task WriteFrameAsync(Socket socket, byte[] payload) => await socket.SendAsync(Frame(payload));
+
+    /// <summary><paramref name="payload"/> as the default framing puts it on the wire: a u32le length, then the bytes.</summary>
+    public static byte[] Frame(byte[] payload)
     {
         var frame = new byte[4 + payload.Length];
         BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Length);
         payload.CopyTo(frame, 4);
-        await socket.SendAsync(frame);
+        return frame;
     }
 
     public static async Task<byte[]> ReadFrameAsync(Socket socket)
