@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.DataPath;
 using UdpOverTcp.DataPath.Lanes;
@@ -159,12 +158,7 @@ public sealed class UdpToTcpTests : IDisposable
 
     private TcpLink NewLink(QueuePolicy? queues = null)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        client.Connect(listener.LocalEndPoint!);
-        var server = listener.Accept();
+        var (client, server) = LoopbackTcp.Connect();
         _sockets.Add(client);
         _sockets.Add(server);
         return DataPathFactory.For(UdpDataPath.Portable).CreateLink(server, _codec, noDelay: true, queues ?? QueuePolicy.BytesOnly, new TunnelStats());

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using UdpOverTcp.DataPath.Link;
 using UdpOverTcp.Sockets;
@@ -14,23 +13,15 @@ public sealed class TcpInfoTests : IDisposable
 {
     private const byte Established = 1;   // TCP_ESTABLISHED
 
-    private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-    private readonly Socket _client = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    private readonly Socket _client;
     private readonly Socket _server;
 
-    public TcpInfoTests()
-    {
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _listener.Listen();
-        _client.Connect(_listener.LocalEndPoint!);
-        _server = _listener.Accept();
-    }
+    public TcpInfoTests() => (_client, _server) = LoopbackTcp.Connect();
 
     public void Dispose()
     {
         _server.Dispose();
         _client.Dispose();
-        _listener.Dispose();
     }
 
     [Fact]

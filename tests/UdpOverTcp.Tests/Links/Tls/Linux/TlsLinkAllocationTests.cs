@@ -1,6 +1,4 @@
 using System.IO.Pipelines;
-using System.Net;
-using System.Net.Sockets;
 using UdpOverTcp.Cli;
 using UdpOverTcp.DataPath;
 using UdpOverTcp.DataPath.Lanes;
@@ -40,12 +38,7 @@ public sealed class TlsLinkAllocationTests : IClassFixture<TestCertificates>
     public async Task Tls_links_carry_frames_both_ways_allocating_nothing_per_frame(UdpDataPath path)
     {
         using var tls = new InMemoryTlsPair(_certificates.Server);
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        client.Connect(listener.LocalEndPoint!);
-        var server = listener.Accept();
+        var (client, server) = LoopbackTcp.Connect();
 
         var codec = new FrameCodec(FramingKind.U16BigEndian);
         var dataPath = DataPathFactory.For(path);
@@ -66,9 +59,7 @@ public sealed class TlsLinkAllocationTests : IClassFixture<TestCertificates>
                 allocated[i] = GC.GetTotalAllocatedBytes(precise: true) - before;
             }
 
-            long quietest = allocated.Min();
-            Assert.True(quietest < 48 * 1024,
-                $"{path} over TLS: at least {quietest} bytes allocated per {2 * PerWindowEachWay:N0} frames; windows: {string.Join(", ", allocated)}");
+            SteadyStateAllocationTests.AssertQuiet($"{path}, two links over TLS", allocated);
         }
         finally
         {
