@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using UdpOverTcp.Links.Setup;
 using UdpOverTcp.Links.Tls;
 using UdpOverTcp.Links.Upgrade;
 
@@ -31,9 +32,7 @@ public sealed class PendingTls(Socket socket, TlsSession session, byte[] scratch
     /// <summary>Plaintext is decrypted this much at a time; OpenSSL keeps the rest of a longer record for the next read.</summary>
     private const int PlainChunk = 4096;
 
-    private byte[]? _plain;   // only once the handshake is done: strangers who never finish it cost no more than the session
-    private int _start;
-    private int _end;
+    private readonly DecryptedBytes _plain = new(session, PlainChunk);   // its buffer comes at the first read after the handshake
     private bool _handedOver;
     private bool _broken;   // a record did not decrypt: the session is unusable, the connection over
 
@@ -48,10 +47,10 @@ public sealed class PendingTls(Socket socket, TlsSession session, byte[] scratch
     public long Taken { get; private set; }
 
     /// <summary>Whether plaintext is there for the set-up steps, decrypted already or still in the session.</summary>
-    public bool HasPlaintext => IsHandshakeDone && (_start < _end || Refill());
+    public bool HasPlaintext => IsHandshakeDone && (!_plain.IsEmpty || Refill());
 
     /// <summary>Decrypted bytes no set-up step took: the link's first bytes.</summary>
-    public ReadOnlyMemory<byte> Leftover => _plain is null ? default : _plain.AsMemory(_start, _end - _start);
+    public ReadOnlyMemory<byte> Leftover => _plain.Leftover;
 
     /// <summary>
     /// One read of what the socket has, fed to the session; the handshake's answer is sent at once.
@@ -104,7 +103,7 @@ public sealed class PendingTls(Socket socket, TlsSession session, byte[] scratch
             return 0;
         }
 
-        if (_start == _end && !Refill())
+        if (_plain.IsEmpty && !Refill())
         {
             error = _broken ? SocketError.ConnectionReset
                 : session.PeerClosed ? SocketError.Success   // 0 and Success: the client sent close_notify
@@ -112,14 +111,9 @@ public sealed class PendingTls(Socket socket, TlsSession session, byte[] scratch
             return 0;
         }
 
-        int count = Math.Min(destination.Length, _end - _start);
-        _plain.AsSpan(_start, count).CopyTo(destination);
-        if (flags != SocketFlags.Peek)
-        {
-            _start += count;
-            Taken += count;
-        }
-
+        bool consume = flags != SocketFlags.Peek;
+        int count = _plain.CopyTo(destination, consume);
+        Taken += consume ? count : 0;
         return count;
     }
 
@@ -154,7 +148,7 @@ public sealed class PendingTls(Socket socket, TlsSession session, byte[] scratch
 
     public void DiscardWaitingAndShutdown()
     {
-        session.Close();   // does nothing on a broken session   // close_notify after the answer, as a web server over TLS ends a refused request
+        session.Close();   // close_notify after the answer, as a web server over TLS ends a refused request (nothing on a broken session)
         Flush();
         HeadReader.DiscardWaitingAndShutdown(socket);
     }
@@ -178,16 +172,15 @@ public sealed class PendingTls(Socket socket, TlsSession session, byte[] scratch
     /// <summary>Decrypts more into the empty plaintext buffer; false when none is ready (or a record was bad: <see cref="_broken"/>).</summary>
     private bool Refill()
     {
-        _plain ??= new byte[PlainChunk];
-        _start = _end = 0;
         if (_broken || session.PeerClosed)
         {
             return false;
         }
 
+        int count;
         try
         {
-            _end = session.Decrypt([], _plain);
+            count = _plain.Refill([]);
         }
         catch (TlsException)
         {
@@ -196,7 +189,7 @@ public sealed class PendingTls(Socket socket, TlsSession session, byte[] scratch
         }
 
         Flush();   // what reading made, if anything (see TlsSession), goes out at once (this thread is the only sender during the set-up); a failed send shows at the next one
-        return _end > 0;
+        return count > 0;
     }
 
     /// <summary>Sends what the session has for the client; false when the socket did not take all of it.</summary>

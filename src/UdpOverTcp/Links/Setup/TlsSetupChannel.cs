@@ -13,14 +13,12 @@ public sealed class TlsSetupChannel(Socket socket, TlsSession session) : ISetupC
 {
     private readonly byte[] _received = new byte[TlsSession.MaxRecordPlaintext + 1024];
     private readonly byte[] _toSend = new byte[TlsSession.MaxCiphertextLength(TlsSession.MaxRecordPlaintext)];
-    private readonly byte[] _plain = new byte[TlsSession.MaxRecordPlaintext];
-    private int _start;
-    private int _end;
+    private readonly DecryptedBytes _plain = new(session, TlsSession.MaxRecordPlaintext);
 
     public TlsSession Session => session;
 
     /// <summary>Decrypted bytes no set-up step took: they belong to the link.</summary>
-    public ReadOnlyMemory<byte> Leftover => _plain.AsMemory(_start, _end - _start);
+    public ReadOnlyMemory<byte> Leftover => _plain.Leftover;
 
     /// <summary>Runs the handshake to its end; a failure sends OpenSSL's alert, then throws its <see cref="TlsException"/>.</summary>
     public void Handshake()
@@ -75,43 +73,29 @@ public sealed class TlsSetupChannel(Socket socket, TlsSession session) : ISetupC
         Flush();
     }
 
-    public int Receive(Span<byte> destination)
-    {
-        int count = Peek(destination);
-        _start += count;
-        return count;
-    }
+    public int Receive(Span<byte> destination) => Read(destination, consume: true);
 
-    public int Peek(Span<byte> destination)
-    {
-        if (_start == _end && !Fill())
-        {
-            return 0;
-        }
+    public int Peek(Span<byte> destination) => Read(destination, consume: false);
 
-        int count = Math.Min(destination.Length, _end - _start);
-        _plain.AsSpan(_start, count).CopyTo(destination);
-        return count;
-    }
+    private int Read(Span<byte> destination, bool consume) => _plain.IsEmpty && !Fill() ? 0 : _plain.CopyTo(destination, consume);
 
     /// <summary>Decrypts more into the empty plaintext buffer; false when the server closed.</summary>
     private bool Fill()
     {
-        _start = 0;
-        _end = session.Decrypt([], _plain);
-        while (_end == 0 && !session.PeerClosed)
+        int count = _plain.Refill([]);
+        while (count == 0 && !session.PeerClosed)
         {
-            int count = socket.Receive(_received);
-            if (count == 0)
+            int received = socket.Receive(_received);
+            if (received == 0)
             {
                 return false;
             }
 
-            _end = session.Decrypt(_received.AsSpan(0, count), _plain);
+            count = _plain.Refill(_received.AsSpan(0, received));
             Flush();   // what reading made, if anything (see TlsSession): this thread is the only sender during the set-up
         }
 
-        return _end > 0;
+        return count > 0;
     }
 
     private void Flush()
